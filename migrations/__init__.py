@@ -1,0 +1,1 @@
+"""Numbered plain-SQL migrations, installed as ``voidmail.migrations`` (see voidmail/migrate.py)."""

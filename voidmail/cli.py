@@ -1,0 +1,185 @@
+"""The ``voidmail`` command line.
+
+Every subcommand answers ``--help`` without a database or a mailbox. Errors a user can fix
+(configuration, an unreachable database) print one line and exit non-zero; no traceback reaches
+the terminal. Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage, 3 a subcommand
+that is not implemented yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from voidmail import __version__, config, logs, migrate, store
+from voidmail.errors import ConfigError, DatabaseError, VoidmailError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+EXIT_NOT_IMPLEMENTED = 3
+
+Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+log = structlog.get_logger("voidmail.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voidmail",
+        description="Answers a shop's customer email: FAQ, LLM or a person. "
+        "With no subcommand, runs the daemon.",
+    )
+    parser.add_argument("--version", action="version", version=f"voidmail {__version__}")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="TOML file (default: $VOIDMAIL_CONFIG, ./voidmail.toml, /etc/voidmail/voidmail.toml)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("run", help="watch the mailbox and answer mail (the default)")
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    sub.add_parser("check", help="check configuration, IMAP, SMTP, database and LLM")
+
+    tasks = sub.add_parser("tasks", help="list recorded messages and their state")
+    tasks.add_argument("--status", choices=store.TASK_STATUSES, help="only tasks in this state")
+    tasks.add_argument("--limit", type=_positive_int, default=100, help="rows (default 100)")
+    tasks.add_argument("--json", action="store_true", help="print a JSON array")
+
+    dlq = sub.add_parser("dlq", help="inspect and replay the dead-letter queue")
+    dlq_sub = dlq.add_subparsers(dest="dlq_command", metavar="ACTION", required=True)
+    dlq_list = dlq_sub.add_parser("list", help="list dead letters")
+    dlq_list.add_argument("--json", action="store_true", help="print a JSON array")
+    dlq_show = dlq_sub.add_parser("show", help="show one dead letter")
+    dlq_show.add_argument("id", type=_positive_int)
+    dlq_retry = dlq_sub.add_parser("retry", help="send dead letters back to the queue")
+    target = dlq_retry.add_mutually_exclusive_group(required=True)
+    target.add_argument("id", type=_positive_int, nargs="?")
+    target.add_argument("--all", action="store_true", help="every dead letter")
+    dlq_purge = dlq_sub.add_parser("purge", help="delete old dead letters")
+    dlq_purge.add_argument("--older-than", required=True, metavar="DURATION", help="e.g. 30d")
+
+    stats = sub.add_parser("stats", help="what was answered, how, how fast, at what cost")
+    stats.add_argument("--since", default="24h", metavar="DURATION", help="e.g. 24h, 7d")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+
+    try_ = sub.add_parser("try", help="show the decision and reply for one .eml, sending nothing")
+    try_.add_argument("file", type=Path, metavar="FILE.eml")
+
+    sub.add_parser("demo", help="run the whole pipeline locally on sample mail")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "run"
+    handler = HANDLERS.get(command, _not_implemented)
+    try:
+        return asyncio.run(handler(args))
+    except ConfigError as exc:
+        print(f"voidmail: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DatabaseError as exc:
+        print(f"voidmail: database error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except VoidmailError as exc:
+        print(f"voidmail: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _load(args: argparse.Namespace) -> config.Settings:
+    settings = config.load(args.config)
+    logs.configure(settings.daemon.log_level, stream=sys.stderr)
+    return settings
+
+
+async def _not_implemented(args: argparse.Namespace) -> int:
+    name = args.command or "run"
+    if name in ("run", "check"):
+        # Whatever else they do, these validate the whole configuration first.
+        _load(args).require_servers()
+    if name == "dlq":
+        name = f"dlq {args.dlq_command}"
+    print(f"voidmail {name}: not implemented yet", file=sys.stderr)
+    return EXIT_NOT_IMPLEMENTED
+
+
+async def _migrate(args: argparse.Namespace) -> int:
+    settings = _load(args)
+    async with (
+        store.open_store(settings, apply_migrations=False, max_size=2) as st,
+        st.pool.acquire() as conn,
+    ):
+        applied = await migrate.apply(conn)
+    if applied:
+        print("applied migrations: " + ", ".join(f"{v:04d}" for v in applied))
+    else:
+        print("database is up to date")
+    return EXIT_OK
+
+
+TASK_COLUMNS = ("id", "status", "route", "attempts", "sender", "subject", "created_at")
+
+
+async def _tasks(args: argparse.Namespace) -> int:
+    settings = _load(args)
+    async with store.open_store(settings, max_size=2) as st:
+        rows = await st.list_tasks(args.status, args.limit)
+    if args.json:
+        print(json.dumps(rows, default=_json_default, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("no tasks" + (f" with status {args.status}" if args.status else ""))
+        return EXIT_OK
+    print(_table(TASK_COLUMNS, [[_cell(row.get(c)) for c in TASK_COLUMNS] for row in rows]))
+    return EXIT_OK
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.upper().ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _cell(value: Any, width: int = 40) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    text = " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be more than 0")
+    return value
+
+
+HANDLERS: dict[str, Handler] = {
+    "migrate": _migrate,
+    "tasks": _tasks,
+}
