@@ -16,7 +16,10 @@ CREATE TABLE tasks (
     uidvalidity       bigint NOT NULL,
     uid               bigint NOT NULL,
     message_id        text,
-    -- A message whose Message-ID was already recorded points at the first copy.
+    -- What identifies the message across UIDVALIDITY changes: its Message-ID, or for mail
+    -- without one a hash of its Date, From, Subject and size.
+    message_key       text NOT NULL,
+    -- A message already recorded under another UID points at the first copy.
     duplicate_of      bigint REFERENCES tasks (id) ON DELETE SET NULL,
     sender            text NOT NULL DEFAULT '',
     reply_to          text,
@@ -30,6 +33,10 @@ CREATE TABLE tasks (
     error_message     text,
     last_attempt_at   timestamptz,
     next_attempt_at   timestamptz NOT NULL DEFAULT now(),
+    -- The daemon working on it (its advisory-lock id); dead daemons' claims are released.
+    claimed_by        integer,
+    -- IMAP flags still to be set on the message ('\Seen \Answered', '\Flagged', '\Seen').
+    imap_flags        text,
     prompt_tokens     integer NOT NULL DEFAULT 0,
     completion_tokens integer NOT NULL DEFAULT 0,
     received_at       timestamptz,
@@ -45,12 +52,14 @@ CREATE TABLE tasks (
     CONSTRAINT tasks_tokens_check CHECK (prompt_tokens >= 0 AND completion_tokens >= 0)
 );
 
--- Deduplication on Message-ID: at most one original per Message-ID.
-CREATE UNIQUE INDEX tasks_message_id_key ON tasks (message_id)
-    WHERE message_id IS NOT NULL AND duplicate_of IS NULL;
+-- Deduplication: at most one original per message.
+CREATE UNIQUE INDEX tasks_message_key_key ON tasks (message_key) WHERE duplicate_of IS NULL;
+CREATE INDEX tasks_message_id_idx ON tasks (message_id);
+CREATE INDEX tasks_flags_pending_idx ON tasks (mailbox, uidvalidity) WHERE imap_flags IS NOT NULL;
 -- Claiming: runnable tasks in due order.
 CREATE INDEX tasks_runnable_idx ON tasks (next_attempt_at, id)
     WHERE status IN ('pending', 'failed', 'reprocessing');
+CREATE INDEX tasks_processing_idx ON tasks (claimed_by) WHERE status = 'processing';
 CREATE INDEX tasks_status_idx ON tasks (status, created_at);
 CREATE INDEX tasks_sender_idx ON tasks (lower(sender), created_at);
 

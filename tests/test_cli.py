@@ -68,12 +68,12 @@ def test_migrate_then_tasks_json(database_url: str, tmp_path: Path) -> None:
         conn = await asyncpg.connect(database_url)
         try:
             await conn.execute(
-                "INSERT INTO tasks (mailbox, uidvalidity, uid, message_id, sender, subject, "
-                "status, route, prompt_tokens, completion_tokens) VALUES "
-                "('INBOX', 7, 1, '<m1@x>', 'ana@cliente.example', '¿Hacen envíos?', 'done', "
-                "'faq:envios', 0, 0), "
-                "('INBOX', 7, 2, '<m2@x>', 'beto@cliente.example', 'Quiero cancelar', 'human', "
-                "'human', 0, 0)"
+                "INSERT INTO tasks (mailbox, uidvalidity, uid, message_id, message_key, sender, "
+                "subject, status, route) VALUES "
+                "('INBOX', 7, 1, '<m1@x>', '<m1@x>', 'ana@cliente.example', '¿Hacen envíos?', "
+                "'done', 'faq:envios'), "
+                "('INBOX', 7, 2, '<m2@x>', '<m2@x>', 'beto@cliente.example', 'Quiero cancelar', "
+                "'human', 'human')"
             )
         finally:
             await conn.close()

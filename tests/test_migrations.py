@@ -62,13 +62,16 @@ async def test_migrates_an_empty_database(database_url: str) -> None:
         # Every status of the contract is accepted, anything else refused.
         for uid, status in enumerate(STATUSES, start=1):
             await conn.execute(
-                "INSERT INTO tasks (mailbox, uidvalidity, uid, status) VALUES ('INBOX', 1, $1, $2)",
+                "INSERT INTO tasks (mailbox, uidvalidity, uid, status, message_key) "
+                "VALUES ('INBOX', 1, $1, $2, $3)",
                 uid,
                 status,
+                f"key-{uid}",
             )
         with pytest.raises(asyncpg.CheckViolationError):
             await conn.execute(
-                "INSERT INTO tasks (mailbox, uidvalidity, uid, status) VALUES ('INBOX', 1, 99, 'x')"
+                "INSERT INTO tasks (mailbox, uidvalidity, uid, status, message_key) "
+                "VALUES ('INBOX', 1, 99, 'x', 'k99')"
             )
         # Routes: faq:<id>, llm, human, ignored.
         await conn.execute("UPDATE tasks SET route = 'faq:envios' WHERE uid = 1")
@@ -78,21 +81,22 @@ async def test_migrates_an_empty_database(database_url: str) -> None:
         # One task per (mailbox, uidvalidity, uid).
         with pytest.raises(asyncpg.UniqueViolationError):
             await conn.execute(
-                "INSERT INTO tasks (mailbox, uidvalidity, uid) VALUES ('INBOX', 1, 1)"
+                "INSERT INTO tasks (mailbox, uidvalidity, uid, message_key) "
+                "VALUES ('INBOX', 1, 1, 'x')"
             )
-        # One original per Message-ID; a duplicate is recorded pointing at it.
+        # One original per message; a second copy is recorded pointing at it.
         first = await conn.fetchval(
-            "INSERT INTO tasks (mailbox, uidvalidity, uid, message_id) "
-            "VALUES ('INBOX', 2, 1, '<a@x>') RETURNING id"
+            "INSERT INTO tasks (mailbox, uidvalidity, uid, message_id, message_key) "
+            "VALUES ('INBOX', 2, 1, '<a@x>', '<a@x>') RETURNING id"
         )
         with pytest.raises(asyncpg.UniqueViolationError):
             await conn.execute(
-                "INSERT INTO tasks (mailbox, uidvalidity, uid, message_id) "
-                "VALUES ('INBOX', 2, 2, '<a@x>')"
+                "INSERT INTO tasks (mailbox, uidvalidity, uid, message_id, message_key) "
+                "VALUES ('INBOX', 2, 2, '<a@x>', '<a@x>')"
             )
         await conn.execute(
-            "INSERT INTO tasks (mailbox, uidvalidity, uid, message_id, duplicate_of, status) "
-            "VALUES ('INBOX', 2, 2, '<a@x>', $1, 'ignored')",
+            "INSERT INTO tasks (mailbox, uidvalidity, uid, message_id, message_key, duplicate_of, "
+            "status) VALUES ('INBOX', 2, 2, '<a@x>', '<a@x>', $1, 'ignored')",
             first,
         )
         # A task gets at most one reply in the outbound ledger.

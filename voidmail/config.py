@@ -105,6 +105,8 @@ class DatabaseSettings:
 class DaemonSettings:
     state_dir: Path | None = None  # where the embedded database lives
     log_level: Literal["debug", "info", "warning", "error"] = "info"  # lowest level logged
+    notify_delay: float = 60.0  # seconds notes to the admin wait, to go out as one mail
+    shutdown_timeout: float = 20.0  # seconds in-flight messages get to finish on stop
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +130,7 @@ class LlmSettings:
 class WorkerSettings:
     concurrency: int = 4  # messages handled at once
     max_attempts: int = 5  # then the message goes to the dead-letter queue
+    sender_hourly_cap: int = 5  # automatic replies to one address per hour, at most
 
 
 @dataclasses.dataclass(frozen=True)
@@ -442,7 +445,10 @@ def _validate(s: Settings) -> None:
         ("llm.timeout", s.llm.timeout),
         ("worker.concurrency", s.worker.concurrency),
         ("worker.max_attempts", s.worker.max_attempts),
+        ("worker.sender_hourly_cap", s.worker.sender_hourly_cap),
         ("breaker.threshold", s.breaker.threshold),
+        ("daemon.notify_delay", s.daemon.notify_delay),
+        ("daemon.shutdown_timeout", s.daemon.shutdown_timeout),
         ("breaker.reset_timeout", s.breaker.reset_timeout),
     )
     if s.llm.max_tokens >= s.llm.tokens_per_minute:

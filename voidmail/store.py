@@ -11,6 +11,8 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +26,45 @@ QUERIES_FILE = Path(__file__).resolve().parent / "sql" / "queries.sql"
 NAME_LINE = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*--\s*$", re.MULTILINE)
 CONNECT_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0
+# pg_advisory_lock(LOCK_NAMESPACE, daemon_id) is held by each live daemon for its lifetime.
+LOCK_NAMESPACE = 0x766D  # "vm"
 TASK_STATUSES = (
     "pending", "processing", "done", "failed", "dead_letter", "reprocessing", "human", "ignored",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message fetched from IMAP, as the listener records it."""
+
+    mailbox: str
+    uidvalidity: int
+    uid: int
+    message_key: str
+    message_id: str | None
+    sender: str
+    reply_to: str | None
+    subject: str
+    size: int
+    received_at: datetime | None
+    raw: bytes | None
+    status: str = "pending"
+    route: str | None = None
+    error: str | None = None
+    imap_flags: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a task ended (or why it waits): what ``Store.finish`` writes."""
+
+    status: str
+    route: str | None
+    intent: str | None = None
+    error: str | None = None
+    imap_flags: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 def load_queries(path: Path = QUERIES_FILE) -> dict[str, str]:
@@ -57,6 +95,159 @@ class Store:
         rows = await self.pool.fetch(self.queries["count_tasks_by_status"])
         return {row["status"]: row["n"] for row in rows}
 
+    # -- the listener's side ------------------------------------------------------------
+
+    async def mailbox_state(self, mailbox: str) -> tuple[int, int] | None:
+        row = await self.pool.fetchrow(self.queries["get_mailbox_state"], mailbox)
+        return None if row is None else (row["uidvalidity"], row["last_uid"])
+
+    async def set_mailbox_state(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+        await self.pool.execute(self.queries["set_mailbox_state"], mailbox, uidvalidity, last_uid)
+
+    async def known_uids(self, mailbox: str, uidvalidity: int, uids: list[int]) -> set[int]:
+        rows = await self.pool.fetch(self.queries["known_uids"], mailbox, uidvalidity, uids)
+        return {row["uid"] for row in rows}
+
+    async def record(self, message: NewMessage) -> int | None:
+        """Record one fetched message with its body; the task id, or None if already known.
+
+        A message already recorded under another UID is kept as an ignored duplicate.
+        """
+        m = message
+        async with self.pool.acquire() as conn, conn.transaction():
+            task_id: int | None = await conn.fetchval(
+                self.queries["insert_task"], m.mailbox, m.uidvalidity, m.uid, m.message_id,
+                m.message_key, m.sender, m.reply_to, m.subject, m.size, m.received_at,
+                m.status, m.route, m.error, m.imap_flags,
+            )  # fmt: skip
+            if task_id is None:
+                await conn.fetchval(
+                    self.queries["insert_duplicate"], m.mailbox, m.uidvalidity, m.uid,
+                    m.message_id, m.message_key, m.sender, m.reply_to, m.subject, m.size,
+                    m.received_at,
+                )  # fmt: skip
+                return None
+            if m.raw is not None:
+                await conn.execute(self.queries["insert_body"], task_id, m.raw)
+            return task_id
+
+    async def pending_flags(
+        self, mailbox: str, uidvalidity: int, limit: int = 200
+    ) -> list[tuple[int, int, str]]:
+        rows = await self.pool.fetch(self.queries["pending_flags"], mailbox, uidvalidity, limit)
+        return [(row["id"], row["uid"], row["imap_flags"]) for row in rows]
+
+    async def clear_flags(self, task_ids: list[int]) -> None:
+        await self.pool.execute(self.queries["clear_flags_many"], task_ids)
+
+    async def drop_stale_flags(self, mailbox: str, uidvalidity: int) -> None:
+        await self.pool.execute(self.queries["drop_stale_flags"], mailbox, uidvalidity)
+
+    # -- the workers' side --------------------------------------------------------------
+
+    async def runnable_ids(self, exclude: list[int], limit: int) -> list[int]:
+        rows = await self.pool.fetch(self.queries["runnable_ids"], exclude, limit)
+        return [row["id"] for row in rows]
+
+    async def next_due_in(self) -> float | None:
+        value: float | None = await self.pool.fetchval(self.queries["next_due_in"])
+        return value
+
+    async def claim(self, task_id: int, daemon_id: int) -> dict[str, Any] | None:
+        row = await self.pool.fetchrow(self.queries["claim"], task_id, daemon_id)
+        return None if row is None else dict(row)
+
+    async def body(self, task_id: int) -> bytes | None:
+        raw: bytes | None = await self.pool.fetchval(self.queries["get_body"], task_id)
+        return raw
+
+    async def release_dead_claims(self) -> list[int]:
+        rows = await self.pool.fetch(self.queries["release_dead_claims"], LOCK_NAMESPACE)
+        return [row["id"] for row in rows]
+
+    async def release_claim(self, task_id: int, daemon_id: int) -> None:
+        await self.pool.execute(self.queries["release_claim"], task_id, daemon_id)
+
+    async def finish(self, task_id: int, outcome: Outcome) -> None:
+        o = outcome
+        await self.pool.execute(
+            self.queries["finish"], task_id, o.status, o.route, o.intent, o.error,
+            o.imap_flags, o.prompt_tokens, o.completion_tokens,
+        )  # fmt: skip
+
+    async def schedule_retry(
+        self, task_id: int, error: str, delay: float, *, refund_attempt: bool = False,
+        prompt_tokens: int = 0, completion_tokens: int = 0,
+    ) -> None:  # fmt: skip
+        await self.pool.execute(
+            self.queries["schedule_retry"], task_id, error, delay, prompt_tokens,
+            completion_tokens, refund_attempt,
+        )  # fmt: skip
+
+    async def replies_to(self, recipient: str, hours: int) -> int:
+        count: int = await self.pool.fetchval(self.queries["replies_to"], recipient, hours)
+        return count
+
+    async def repeated_body(self, task_id: int, sender: str, digest: str) -> bool:
+        seen: bool = await self.pool.fetchval(
+            self.queries["repeated_body"], task_id, sender, digest
+        )
+        return seen
+
+    async def add_note(self, task_id: int | None, kind: str, note: str) -> None:
+        await self.pool.execute(self.queries["add_note"], task_id, kind, note)
+
+    async def unsent_notes(self, limit: int = 500) -> list[dict[str, Any]]:
+        return [dict(r) for r in await self.pool.fetch(self.queries["unsent_notes"], limit)]
+
+    async def oldest_unsent_note_age(self) -> float | None:
+        age: float | None = await self.pool.fetchval(self.queries["oldest_unsent_note_age"])
+        return age
+
+    async def queue_digest(
+        self, note_ids: list[int], message_id: str, recipient: str, subject: str, body: str
+    ) -> int:
+        """Write a digest to the ledger and tie its notes to it, in one transaction."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            outbound_id: int = await conn.fetchval(
+                self.queries["add_outbound"], None, "handoff_digest", message_id, recipient,
+                subject, body,
+            )  # fmt: skip
+            await conn.execute(self.queries["attach_notes"], outbound_id, note_ids)
+        return outbound_id
+
+    async def unsent_outbound(self, limit: int = 20) -> list[dict[str, Any]]:
+        return [dict(r) for r in await self.pool.fetch(self.queries["unsent_outbound"], limit)]
+
+    # -- the outbound ledger ------------------------------------------------------------
+
+    async def reserve_reply(
+        self, task_id: int, message_id: str, recipient: str, subject: str, body: str
+    ) -> dict[str, Any]:
+        row = await self.pool.fetchrow(
+            self.queries["reserve_reply"], task_id, message_id, recipient, subject, body
+        )
+        assert row is not None  # the query returns the inserted or the existing row
+        return dict(row)
+
+    async def add_outbound(
+        self, task_id: int | None, kind: str, message_id: str, recipient: str, subject: str,
+        body: str,
+    ) -> int:  # fmt: skip
+        outbound_id: int = await self.pool.fetchval(
+            self.queries["add_outbound"], task_id, kind, message_id, recipient, subject, body
+        )
+        return outbound_id
+
+    async def mark_sending(self, outbound_id: int) -> bool:
+        return await self.pool.fetchval(self.queries["mark_sending"], outbound_id) is not None
+
+    async def mark_sent(self, outbound_id: int) -> None:
+        await self.pool.execute(self.queries["mark_sent"], outbound_id)
+
+    async def mark_send_failed(self, outbound_id: int, status: str, error: str) -> None:
+        await self.pool.execute(self.queries["mark_send_failed"], outbound_id, status, error)
+
 
 async def start_database(settings: Settings) -> tuple[str, pgembed.EmbeddedPostgres | None]:
     """The URL to connect to, starting the embedded server if no URL is configured."""
@@ -80,16 +271,26 @@ async def open_store(
     """A ready Store for the configured database; stops what it started on exit."""
     url, server = await start_database(settings)
     try:
-        pool = await create_pool(url, max_size or settings.worker.concurrency + 4)
-        try:
-            if apply_migrations:
-                async with pool.acquire() as conn:
-                    await migrate.apply(conn)
-            yield Store(pool, load_queries())
-        finally:
-            await asyncio.shield(pool.close())
+        size = max_size or settings.worker.concurrency + 4
+        async with open_store_at(url, size, apply_migrations=apply_migrations) as st:
+            yield st
     finally:
         await stop_database(server)
+
+
+@asynccontextmanager
+async def open_store_at(
+    url: str, max_size: int = 4, *, apply_migrations: bool = True
+) -> AsyncIterator[Store]:
+    """A Store on the database at ``url``, migrated unless told otherwise."""
+    pool = await create_pool(url, max_size)
+    try:
+        if apply_migrations:
+            async with pool.acquire() as conn:
+                await migrate.apply(conn)
+        yield Store(pool, load_queries())
+    finally:
+        await asyncio.shield(pool.close())
 
 
 async def create_pool(url: str, max_size: int) -> asyncpg.Pool:

@@ -12,3 +12,190 @@ LIMIT $2;
 
 -- name: count_tasks_by_status --
 SELECT status, count(*) AS n FROM tasks GROUP BY status ORDER BY status;
+
+-- name: get_mailbox_state --
+SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = $1;
+
+-- name: set_mailbox_state --
+-- A new UIDVALIDITY starts again from $3; under the same one last_uid only moves forward.
+INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid) VALUES ($1, $2, $3)
+ON CONFLICT (mailbox) DO UPDATE
+SET last_uid = CASE WHEN mailbox_state.uidvalidity = EXCLUDED.uidvalidity
+                    THEN greatest(mailbox_state.last_uid, EXCLUDED.last_uid)
+                    ELSE EXCLUDED.last_uid END,
+    uidvalidity = EXCLUDED.uidvalidity,
+    updated_at = now();
+
+-- name: known_uids --
+SELECT uid FROM tasks WHERE mailbox = $1 AND uidvalidity = $2 AND uid = ANY($3::bigint[]);
+
+-- name: insert_task --
+-- Nothing is inserted if this UID or this message (message_key) is already recorded.
+INSERT INTO tasks (mailbox, uidvalidity, uid, message_id, message_key, sender, reply_to,
+                   subject, size_bytes, received_at, status, route, error_message, finished_at,
+                   imap_flags)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+        CASE WHEN $11 IN ('pending') THEN NULL ELSE now() END, $14)
+ON CONFLICT DO NOTHING
+RETURNING id;
+
+-- name: insert_duplicate --
+-- A second copy of a recorded message (another UID, another UIDVALIDITY): kept, not answered.
+INSERT INTO tasks (mailbox, uidvalidity, uid, message_id, message_key, duplicate_of, sender,
+                   reply_to, subject, size_bytes, received_at, status, route, error_message,
+                   finished_at)
+SELECT $1, $2, $3, $4, $5, original.id, $6, $7, $8, $9, $10, 'ignored', 'ignored',
+       'duplicate of task ' || original.id, now()
+FROM tasks AS original
+WHERE original.message_key = $5 AND original.duplicate_of IS NULL
+ON CONFLICT DO NOTHING
+RETURNING id;
+
+-- name: insert_body --
+INSERT INTO task_bodies (task_id, raw) VALUES ($1, $2) ON CONFLICT (task_id) DO NOTHING;
+
+-- name: get_body --
+SELECT raw FROM task_bodies WHERE task_id = $1;
+
+-- name: runnable_ids --
+-- Due tasks this daemon does not already hold, oldest first.
+SELECT id FROM tasks
+WHERE status IN ('pending', 'failed', 'reprocessing') AND next_attempt_at <= now()
+  AND NOT (id = ANY($1::bigint[]))
+ORDER BY next_attempt_at, id
+LIMIT $2;
+
+-- name: next_due_in --
+-- Seconds until the next scheduled retry, or NULL if none is waiting.
+SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 FROM tasks
+WHERE status IN ('pending', 'failed', 'reprocessing');
+
+-- name: claim --
+-- Take task $1 for daemon $2 if it is runnable and nobody else holds it. Counts the attempt.
+UPDATE tasks SET status = 'processing', claimed_by = $2, attempts = attempts + 1,
+                 last_attempt_at = now()
+WHERE id = (SELECT id FROM tasks
+            WHERE id = $1 AND status IN ('pending', 'failed', 'reprocessing')
+              AND next_attempt_at <= now()
+            FOR UPDATE SKIP LOCKED)
+RETURNING id, mailbox, uidvalidity, uid, message_id, sender, reply_to, subject, size_bytes,
+          attempts, received_at, created_at;
+
+-- name: release_dead_claims --
+-- Tasks held by daemons that are gone (their advisory lock $1/claimed_by is no longer held)
+-- become runnable again. The interrupted attempt still counts, so a message that kills the
+-- daemon ends in the dead-letter queue instead of crashing it forever.
+UPDATE tasks t SET status = 'pending', claimed_by = NULL
+WHERE t.status = 'processing'
+  AND (t.claimed_by IS NULL OR NOT EXISTS (
+        SELECT 1 FROM pg_locks l
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+          AND l.classid = $1::int4::oid AND l.objid = t.claimed_by::oid
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())))
+RETURNING id;
+
+-- name: release_claim --
+-- Give back a task this daemon holds without spending its attempt (shutdown, breaker open).
+UPDATE tasks SET status = CASE WHEN attempts <= 1 AND error_message IS NULL
+                               THEN 'pending' ELSE 'failed' END,
+                 attempts = greatest(attempts - 1, 0), claimed_by = NULL
+WHERE id = $1 AND status = 'processing' AND claimed_by = $2;
+
+-- name: finish --
+-- A terminal state: done, human, ignored or dead_letter.
+UPDATE tasks SET status = $2, route = $3, intent = $4, error_message = $5, imap_flags = $6,
+                 prompt_tokens = prompt_tokens + $7, completion_tokens = completion_tokens + $8,
+                 claimed_by = NULL, finished_at = now()
+WHERE id = $1;
+
+-- name: schedule_retry --
+-- $6: give the attempt back (the provider was unavailable; the message itself was not tried).
+UPDATE tasks SET status = 'failed', error_message = $2,
+                 attempts = CASE WHEN $6 THEN greatest(attempts - 1, 0) ELSE attempts END,
+                 next_attempt_at = now() + make_interval(secs => $3), claimed_by = NULL,
+                 prompt_tokens = prompt_tokens + $4, completion_tokens = completion_tokens + $5
+WHERE id = $1;
+
+-- name: pending_flags --
+SELECT id, uid, imap_flags FROM tasks
+WHERE mailbox = $1 AND uidvalidity = $2 AND imap_flags IS NOT NULL
+ORDER BY id
+LIMIT $3;
+
+-- name: clear_flags --
+UPDATE tasks SET imap_flags = NULL WHERE id = $1;
+
+-- name: drop_stale_flags --
+-- After a UIDVALIDITY change the old UIDs name nothing; their flags cannot be set any more.
+UPDATE tasks SET imap_flags = NULL WHERE mailbox = $1 AND uidvalidity <> $2
+  AND imap_flags IS NOT NULL;
+
+-- name: reserve_reply --
+-- Write the reply to the ledger before SMTP. If the task has one already, return that one.
+WITH inserted AS (
+    INSERT INTO outbound (task_id, kind, message_id, recipient, subject, body)
+    VALUES ($1, 'reply', $2, $3, $4, $5)
+    ON CONFLICT (task_id) WHERE kind = 'reply' DO NOTHING
+    RETURNING id, message_id, status, body
+)
+SELECT id, message_id, status, body FROM inserted
+UNION ALL
+SELECT id, message_id, status, body FROM outbound WHERE task_id = $1 AND kind = 'reply'
+LIMIT 1;
+
+-- name: add_outbound --
+INSERT INTO outbound (task_id, kind, message_id, recipient, subject, body)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING id;
+
+-- name: mark_sending --
+-- Returns a row only if the message was waiting: from here on its fate may be unknown.
+UPDATE outbound SET status = 'sending', attempts = attempts + 1
+WHERE id = $1 AND status IN ('pending', 'failed')
+RETURNING id;
+
+-- name: mark_sent --
+UPDATE outbound SET status = 'sent', sent_at = now(), error_message = NULL WHERE id = $1;
+
+-- name: mark_send_failed --
+-- $2: 'failed' (certainly not sent; may be tried again) or 'abandoned'.
+UPDATE outbound SET status = $2, error_message = $3 WHERE id = $1;
+
+-- name: replies_to --
+-- Automatic replies sent (or on their way) to one address in the last $2 hours.
+SELECT count(*) FROM outbound
+WHERE kind = 'reply' AND lower(recipient) = lower($1)
+  AND status IN ('pending', 'sending', 'sent')
+  AND created_at > now() - make_interval(hours => $2);
+
+-- name: repeated_body --
+-- Record the body hash of task $1; true if the same sender sent the same text before and it
+-- was answered or is being answered (within a week).
+WITH marked AS (UPDATE tasks SET body_hash = $3 WHERE id = $1)
+SELECT EXISTS (
+    SELECT 1 FROM tasks
+    WHERE id <> $1 AND lower(sender) = lower($2) AND body_hash = $3
+      AND status IN ('done', 'processing')
+      AND created_at > now() - interval '7 days');
+
+-- name: add_note --
+INSERT INTO admin_notes (task_id, kind, note) VALUES ($1, $2, $3);
+
+-- name: unsent_notes --
+SELECT id, kind, task_id, note, created_at FROM admin_notes
+WHERE outbound_id IS NULL ORDER BY id LIMIT $1;
+
+-- name: oldest_unsent_note_age --
+SELECT extract(epoch FROM now() - min(created_at))::float8 FROM admin_notes
+WHERE outbound_id IS NULL;
+
+-- name: attach_notes --
+UPDATE admin_notes SET outbound_id = $1 WHERE id = ANY($2::bigint[]) AND outbound_id IS NULL;
+
+-- name: unsent_outbound --
+-- Notes to the admin that were written but not (certainly) sent: try them again.
+SELECT id, kind, message_id, recipient, subject, body FROM outbound
+WHERE kind <> 'reply' AND status IN ('pending', 'failed') ORDER BY id LIMIT $1;
+
+-- name: clear_flags_many --
+UPDATE tasks SET imap_flags = NULL WHERE id = ANY($1::bigint[]);

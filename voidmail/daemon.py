@@ -1,0 +1,333 @@
+"""The daemon: one event loop, one IMAP listener, a dispatcher, a fixed set of workers.
+
+The listener records messages in PostgreSQL. The dispatcher moves the ids of runnable tasks
+into a bounded ``asyncio.Queue``; it wakes when the listener records something, when a worker
+frees a place, and when the next scheduled retry falls due (a timer, with a slow fallback
+sweep as a safety net). Workers claim each id with ``SELECT … FOR UPDATE SKIP LOCKED``, so two
+daemons on one database never process the same task, and every claim ends in a terminal state
+or a scheduled retry.
+
+Each daemon holds a PostgreSQL advisory lock for as long as it lives. Tasks claimed by a
+daemon whose lock is gone (it was killed) go back to ``pending``; this runs at start and then
+now and again, so a surviving daemon also picks up what a dead one left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
+
+import asyncpg
+import structlog
+
+from voidmail import store
+from voidmail.config import Settings
+from voidmail.errors import PermanentError, RetryableError
+from voidmail.listener import Listener
+from voidmail.notify import Notifier
+
+log = structlog.get_logger("voidmail.daemon")
+
+QUEUE_PER_WORKER = 4
+RECLAIM_EVERY = 30.0  # seconds between sweeps for tasks of dead daemons
+FALLBACK_WAKE = 30.0  # the dispatcher looks at the table at least this often
+
+
+class Responder(Protocol):
+    """Decides what one claimed task needs and does it. Raises to ask for a retry."""
+
+    async def handle(self, task: dict[str, Any]) -> store.Outcome: ...
+
+
+class Deferred(RetryableError):
+    """Not tried at all (the provider is unavailable): retry later without spending an attempt."""
+
+
+def retry_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float:
+    """Exponential backoff with full jitter (2 s … 10 min), never sooner than ``retry_after``."""
+    ceiling = min(600.0, 2.0 * 2 ** max(attempt - 1, 0))
+    return max(retry_after or 0.0, rng.uniform(ceiling / 2, ceiling))
+
+
+class Daemon:
+    """Owns the queue, the tasks and the collaborators it is given."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        st: store.Store,
+        responder: Responder,
+        *,
+        notifier: Notifier | None = None,
+        shutdown_grace: float | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = st
+        self.responder = responder
+        self.notifier = notifier
+        self.shutdown_grace = (
+            settings.daemon.shutdown_timeout if shutdown_grace is None else shutdown_grace
+        )
+        self.rng = rng or random.Random()
+        self.daemon_id = self.rng.randrange(1, 2**31 - 1)
+        concurrency = settings.worker.concurrency
+        self.queue: asyncio.Queue[int] = asyncio.Queue(maxsize=concurrency * QUEUE_PER_WORKER)
+        self.inflight: set[int] = set()
+        self.busy: dict[int, int] = {}  # worker number -> task id
+        self.stop_event = asyncio.Event()
+        self.work = asyncio.Event()
+        self.listener = Listener(settings.imap, st, on_recorded=self.work.set, rng=self.rng)
+        self.ready = self.listener.ready
+        self.processed = 0
+
+    def stop(self) -> None:
+        """Ask the daemon to finish; safe to call from a signal handler, more than once."""
+        self.stop_event.set()
+        self.listener.wake.set()
+        self.work.set()
+
+    async def run(self) -> None:
+        """Run until ``stop()``; raises if a side task dies, so the service manager restarts us."""
+        async with self._liveness():
+            released = await self.store.release_dead_claims()
+            if released:
+                log.warning("tasks_released", count=len(released), reason="daemon_gone")
+            listener = asyncio.create_task(self.listener.run(self.stop_event), name="listener")
+            dispatcher = asyncio.create_task(self._dispatch(), name="dispatcher")
+            workers = [
+                asyncio.create_task(self._worker(n), name=f"worker-{n}")
+                for n in range(self.settings.worker.concurrency)
+            ]
+            side = {listener, dispatcher}
+            if self.notifier is not None:
+                side.add(asyncio.create_task(self.notifier.run(self.stop_event), name="notifier"))
+            stopper = asyncio.create_task(self.stop_event.wait(), name="stop")
+            log.info(
+                "daemon_started",
+                daemon_id=self.daemon_id,
+                workers=len(workers),
+                mailbox=self.settings.imap.mailbox,
+            )
+            try:
+                done, _ = await asyncio.wait(
+                    {stopper, *side, *workers}, return_when=asyncio.FIRST_COMPLETED
+                )
+                crashed = [t for t in done if t is not stopper]
+                for task in crashed:
+                    exc = task.exception() if not task.cancelled() else None
+                    log.critical("side_task_died", task=task.get_name(), error=repr(exc))
+                self.stop()
+                await self._shutdown(listener, dispatcher, workers)
+                for task in side - {listener, dispatcher}:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(task), timeout=5.0)
+                for task in crashed:
+                    if not task.cancelled() and task.exception() is not None:
+                        raise RuntimeError(f"{task.get_name()} died") from task.exception()
+            finally:
+                stopper.cancel()
+                for task in (*side, *workers):
+                    task.cancel()
+                await asyncio.gather(*side, *workers, return_exceptions=True)
+        log.info("daemon_stopped", processed=self.processed)
+
+    async def _shutdown(
+        self,
+        listener: asyncio.Task[None],
+        dispatcher: asyncio.Task[None],
+        workers: list[asyncio.Task[None]],
+    ) -> None:
+        dispatcher.cancel()
+        # Idle workers stop at once; busy ones get the grace period to finish their task.
+        for number, task in enumerate(workers):
+            if number not in self.busy:
+                task.cancel()
+        busy = [w for n, w in enumerate(workers) if n in self.busy]
+        if busy:
+            log.info("daemon_draining", in_flight=len(busy), grace=self.shutdown_grace)
+            _, late = await asyncio.wait(busy, timeout=self.shutdown_grace)
+            for task in late:
+                task.cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(listener), timeout=self.settings.imap.timeout)
+        listener.cancel()
+
+    @contextlib.asynccontextmanager
+    async def _liveness(self) -> AsyncIterator[None]:
+        """Hold our advisory lock on a pooled connection kept for the daemon's lifetime."""
+        conn = await self.store.pool.acquire()
+        try:
+            await conn.execute(
+                "SELECT pg_advisory_lock($1::int4, $2::int4)", store.LOCK_NAMESPACE, self.daemon_id
+            )
+            yield
+        finally:
+            with contextlib.suppress(asyncpg.PostgresError, OSError):
+                await asyncio.shield(
+                    conn.execute(
+                        "SELECT pg_advisory_unlock($1::int4, $2::int4)",
+                        store.LOCK_NAMESPACE,
+                        self.daemon_id,
+                    )
+                )
+            await asyncio.shield(self.store.pool.release(conn))
+
+    # -- dispatcher ----------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        last_reclaim = time.monotonic()
+        while not self.stop_event.is_set():
+            self.work.clear()
+            if time.monotonic() - last_reclaim > RECLAIM_EVERY:
+                last_reclaim = time.monotonic()
+                released = await self.store.release_dead_claims()
+                if released:
+                    log.warning("tasks_released", count=len(released), reason="daemon_gone")
+            room = self.queue.maxsize - self.queue.qsize()
+            if room > 0:
+                ids = await self.store.runnable_ids(sorted(self.inflight), room)
+                for task_id in ids:
+                    self.inflight.add(task_id)
+                    self.queue.put_nowait(task_id)
+                if len(ids) == room:
+                    # Full: the next wake comes from a worker taking an item.
+                    await self._wait_for(self.work.wait(), FALLBACK_WAKE)
+                    continue
+            due = await self.store.next_due_in()
+            timeout = FALLBACK_WAKE if due is None else min(FALLBACK_WAKE, max(due, 0.05))
+            await self._wait_for(self.work.wait(), timeout)
+
+    @staticmethod
+    async def _wait_for(awaitable: Awaitable[Any], seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(awaitable, timeout=seconds)
+
+    # -- workers -------------------------------------------------------------------------
+
+    async def _worker(self, number: int) -> None:
+        while True:
+            task_id = await self.queue.get()
+            self.work.set()  # a place in the queue is free
+            self.busy[number] = task_id
+            try:
+                task = await self.store.claim(task_id, self.daemon_id)
+                if task is not None:
+                    await self._process(task)
+            finally:
+                self.busy.pop(number, None)
+                self.inflight.discard(task_id)
+                self.queue.task_done()
+
+    async def _process(self, task: dict[str, Any]) -> None:
+        task_id = task["id"]
+        structlog.contextvars.bind_contextvars(
+            task_id=task_id, uid=task["uid"], message_id=task["message_id"]
+        )
+        started = time.monotonic()
+        try:
+            outcome = await self.responder.handle(task)
+        except asyncio.CancelledError:
+            # Shutdown ran out of time: give the task back, its attempt unspent.
+            await asyncio.shield(self.store.release_claim(task_id, self.daemon_id))
+            log.warning("task_interrupted")
+            raise
+        except Deferred as exc:
+            delay = retry_delay(1, exc.retry_after, self.rng)
+            await self._settle(
+                self.store.schedule_retry(task_id, str(exc), delay, refund_attempt=True)
+            )
+            log.info("task_deferred", error=str(exc), retry_in=round(delay, 1))
+        except RetryableError as exc:
+            await self._retry_or_park(task, str(exc), exc.retry_after)
+        except PermanentError as exc:
+            await self._park(task, str(exc))
+        except Exception as exc:  # the one broad except: a bug must not kill a worker
+            log.exception("task_crashed")
+            await self._retry_or_park(
+                task, f"internal error: {exc.__class__.__name__}: {exc}", None
+            )
+        else:
+            await self._settle(self.store.finish(task_id, outcome))
+            if outcome.imap_flags:
+                self.listener.wake.set()
+            if outcome.status == "human" and self.notifier is not None:
+                self.notifier.poke()
+            self.processed += 1
+            log.info(
+                "task_finished",
+                status=outcome.status,
+                route=outcome.route,
+                intent=outcome.intent,
+                error=outcome.error,
+                prompt_tokens=outcome.prompt_tokens,
+                completion_tokens=outcome.completion_tokens,
+                ms=round((time.monotonic() - started) * 1000, 1),
+            )
+        finally:
+            structlog.contextvars.unbind_contextvars("task_id", "uid", "message_id")
+            self.work.set()
+
+    async def _retry_or_park(
+        self, task: dict[str, Any], error: str, retry_after: float | None
+    ) -> None:
+        attempts = task["attempts"]
+        if attempts >= self.settings.worker.max_attempts:
+            await self._park(task, error)
+            return
+        delay = retry_delay(attempts, retry_after, self.rng)
+        await self._settle(self.store.schedule_retry(task["id"], error, delay))
+        log.warning("task_retry_scheduled", attempt=attempts, error=error, retry_in=round(delay, 1))
+
+    async def _park(self, task: dict[str, Any], error: str) -> None:
+        outcome = store.Outcome(status="dead_letter", route=None, error=error)
+        await self._settle(self.store.finish(task["id"], outcome))
+        note = f"{task['sender']} · {task['subject']} · {error} (voidmail dlq retry {task['id']})"
+        await self._settle(self.store.add_note(task["id"], "dead_letter", note))
+        if self.notifier is not None:
+            self.notifier.poke()
+        log.critical("task_dead_lettered", attempts=task["attempts"], error=error)
+
+    @staticmethod
+    async def _settle(write: Awaitable[None]) -> None:
+        """The final state write of a task survives cancellation of the worker."""
+        await asyncio.shield(write)
+
+
+class SignalHandlers:
+    """SIGTERM/SIGINT ask the daemon to stop; a second one exits at once.
+
+    Exiting at once loses nothing recorded: every task is in PostgreSQL, and claims of a dead
+    daemon are released by the next one. The embedded database outlives us and is reused.
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> None:
+        self.loop = loop
+        self.stop = stop
+        self.received = 0
+
+    def __enter__(self) -> SignalHandlers:
+        for signum in self.SIGNALS:
+            self.loop.add_signal_handler(signum, self._on_signal, signum)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for signum in self.SIGNALS:
+            self.loop.remove_signal_handler(signum)
+
+    def _on_signal(self, signum: int) -> None:
+        self.received += 1
+        if self.received == 1:
+            log.info("stop_requested", signal=signal.Signals(signum).name)
+            self.stop()
+            return
+        log.warning("exiting_now", signal=signal.Signals(signum).name)
+        os._exit(128 + signum)

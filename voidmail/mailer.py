@@ -1,0 +1,121 @@
+"""Send mail over SMTP, and say exactly how sure we are that it left.
+
+A send ends in one of four ways:
+
+- it returns: the server accepted the message (250 after the data);
+- ``SmtpTemporary``: it certainly did not leave, and trying later may work (4xx, a refused or
+  dropped connection before the data was sent);
+- ``SmtpPermanent``: it certainly did not leave and never will as it is (5xx);
+- ``SmtpUncertain``: the connection died or timed out while the data was on its way, so the
+  server may or may not have accepted it. The caller must not send it again blindly.
+
+The steps (MAIL, RCPT, DATA) are issued one by one to keep that last window as short as the
+data transfer itself.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from voidmail.config import SmtpSettings, is_loopback
+from voidmail.errors import PermanentError, RetryableError, VoidmailError
+from voidmail.imap import tls_context
+
+DEFAULT_PORTS = {"tls": 465, "starttls": 587, "plain": 25}
+
+
+class SmtpTemporary(RetryableError):
+    """Not sent; worth trying again later."""
+
+
+class SmtpPermanent(PermanentError):
+    """Not sent; the server refused it for good (5xx) or it cannot be sent as it is."""
+
+
+class SmtpUncertain(VoidmailError):
+    """The server may or may not have accepted the message."""
+
+
+class Mailer:
+    """Sends one message per connection. Stateless between sends, so safe to share."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        if s.security == "plain" and not is_loopback(s.host):
+            raise SmtpPermanent("plaintext SMTP is allowed only to loopback")
+        return aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port or DEFAULT_PORTS[s.security],
+            timeout=s.timeout,
+            use_tls=s.security == "tls",
+            start_tls=s.security == "starttls",
+            validate_certs=True,
+            tls_context=tls_context(str(s.ca_file) if s.ca_file else None)
+            if s.security != "plain"
+            else None,
+        )
+
+    async def send(self, message: EmailMessage, sender: str, recipients: list[str]) -> None:
+        """Deliver ``message`` to ``recipients`` with envelope ``sender``; see the module doc."""
+        smtp = self._client()
+        try:
+            await self._open(smtp)
+            utf8 = not all(a.isascii() for a in [sender, *recipients])
+            if utf8 and not smtp.supports_extension("smtputf8"):
+                raise SmtpPermanent("the server cannot take non-ASCII addresses (no SMTPUTF8)")
+            options = ["SMTPUTF8"] if utf8 else []
+            encoding = "utf-8" if utf8 else "ascii"
+            try:
+                await smtp.mail(sender, options=options, encoding=encoding)
+                for recipient in recipients:
+                    await smtp.rcpt(recipient, encoding=encoding)
+            except aiosmtplib.SMTPResponseException as exc:
+                raise _refused(exc) from exc
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                raise SmtpTemporary(
+                    f"SMTP connection failed before the data: {_name(exc)}"
+                ) from exc
+            try:
+                await smtp.data(message.as_bytes())
+            except aiosmtplib.SMTPResponseException as exc:
+                raise _refused(exc) from exc
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                raise SmtpUncertain(
+                    f"SMTP connection failed while sending the data: {_name(exc)}"
+                ) from exc
+        finally:
+            if smtp.is_connected:
+                try:
+                    await smtp.quit(timeout=5)
+                except (aiosmtplib.SMTPException, OSError):
+                    smtp.close()  # the message's fate is already decided; QUIT is manners
+
+    async def _open(self, smtp: aiosmtplib.SMTP) -> None:
+        s = self.settings
+        try:
+            await smtp.connect()
+            if s.username:
+                await smtp.login(s.username, s.password.get())
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise SmtpPermanent(f"SMTP login as {s.username!r} refused ({exc.code})") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise _refused(exc) from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise SmtpTemporary(f"cannot reach SMTP server {s.host}: {_name(exc)}") from exc
+
+
+def _refused(exc: aiosmtplib.SMTPResponseException) -> VoidmailError:
+    text = f"SMTP server answered {exc.code}: {' '.join(exc.message.split())[:200]}"
+    if 400 <= exc.code < 500:
+        return SmtpTemporary(text)
+    return SmtpPermanent(text)
+
+
+def _name(exc: BaseException) -> str:
+    detail = str(exc)
+    return f"{exc.__class__.__name__}: {detail}" if detail else exc.__class__.__name__

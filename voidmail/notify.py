@@ -1,0 +1,117 @@
+"""Notes to the shop's admin: handoffs and alerts, batched into one mail per window.
+
+A person handed ten messages in a minute gets one mail listing ten, not ten mails. Notes wait in
+``admin_notes``; once the oldest has waited ``delay`` seconds, all waiting notes go out as one
+digest. The digest follows the same ledger as replies (written, then ``sending``, then
+``sent``), so a crash never sends it twice; one that certainly failed is tried again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from email.message import EmailMessage
+
+import structlog
+
+from voidmail import compose, store
+from voidmail.config import Settings
+from voidmail.mailer import Mailer, SmtpPermanent, SmtpTemporary, SmtpUncertain
+
+log = structlog.get_logger("voidmail.notify")
+
+FALLBACK = 60.0
+KIND_TITLES = {"handoff": "para responder a mano", "dead_letter": "sin poder procesar"}
+
+
+class Notifier:
+    """Runs beside the workers; ``poke()`` when a note was added."""
+
+    def __init__(self, settings: Settings, st: store.Store, mailer: Mailer, delay: float) -> None:
+        self.settings = settings
+        self.store = st
+        self.mailer = mailer
+        self.delay = delay
+        self.poked = asyncio.Event()
+
+    def poke(self) -> None:
+        self.poked.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        if not self.settings.shop.admin_email:
+            log.warning("admin_notes_disabled", reason="shop.admin_email is not set")
+            return
+        while not stop.is_set():
+            self.poked.clear()
+            await self._resend_failed()
+            age = await self.store.oldest_unsent_note_age()
+            if age is not None and age >= self.delay:
+                await self._send_digest()
+                continue
+            wait = FALLBACK if age is None else max(self.delay - age, 0.05)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poked_or(stop), timeout=wait)
+
+    async def _poked_or(self, stop: asyncio.Event) -> None:
+        waits = {asyncio.ensure_future(self.poked.wait()), asyncio.ensure_future(stop.wait())}
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+
+    async def _send_digest(self) -> None:
+        notes = await self.store.unsent_notes()
+        if not notes:
+            return
+        shop = self.settings.shop
+        lines = []
+        for kind in sorted({n["kind"] for n in notes}):
+            group = [n for n in notes if n["kind"] == kind]
+            lines.append(f"{len(group)} mensaje(s) {KIND_TITLES.get(kind, kind)}:")
+            lines += [
+                f"  - tarea {n['task_id']}: {compose.one_line(n['note'], 300)}" for n in group
+            ]
+            lines.append("")
+        lines.append("Los mensajes para responder a mano quedan marcados (\\Flagged) y sin leer.")
+        lines.append("Detalle: voidmail tasks --status human")
+        subject = f"[voidmail] {len(notes)} mensaje(s) necesitan a una persona"
+        message = compose.note(
+            subject, "\n".join(lines), to=shop.admin_email, shop_name=shop.name,
+            shop_address=shop.address,
+        )  # fmt: skip
+        outbound_id = await self.store.queue_digest(
+            [n["id"] for n in notes], str(message["Message-ID"]), shop.admin_email, subject,
+            message.get_content(),
+        )  # fmt: skip
+        await self._deliver(outbound_id, message)
+
+    async def _resend_failed(self) -> None:
+        shop = self.settings.shop
+        for row in await self.store.unsent_outbound():
+            message = compose.note(
+                row["subject"], row["body"], to=row["recipient"], shop_name=shop.name,
+                shop_address=shop.address,
+            )  # fmt: skip
+            del message["Message-ID"]
+            message["Message-ID"] = row["message_id"]
+            await self._deliver(row["id"], message)
+
+    async def _deliver(self, outbound_id: int, message: EmailMessage) -> None:
+        if not await self.store.mark_sending(outbound_id):
+            return
+        try:
+            await self.mailer.send(message, self.settings.shop.address, [str(message["To"])])
+        except SmtpTemporary as exc:
+            await self.store.mark_send_failed(outbound_id, "failed", str(exc))
+            log.warning("admin_note_failed", error=str(exc))
+            return
+        except SmtpPermanent as exc:
+            await self.store.mark_send_failed(outbound_id, "abandoned", str(exc))
+            log.error("admin_note_refused", error=str(exc))
+            return
+        except SmtpUncertain as exc:
+            log.error("admin_note_uncertain", error=str(exc))
+            return
+        await self.store.mark_sent(outbound_id)
+        log.info("admin_note_sent", outbound_id=outbound_id)
