@@ -105,7 +105,9 @@ CREATE TABLE turns (
     created_at  timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT turns_role_check CHECK (role IN ('customer', 'shop'))
 );
-CREATE INDEX turns_customer_idx ON turns (customer, created_at DESC);
+CREATE INDEX turns_customer_idx ON turns (customer, thread, id DESC);
+-- A retried task records its turns once.
+CREATE UNIQUE INDEX turns_task_role_key ON turns (task_id, role) WHERE task_id IS NOT NULL;
 
 -- LLM use per day and model: the limiter's daily budgets survive restarts.
 CREATE TABLE llm_usage (

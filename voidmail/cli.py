@@ -19,8 +19,10 @@ from typing import Any
 
 import structlog
 
-from voidmail import __version__, config, logs, migrate, store
+from voidmail import __version__, config, daemon, dlq, faq, logs, migrate, respond, stats, store
 from voidmail.errors import ConfigError, DatabaseError, VoidmailError
+from voidmail.mailer import Mailer
+from voidmail.notify import Notifier
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -97,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the boundary: a bug is one line, not a traceback
+        print(f"voidmail: internal error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 def _load(args: argparse.Namespace) -> config.Settings:
@@ -107,13 +112,34 @@ def _load(args: argparse.Namespace) -> config.Settings:
 
 async def _not_implemented(args: argparse.Namespace) -> int:
     name = args.command or "run"
-    if name in ("run", "check"):
-        # Whatever else they do, these validate the whole configuration first.
+    if name == "check":
+        # Whatever else it does, check validates the whole configuration first.
         _load(args).require_servers()
     if name == "dlq":
         name = f"dlq {args.dlq_command}"
     print(f"voidmail {name}: not implemented yet", file=sys.stderr)
     return EXIT_NOT_IMPLEMENTED
+
+
+async def _run(args: argparse.Namespace) -> int:
+    settings = config.load(args.config)
+    settings.require_servers()
+    logs.configure(settings.daemon.log_level, stream=sys.stdout)
+    answers = faq.load(settings.faq.file, placeholders(settings))
+    mailer = Mailer(settings.smtp)
+    async with store.open_store(settings) as st:
+        responder = respond.MailResponder(settings, st, mailer, answers)
+        notifier = Notifier(settings, st, mailer, settings.daemon.notify_delay)
+        service = daemon.Daemon(settings, st, responder, notifier=notifier)
+        signals = daemon.SignalHandlers(asyncio.get_running_loop(), service.stop)
+        with signals:
+            await service.run()
+    return EXIT_OK
+
+
+def placeholders(settings: config.Settings) -> dict[str, str]:
+    """What ``{name}`` placeholders in FAQ answers are filled with."""
+    return {"shop_name": settings.shop.name, "shop_email": settings.shop.address}
 
 
 async def _migrate(args: argparse.Namespace) -> int:
@@ -144,6 +170,68 @@ async def _tasks(args: argparse.Namespace) -> int:
         print("no tasks" + (f" with status {args.status}" if args.status else ""))
         return EXIT_OK
     print(_table(TASK_COLUMNS, [[_cell(row.get(c)) for c in TASK_COLUMNS] for row in rows]))
+    return EXIT_OK
+
+
+async def _dlq(args: argparse.Namespace) -> int:
+    settings = _load(args)
+    async with store.open_store(settings, max_size=2) as st:
+        action = args.dlq_command
+        if action == "list":
+            rows = await dlq.entries(st)
+            if args.json:
+                print(json.dumps(rows, default=_json_default, ensure_ascii=False, indent=2))
+            elif not rows:
+                print("the dead-letter queue is empty")
+            else:
+                columns = ("id", "attempts", "sender", "subject", "error")
+                print(_table(columns, [[_cell(r.get(c)) for c in columns] for r in rows]))
+                print("\nreplay with: voidmail dlq retry ID (or --all)")
+            return EXIT_OK
+        if action == "show":
+            found = await dlq.detail(st, args.id)
+            if found is None:
+                print(f"voidmail: no task {args.id}", file=sys.stderr)
+                return EXIT_FAILURE
+            outbound = found.pop("outbound")
+            for key, value in found.items():
+                print(f"{key:>18}: {_cell(value, 200)}")
+            for row in outbound:
+                print(f"{'outbound':>18}: {row['kind']} {row['status']} to {row['recipient']} "
+                      f"{row['message_id']} {_cell(row['error'], 120)}")  # fmt: skip
+            return EXIT_OK
+        if action == "retry":
+            replayed = await dlq.replay(st, None if args.all else [args.id])
+            if not replayed:
+                print(
+                    "nothing to replay"
+                    + ("" if args.all else f": task {args.id} is not a dead letter")
+                )
+                return EXIT_OK if args.all else EXIT_FAILURE
+            print(f"replaying {len(replayed)} task(s): {', '.join(map(str, replayed))}")
+            return EXIT_OK
+        try:
+            seconds = dlq.parse_duration(args.older_than)
+        except ValueError as exc:
+            print(f"voidmail: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        print(f"deleted {await dlq.purge(st, seconds)} dead letter(s)")
+        return EXIT_OK
+
+
+async def _stats(args: argparse.Namespace) -> int:
+    settings = _load(args)
+    try:
+        seconds = dlq.parse_duration(args.since)
+    except ValueError as exc:
+        print(f"voidmail: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    async with store.open_store(settings, max_size=2) as st:
+        report = await stats.collect(st, seconds, settings.llm)
+    if args.json:
+        print(json.dumps(report, default=_json_default, ensure_ascii=False, indent=2))
+    else:
+        print(stats.render(report))
     return EXIT_OK
 
 
@@ -180,6 +268,9 @@ def _positive_int(text: str) -> int:
 
 
 HANDLERS: dict[str, Handler] = {
+    "run": _run,
     "migrate": _migrate,
+    "dlq": _dlq,
+    "stats": _stats,
     "tasks": _tasks,
 }

@@ -123,6 +123,9 @@ class LlmSettings:
     requests_per_day: int = 1000  # the provider's RPD limit for this model
     tokens_per_day: int = 200_000  # the provider's TPD limit for this model
     max_tokens: int = 150  # answer budget per reply
+    # For `voidmail stats`' cost estimate only: your plan's US$ per million tokens.
+    price_input_per_million: float = 0.075
+    price_output_per_million: float = 0.30
     timeout: float = 30.0  # seconds for one LLM request
 
 

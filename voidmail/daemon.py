@@ -26,9 +26,9 @@ from typing import Any, Protocol
 import asyncpg
 import structlog
 
-from voidmail import store
+from voidmail import dlq, store
 from voidmail.config import Settings
-from voidmail.errors import PermanentError, RetryableError
+from voidmail.errors import PermanentError, RetryableError, ServiceError
 from voidmail.listener import Listener
 from voidmail.notify import Notifier
 
@@ -119,7 +119,14 @@ class Daemon:
                 done, _ = await asyncio.wait(
                     {stopper, *side, *workers}, return_when=asyncio.FIRST_COMPLETED
                 )
-                crashed = [t for t in done if t is not stopper]
+                asked_to_stop = self.stop_event.is_set()
+                # A side task that ends by itself, with or without an exception, has died.
+                crashed = [
+                    t
+                    for t in done
+                    if t is not stopper
+                    and (not asked_to_stop or t.cancelled() or t.exception() is not None)
+                ]
                 for task in crashed:
                     exc = task.exception() if not task.cancelled() else None
                     log.critical("side_task_died", task=task.get_name(), error=repr(exc))
@@ -128,9 +135,12 @@ class Daemon:
                 for task in side - {listener, dispatcher}:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(asyncio.shield(task), timeout=5.0)
-                for task in crashed:
-                    if not task.cancelled() and task.exception() is not None:
-                        raise RuntimeError(f"{task.get_name()} died") from task.exception()
+                if crashed:
+                    first = crashed[0]
+                    cause = None if first.cancelled() else first.exception()
+                    detail = f": {cause.__class__.__name__}: {cause}" if cause else ""
+                    message = f"{first.get_name()} stopped unexpectedly{detail}"
+                    raise ServiceError(message) from cause
             finally:
                 stopper.cancel()
                 for task in (*side, *workers):
@@ -163,12 +173,20 @@ class Daemon:
     async def _liveness(self) -> AsyncIterator[None]:
         """Hold our advisory lock on a pooled connection kept for the daemon's lifetime."""
         conn = await self.store.pool.acquire()
+
+        def wake(*_args: object) -> None:
+            self.work.set()
+
         try:
             await conn.execute(
                 "SELECT pg_advisory_lock($1::int4, $2::int4)", store.LOCK_NAMESPACE, self.daemon_id
             )
+            # `voidmail dlq retry` NOTIFYs this channel: replays start at once.
+            await conn.add_listener(dlq.WORK_CHANNEL, wake)
             yield
         finally:
+            with contextlib.suppress(asyncpg.PostgresError, OSError):
+                await asyncio.shield(conn.remove_listener(dlq.WORK_CHANNEL, wake))
             with contextlib.suppress(asyncpg.PostgresError, OSError):
                 await asyncio.shield(
                     conn.execute(

@@ -38,3 +38,7 @@ class RetryableError(VoidmailError):
 
 class PermanentError(VoidmailError):
     """A failure that retrying cannot fix: bad credentials, a retired model, an SMTP 5xx."""
+
+
+class ServiceError(VoidmailError):
+    """A part of the running daemon died; the process exits non-zero so systemd restarts it."""

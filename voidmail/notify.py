@@ -39,7 +39,10 @@ class Notifier:
 
     async def run(self, stop: asyncio.Event) -> None:
         if not self.settings.shop.admin_email:
+            # Notes stay recorded (``voidmail tasks --status human`` lists them); nobody is
+            # mailed. Wait for the stop like every side task, so the daemon sees no death.
             log.warning("admin_notes_disabled", reason="shop.admin_email is not set")
+            await stop.wait()
             return
         while not stop.is_set():
             self.poked.clear()

@@ -219,6 +219,33 @@ class Store:
     async def unsent_outbound(self, limit: int = 20) -> list[dict[str, Any]]:
         return [dict(r) for r in await self.pool.fetch(self.queries["unsent_outbound"], limit)]
 
+    async def add_turn(
+        self, customer: str, thread: str, role: str, task_id: int | None, message_id: str | None,
+        body: str,
+    ) -> None:  # fmt: skip
+        await self.pool.execute(
+            self.queries["add_turn"], customer, thread, role, task_id, message_id, body
+        )
+
+    async def recent_turns(
+        self, customer: str, thread: str, task_id: int | None, limit: int = 3
+    ) -> list[tuple[str, str]]:
+        rows = await self.pool.fetch(self.queries["recent_turns"], customer, thread, task_id, limit)
+        return [(row["role"], row["body"]) for row in rows]
+
+    async def add_llm_usage(
+        self, model: str, requests: int, prompt_tokens: int, completion_tokens: int,
+        rate_limited: int,
+    ) -> None:  # fmt: skip
+        await self.pool.execute(
+            self.queries["add_llm_usage"], model, requests, prompt_tokens, completion_tokens,
+            rate_limited,
+        )  # fmt: skip
+
+    async def llm_usage_today(self, model: str) -> tuple[int, int]:
+        row = await self.pool.fetchrow(self.queries["llm_usage_today"], model)
+        return (0, 0) if row is None else (row["requests"], row["tokens"])
+
     # -- the outbound ledger ------------------------------------------------------------
 
     async def reserve_reply(

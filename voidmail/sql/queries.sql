@@ -199,3 +199,107 @@ WHERE kind <> 'reply' AND status IN ('pending', 'failed') ORDER BY id LIMIT $1;
 
 -- name: clear_flags_many --
 UPDATE tasks SET imap_flags = NULL WHERE id = ANY($1::bigint[]);
+
+-- name: dlq_list --
+SELECT id, message_id, sender, subject, attempts, error_message AS error, last_attempt_at,
+       finished_at, created_at
+FROM tasks WHERE status = 'dead_letter' ORDER BY id LIMIT $1;
+
+-- name: task_detail --
+SELECT id, mailbox, uidvalidity, uid, message_id, duplicate_of, sender, reply_to, subject,
+       size_bytes, status, route, intent, attempts, error_message AS error, last_attempt_at,
+       next_attempt_at, prompt_tokens, completion_tokens, received_at, created_at, finished_at
+FROM tasks WHERE id = $1;
+
+-- name: task_outbound --
+SELECT id, kind, message_id, recipient, subject, status, attempts, error_message AS error,
+       created_at, sent_at
+FROM outbound WHERE task_id = $1 ORDER BY id;
+
+-- name: dlq_retry --
+-- Dead letters back to the queue as 'reprocessing' with their attempts reset. $1 NULL: all.
+UPDATE tasks SET status = 'reprocessing', attempts = 0, next_attempt_at = now(),
+                 finished_at = NULL, claimed_by = NULL
+WHERE status = 'dead_letter' AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
+RETURNING id;
+
+-- name: reopen_refused_replies --
+-- A reply the SMTP server refused for good was certainly not sent: a replay may send it.
+UPDATE outbound SET status = 'failed'
+WHERE kind = 'reply' AND status = 'abandoned' AND task_id = ANY($1::bigint[]);
+
+-- name: dlq_purge --
+DELETE FROM tasks
+WHERE status = 'dead_letter' AND coalesce(finished_at, created_at) < now() - make_interval(secs => $1)
+RETURNING id;
+
+-- name: notify_work --
+SELECT pg_notify('voidmail_work', '');
+
+-- name: stats_totals --
+-- Everything recorded since $1 (a timestamp), by outcome.
+SELECT count(*) FILTER (WHERE duplicate_of IS NULL) AS mails_in,
+       count(*) FILTER (WHERE status = 'done' AND route LIKE 'faq:%') AS answered_faq,
+       count(*) FILTER (WHERE status = 'done' AND route = 'llm') AS answered_llm,
+       count(*) FILTER (WHERE status = 'human') AS handed_to_people,
+       count(*) FILTER (WHERE status = 'ignored') AS ignored,
+       count(*) FILTER (WHERE status = 'dead_letter') AS dead_letters,
+       count(*) FILTER (WHERE status IN ('pending', 'processing', 'failed', 'reprocessing'))
+           AS waiting,
+       coalesce(sum(prompt_tokens), 0)::bigint AS prompt_tokens,
+       coalesce(sum(completion_tokens), 0)::bigint AS completion_tokens
+FROM tasks WHERE created_at >= $1;
+
+-- name: stats_latency --
+-- Seconds from recording a message to its reply leaving: p50 and p95.
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM o.sent_at - t.created_at))
+           AS p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM o.sent_at - t.created_at))
+           AS p95,
+       count(*) AS replies
+FROM outbound o JOIN tasks t ON t.id = o.task_id
+WHERE o.kind = 'reply' AND o.status = 'sent' AND t.created_at >= $1;
+
+-- name: stats_rate_limited --
+SELECT coalesce(sum(rate_limited), 0)::bigint AS rate_limited,
+       coalesce(sum(requests), 0)::bigint AS llm_requests
+FROM llm_usage WHERE day >= ($1::timestamptz)::date;
+
+-- name: stats_hourly --
+SELECT date_trunc('hour', created_at) AS hour,
+       count(*) FILTER (WHERE duplicate_of IS NULL) AS mails_in,
+       count(*) FILTER (WHERE status = 'done' AND route LIKE 'faq:%') AS faq,
+       count(*) FILTER (WHERE status = 'done' AND route = 'llm') AS llm,
+       count(*) FILTER (WHERE status = 'human') AS human,
+       count(*) FILTER (WHERE status = 'ignored') AS ignored,
+       count(*) FILTER (WHERE status = 'dead_letter') AS dead
+FROM tasks WHERE created_at >= $1
+GROUP BY 1 ORDER BY 1;
+
+-- name: add_llm_usage --
+INSERT INTO llm_usage (day, model, requests, prompt_tokens, completion_tokens, rate_limited)
+VALUES (current_date, $1, $2, $3, $4, $5)
+ON CONFLICT (day, model) DO UPDATE
+SET requests = llm_usage.requests + EXCLUDED.requests,
+    prompt_tokens = llm_usage.prompt_tokens + EXCLUDED.prompt_tokens,
+    completion_tokens = llm_usage.completion_tokens + EXCLUDED.completion_tokens,
+    rate_limited = llm_usage.rate_limited + EXCLUDED.rate_limited;
+
+-- name: llm_usage_today --
+SELECT coalesce(sum(requests), 0)::bigint AS requests,
+       coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint AS tokens
+FROM llm_usage WHERE day = current_date AND model = $1;
+
+-- name: add_turn --
+INSERT INTO turns (customer, thread, role, task_id, message_id, body)
+VALUES (lower($1), $2, $3, $4, $5, $6)
+ON CONFLICT (task_id, role) WHERE task_id IS NOT NULL DO NOTHING;
+
+-- name: recent_turns --
+-- The last $4 turns of this customer's thread, oldest first, without task $3's own message.
+SELECT role, body FROM (
+    SELECT id, role, body FROM turns
+    WHERE customer = lower($1) AND thread = $2
+      AND NOT (role = 'customer' AND task_id IS NOT DISTINCT FROM $3)
+    ORDER BY id DESC LIMIT $4) AS recent
+ORDER BY id;

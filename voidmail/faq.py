@@ -1,0 +1,464 @@
+"""The FAQ: curated answers, and the matcher that says which one (if any) a question asks for.
+
+The shop owner edits ``faq.toml`` (its header comment documents the format). Matching is
+keyword based, so that the owner can see and fix why a question matched: every word is
+compared by a *key* that ignores case, accents, repeated letters, the usual spelling slips of
+Argentine mail (v/b, z/s/c, ll/y, a silent h, qu/k) and Spanish endings, so "envío" matches
+"envios", "enviar", "envían", "enviás" and "emvio". Longer keys also tolerate one typo
+("coutas" for "cuotas").
+
+A message is split into clauses (sentences, and "… y si …"); each clause gets at most one topic,
+the first entry in file order that it matches, so "¿puedo cambiar por otro talle?" is about
+exchanges, not sizes. :meth:`Faq.match` answers only when exactly one topic is asked about and
+nothing in the message falls outside what that answer covers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from voidmail.errors import ConfigError
+
+# Evidence is keywords + hints/2 + similarity to the closest example; the score squashes it
+# into [0, 1) and one keyword alone reaches the threshold.
+THRESHOLD = 0.5
+HINT_WEIGHT = 0.5
+# A message as close as this to one of an entry's examples counts as asking about it even
+# without a keyword.
+EXAMPLE_MATCH = 0.75
+
+ENTRY_FIELDS = frozenset({"id", "answer", "examples", "keywords", "hints", "exclude", "ignore"})
+LIST_FIELDS = ("examples", "keywords", "hints", "exclude", "ignore")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+
+# Words that carry no topic. Compared after accents are stripped.
+STOPWORDS = frozenset(
+    """
+        a al algo algun alguna alguno ante bien como con cual cuales cuando cuanto cuanta
+        cuantos cuantas de del desde donde e el ella ellos en entre era es esa ese eso esta
+        estan estas este esto estos fue ha hay hola la las le les lo los mas me mi mis mucho muy
+        nada ni no nos o os para pero poco por porque pues que quien se ser si so sobre su sus
+        tambien te ti toda todo tu tus u un una uno unos unas usted ustedes vos y ya yo q xq pq
+        tb tmb buenas dia dias tardes noches gracias saludos chicas chicos hey holis holaa
+        consulta consultar pregunta quisiera queria quiero saber favor porfa
+    """.split()
+)  # fmt: skip
+_GREETINGS = re.compile(r"\bbuen[oa]?s?\s+(?:dias?|tardes?|noches?)\b|\bmuchas\s+gracias\b")
+_URLS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+")
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_WORD = re.compile(r"[a-z0-9ñ]+")
+# Split a sentence where a second question joins the first ("… los envíos y si hay cambios").
+_CLAUSE_BREAK = re.compile(
+    r"[?!.;:\n]+|\s(?:y|e)\s+(?=(?:si|que|cuanto|cuantos|cuanta|cuando|como|donde|cual|"
+    r"tambien|ademas|hacen|tienen|aceptan|puedo|se\s+puede|hay)\b)|\b(?:ademas|tambien|"
+    r"otra\s+cosa|otra\s+pregunta|por\s+otro\s+lado)\b"
+)
+_ENCLITICS = tuple("melo mela selo sela noslo los las les lo la le me te se nos".split())
+_VERB_ENDINGS = ("ar", "er", "ir", "ando", "iendo")
+_SUFFIXES = tuple(
+    sorted(
+        """
+            aciones acion ciones cion amente mente ieron aron ando iendo adas ados idas idos ada
+            ado ida ido amos emos imos aban aba ara ar er ir an en as es is os a e i o s n
+        """.split(),
+        key=len,
+        reverse=True,
+    )
+)
+MIN_STEM = 3
+
+
+# --------------------------------------------------------------------------- text keys
+
+
+def normalize(text: str) -> str:
+    """Lower case, no accents, no links or addresses, letters repeated 3+ times collapsed.
+
+    "¿Cuándo LLEGAAA?" becomes "¿cuando llega?"; punctuation and line breaks stay, so the
+    result can still be split into sentences. "ñ" becomes "n".
+    """
+    text = _URLS.sub(" ", text)
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _REPEATS.sub(r"\1", plain)
+
+
+def key(word: str) -> str:
+    """The matching key of one normalised word: its stem, spelt phonetically.
+
+    Stemming comes first on the written form (endings are spelt the same whatever the
+    typo), then the spelling is folded: gu(e/i)→g, ll→y, qu→k, c(e/i)→s, c→k, z→s, v→b, h→"",
+    m before b/p→n, doubled letters once.
+    """
+    word = re.sub(r"gu(?=[ei])", "g", word)
+    stem = _stem(word)
+    stem = stem.replace("ll", "y").replace("qu", "k")
+    stem = re.sub(r"c(?=[ei])", "s", stem)
+    stem = stem.replace("ch", "\0").replace("c", "k").replace("h", "").replace("\0", "ch")
+    stem = stem.replace("z", "s").replace("v", "b")
+    stem = re.sub(r"m(?=[bp])", "n", stem)
+    return re.sub(r"(.)\1+", r"\1", stem)
+
+
+def _stem(word: str) -> str:
+    if len(word) <= MIN_STEM or word.isdigit():
+        return word
+    for clitic in _ENCLITICS:
+        base = word[: -len(clitic)]
+        if word.endswith(clitic) and base.endswith(_VERB_ENDINGS) and len(base) > MIN_STEM + 1:
+            word = base
+            break
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+            return word[: -len(suffix)]
+    return word
+
+
+def same_key(a: str, b: str) -> bool:
+    """Keys match exactly, or within one typo when long enough to stay unambiguous."""
+    if a == b:
+        return True
+    if a.isdigit() or b.isdigit() or min(len(a), len(b)) < 4:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 2 and diff[1] == diff[0] + 1:
+            return a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]  # swapped letters
+        return len(diff) == 1 and len(a) >= 5
+    if abs(len(a) - len(b)) != 1 or min(len(a), len(b)) < 5:
+        return False
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of ``text`` (greetings removed)."""
+    return _WORD.findall(_GREETINGS.sub(" ", normalize(text)))
+
+
+def content_keys(text: str) -> list[str]:
+    """Keys of the words of ``text`` that can carry a topic (stopwords dropped)."""
+    return [key(w) for w in words(text) if w not in STOPWORDS]
+
+
+def clauses(text: str) -> list[str]:
+    """``text`` split into sentences and joined questions, normalised, empty ones dropped."""
+    flat = _GREETINGS.sub(" ", normalize(text))
+    return [part.strip() for part in _CLAUSE_BREAK.split(flat) if part and part.strip()]
+
+
+# --------------------------------------------------------------------------- data model
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Phrase:
+    """A keyword as written in the file, and the keys that must appear in a row."""
+
+    text: str
+    keys: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> Phrase:
+        return cls(text, tuple(content_keys(text)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One FAQ entry, placeholders filled in."""
+
+    id: str
+    answer: str
+    examples: tuple[str, ...]
+    keywords: tuple[Phrase, ...]
+    hints: tuple[Phrase, ...]
+    exclude: tuple[Phrase, ...]
+    ignore: tuple[Phrase, ...]
+    example_keys: tuple[frozenset[str], ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Evidence:
+    """What one entry found in a piece of text."""
+
+    entry_id: str
+    keywords: tuple[str, ...]
+    hints: tuple[str, ...]
+    example: float
+
+    @property
+    def present(self) -> bool:
+        """Enough to say the text asks about this entry."""
+        return bool(self.keywords) or len(self.hints) >= 2 or self.example >= EXAMPLE_MATCH
+
+    @property
+    def weight(self) -> float:
+        return len(self.keywords) + HINT_WEIGHT * len(self.hints) + self.example
+
+    @property
+    def score(self) -> float:
+        return self.weight / (self.weight + 1.0)
+
+    def describe(self) -> str:
+        parts = []
+        if self.keywords:
+            parts.append("keywords=" + ",".join(self.keywords))
+        if self.hints:
+            parts.append("hints=" + ",".join(self.hints))
+        if self.example:
+            parts.append(f"example={self.example:.2f}")
+        return " ".join(parts) or "nothing"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Analysis:
+    """The topics of a text: one per clause at most, in order of first appearance."""
+
+    topics: tuple[str, ...]
+    evidence: Mapping[str, Evidence]  # over the whole text, by entry id
+    excluded: Mapping[str, tuple[str, ...]]  # entry id -> exclude phrases found
+
+    def primary(self) -> str | None:
+        return self.topics[0] if self.topics else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FaqMatch:
+    """A curated answer chosen for a question, with the score and the features behind it."""
+
+    faq_id: str
+    answer: str
+    score: float
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Faq:
+    """The loaded FAQ. Entries earlier in the file win when one sentence touches two."""
+
+    entries: tuple[Entry, ...]
+    threshold: float = THRESHOLD
+
+    def entry(self, faq_id: str) -> Entry:
+        """The entry called ``faq_id``; KeyError if there is none."""
+        for entry in self.entries:
+            if entry.id == faq_id:
+                return entry
+        raise KeyError(faq_id)
+
+    def analyse(self, text: str) -> Analysis:
+        """Which entries ``text`` asks about, clause by clause, and what excludes them."""
+        masked = [_mask(self._ignores(), _clause_keys(part)) for part in clauses(text)]
+        topics: list[str] = []
+        for keys in masked:
+            topic = self._clause_topic(keys)
+            if topic and topic not in topics:
+                topics.append(topic)
+        whole = [k for keys in masked for k in keys]
+        whole_set = frozenset(k for k in whole if k)
+        evidence = {e.id: _evidence(e, whole, whole_set) for e in self.entries}
+        if not topics:
+            # No single clause is conclusive, but the closest example may be.
+            topics = [e.id for e in self.entries if evidence[e.id].example >= EXAMPLE_MATCH][:1]
+        excluded = {
+            e.id: found for e in self.entries if (found := _phrases_in(e.exclude, whole)) != ()
+        }
+        return Analysis(tuple(topics), evidence, excluded)
+
+    def match(self, text: str) -> FaqMatch | None:
+        """The curated answer for ``text`` when it asks about exactly one entry, with evidence
+        over the threshold and nothing the answer does not cover; else None."""
+        analysis = self.analyse(text)
+        if len(analysis.topics) != 1:
+            return None
+        faq_id = analysis.topics[0]
+        if faq_id in analysis.excluded:
+            return None
+        evidence = analysis.evidence[faq_id]
+        if evidence.score < self.threshold:
+            return None
+        return FaqMatch(
+            faq_id=faq_id,
+            answer=self.entry(faq_id).answer,
+            score=round(evidence.score, 3),
+            reason=f"{faq_id}: {evidence.describe()}",
+        )
+
+    def _clause_topic(self, keys: Sequence[str]) -> str | None:
+        # A keyword beats hints; between equals, the entry listed first wins.
+        found = [_evidence(entry, keys, frozenset()) for entry in self.entries]
+        with_keywords = [ev for ev in found if ev.keywords]
+        if with_keywords:
+            return with_keywords[0].entry_id
+        with_hints = [ev for ev in found if ev.present]
+        return with_hints[0].entry_id if with_hints else None
+
+    def _ignores(self) -> tuple[Phrase, ...]:
+        return tuple(p for e in self.entries for p in e.ignore)
+
+
+def match(faq: Faq, text: str) -> FaqMatch | None:
+    """Module-level spelling of :meth:`Faq.match`."""
+    return faq.match(text)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _clause_keys(clause: str) -> list[str]:
+    return [key(w) for w in _WORD.findall(clause) if w not in STOPWORDS]
+
+
+def _find(phrase: Phrase, keys: Sequence[str]) -> list[int]:
+    """Start positions where the phrase's keys occur in a row."""
+    n = len(phrase.keys)
+    if n == 0:
+        return []
+    return [
+        i
+        for i in range(len(keys) - n + 1)
+        if all(same_key(phrase.keys[j], keys[i + j]) for j in range(n))
+    ]
+
+
+def _mask(ignores: Iterable[Phrase], keys: list[str]) -> list[str]:
+    """Blank the words covered by an "ignore" phrase ("enviar un mensaje" is not shipping)."""
+    masked = list(keys)
+    for phrase in ignores:
+        for start in _find(phrase, keys):
+            for i in range(start, start + len(phrase.keys)):
+                masked[i] = ""
+    return masked
+
+
+def _phrases_in(phrases: Iterable[Phrase], keys: Sequence[str]) -> tuple[str, ...]:
+    return tuple(p.text for p in phrases if _find(p, keys))
+
+
+def _evidence(entry: Entry, keys: Sequence[str], key_set: frozenset[str]) -> Evidence:
+    example = 0.0
+    if key_set:
+        for example_keys in entry.example_keys:
+            if len(example_keys) >= 2:
+                shared = sum(1 for k in example_keys if any(same_key(k, t) for t in key_set))
+                example = max(example, shared / len(example_keys))
+    return Evidence(
+        entry_id=entry.id,
+        keywords=_phrases_in(entry.keywords, keys),
+        hints=_phrases_in(entry.hints, keys),
+        example=round(example, 2),
+    )
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load(path: Path | str, placeholders: Mapping[str, str]) -> Faq:
+    """Read the FAQ file at ``path`` and fill ``{name}`` placeholders in the answers.
+
+    Raises ConfigError naming the file and the entry for an unreadable file, bad TOML, a
+    missing or mistyped field, a duplicate id or a placeholder not in ``placeholders``.
+    """
+    path = Path(path)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}", key="faq.file") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text: {exc.reason}", key="faq.file") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", key="faq.file") from exc
+    return from_document(document, placeholders, source=str(path))
+
+
+def from_document(
+    document: Mapping[str, Any], placeholders: Mapping[str, str], *, source: str = "faq"
+) -> Faq:
+    """Build a :class:`Faq` from parsed TOML; same errors as :func:`load`."""
+    raw_entries = document.get("faq")
+    if not isinstance(raw_entries, list) or not raw_entries:
+        raise ConfigError(f"{source} has no [[faq]] entries", key="faq.file")
+    unknown_top = set(document) - {"faq"}
+    if unknown_top:
+        raise ConfigError(
+            f"{source}: unknown top-level key(s) {', '.join(sorted(unknown_top))}", key="faq.file"
+        )
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_entries, start=1):
+        entry = _entry(raw, index, placeholders, source)
+        if entry.id in seen:
+            raise ConfigError(f"{source}: entry {entry.id!r} appears twice", key="faq.file")
+        seen.add(entry.id)
+        entries.append(entry)
+    return Faq(tuple(entries))
+
+
+def _entry(raw: object, index: int, placeholders: Mapping[str, str], source: str) -> Entry:
+    where = f"{source}: [[faq]] entry #{index}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} is not a table", key="faq.file")
+    faq_id = raw.get("id")
+    if not isinstance(faq_id, str) or not ID_PATTERN.match(faq_id):
+        raise ConfigError(
+            f"{where}: 'id' must be a short name of letters, digits, - and _", key="faq.file"
+        )
+    where = f"{source}: entry {faq_id!r}"
+    unknown = set(raw) - ENTRY_FIELDS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown field(s) {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(sorted(ENTRY_FIELDS))}",
+            key="faq.file",
+        )
+    answer = raw.get("answer")
+    if not isinstance(answer, str) or not answer.strip():
+        raise ConfigError(f"{where}: 'answer' must be a non-empty string", key="faq.file")
+    lists: dict[str, tuple[str, ...]] = {}
+    for field in LIST_FIELDS:
+        value = raw.get(field, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ConfigError(f"{where}: {field!r} must be a list of strings", key="faq.file")
+        lists[field] = tuple(v.strip() for v in value)
+    if not lists["keywords"] and not lists["examples"]:
+        raise ConfigError(f"{where}: give 'keywords' or 'examples' to match on", key="faq.file")
+    for field in ("keywords", "hints", "exclude", "ignore"):
+        for phrase in lists[field]:
+            if not content_keys(phrase):
+                raise ConfigError(
+                    f"{where}: {field} entry {phrase!r} has only filler words", key="faq.file"
+                )
+    return Entry(
+        id=faq_id,
+        answer=_fill(answer.strip("\n"), placeholders, where),
+        examples=lists["examples"],
+        keywords=tuple(Phrase.of(p) for p in lists["keywords"]),
+        hints=tuple(Phrase.of(p) for p in lists["hints"]),
+        exclude=tuple(Phrase.of(p) for p in lists["exclude"]),
+        ignore=tuple(Phrase.of(p) for p in lists["ignore"]),
+        example_keys=tuple(frozenset(content_keys(e)) for e in lists["examples"]),
+    )
+
+
+def _fill(answer: str, placeholders: Mapping[str, str], where: str) -> str:
+    def replace(found: re.Match[str]) -> str:
+        token = found.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        name = (found.group(1) or "").strip()
+        if name not in placeholders:
+            known = ", ".join("{" + k + "}" for k in sorted(placeholders)) or "none"
+            raise ConfigError(
+                f"{where}: unknown placeholder {token} in 'answer'; known: {known} "
+                "(write {{ and }} for literal braces)",
+                key="faq.file",
+            )
+        return placeholders[name]
+
+    return PLACEHOLDER.sub(replace, answer)

@@ -1,0 +1,205 @@
+"""What happens to one claimed task: understand the message, decide, act, and say how it ended.
+
+ignore → ``ignored`` and \\Seen; hand to a person → ``human``, \\Flagged and a note for the
+admin; answer (FAQ or LLM) → the reply goes through the outbound ledger, then ``done`` and
+\\Seen \\Answered.
+
+At most once. The reply and its Message-ID are written to the ``outbound`` ledger before SMTP
+(one reply per task, enforced by a unique index), marked ``sending`` just before the data goes
+out and ``sent`` when the server accepts it. A task that finds its reply already ``sent`` is
+done. A task that finds it ``sending`` was interrupted (killed, or the connection died) while
+the server may have been taking the data: it is not sent again but handed to a person, who
+can see whether it went. That window is the SMTP data transfer itself, milliseconds long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from voidmail import compose, faq, guard, parse, store, triage
+from voidmail.config import Settings
+from voidmail.errors import PermanentError
+from voidmail.mailer import Mailer, SmtpPermanent, SmtpTemporary, SmtpUncertain
+
+log = structlog.get_logger("voidmail.respond")
+
+SEEN = "\\Seen"
+ANSWERED = "\\Seen \\Answered"
+FLAGGED = "\\Flagged"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply text and what producing it cost."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+# Produces the LLM's answer for a message, or raises (RetryableError to retry later,
+# PermanentError or HandOff to give it to a person).
+LlmAnswerer = Callable[[dict[str, Any], parse.Mail, triage.Decision], Awaitable[Answer]]
+
+
+class HandOff(Exception):
+    """The message should go to a person; the text says why."""
+
+
+class MailResponder:
+    """The daemon's Responder: everything between a claimed task and its outcome."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        st: store.Store,
+        mailer: Mailer,
+        answers: faq.Faq,
+        llm: LlmAnswerer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = st
+        self.mailer = mailer
+        self.faq = answers
+        self.llm = llm
+        shop = settings.shop.address.lower()
+        self.own_addresses = frozenset({shop})
+        self.own_domains = frozenset({compose.domain_of(shop)})
+
+    async def handle(self, task: dict[str, Any]) -> store.Outcome:
+        raw = await self.store.body(task["id"])
+        if raw is None:
+            return await self._hand_off(task, None, "no message body was recorded", None)
+        mail = parse.parse(raw)
+        reason = guard.check(mail, self.own_addresses, self.own_domains)
+        if reason is not None:
+            log.info("message_ignored", reason=reason)
+            return store.Outcome("ignored", "ignored", error=f"ignored: {reason}", imap_flags=SEEN)
+        limited = await self._over_limits(task, mail)
+        if limited is not None:
+            log.info("message_ignored", reason=limited)
+            return store.Outcome("ignored", "ignored", error=f"ignored: {limited}", imap_flags=SEEN)
+
+        decision = triage.decide(mail, self.faq)
+        log.info(
+            "message_triaged",
+            route=decision.route,
+            intent=decision.intent,
+            faq_id=decision.faq_id,
+            score=round(decision.score, 3),
+            reason=decision.reason,
+        )
+        if decision.route == "human":
+            return await self._hand_off(task, mail, decision.reason, decision.intent)
+        if decision.route == "faq" and decision.faq_id is not None:
+            answer = Answer(self.faq.entry(decision.faq_id).answer)
+            route = f"faq:{decision.faq_id}"
+        elif self.llm is None:
+            return await self._hand_off(
+                task, mail, "needs a written answer; no LLM configured", decision.intent
+            )
+        else:
+            try:
+                answer = await self.llm(task, mail, decision)
+            except HandOff as exc:
+                return await self._hand_off(task, mail, str(exc), decision.intent)
+            route = "llm"
+        try:
+            await self._send_reply(task, mail, answer.text)
+        except _DeliveryUnknown as exc:
+            return await self._hand_off(task, mail, str(exc), decision.intent)
+        return store.Outcome(
+            "done",
+            route,
+            intent=decision.intent,
+            imap_flags=ANSWERED,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+        )
+
+    async def _over_limits(self, task: dict[str, Any], mail: parse.Mail) -> str | None:
+        """Per-sender cap and repeated bodies: the last line of defence against loops."""
+        recipient = mail.reply_address
+        recent = await self.store.replies_to(recipient, hours=1)
+        if recent >= self.settings.worker.sender_hourly_cap:
+            return "sender_hourly_cap"
+        if mail.new_text.strip():
+            digest = parse.body_hash(mail.new_text)
+            if await self.store.repeated_body(task["id"], mail.sender, digest):
+                return "repeated_body"
+        return None
+
+    async def _hand_off(
+        self, task: dict[str, Any], mail: parse.Mail | None, why: str, intent: str | None
+    ) -> store.Outcome:
+        sender = mail.sender if mail is not None else task["sender"]
+        subject = mail.subject if mail is not None else task["subject"]
+        await self.store.add_note(task["id"], "handoff", f"{sender} · {subject} · {why}")
+        log.info("message_handed_off", reason=why)
+        return store.Outcome("human", "human", intent=intent, error=why, imap_flags=FLAGGED)
+
+    async def _send_reply(self, task: dict[str, Any], mail: parse.Mail, text: str) -> None:
+        shop = self.settings.shop
+        original = compose.Original(
+            reply_to=mail.reply_address,
+            subject=mail.subject,
+            message_id=mail.message_id,
+            references=mail.references,
+        )
+        try:
+            message = compose.reply(
+                original,
+                text,
+                shop_name=shop.name,
+                shop_address=shop.address,
+                signature=shop.signature,
+            )
+        except ValueError as exc:
+            raise PermanentError(f"cannot address a reply: {exc}") from exc
+        row = await self.store.reserve_reply(
+            task["id"],
+            str(message["Message-ID"]),
+            mail.reply_address,
+            str(message["Subject"]),
+            text,
+        )
+        if row["status"] == "sent":
+            log.info("reply_already_sent", reply_id=row["message_id"])
+            return
+        if row["status"] in ("sending", "abandoned"):
+            raise _DeliveryUnknown(
+                "an earlier attempt was interrupted while sending the reply; it may or may not "
+                f"have been delivered (reply Message-ID {row['message_id']})"
+            )
+        if row["message_id"] != message["Message-ID"]:
+            # A retry: send exactly what the first attempt wrote to the ledger.
+            message = compose.reply(
+                original,
+                row["body"],
+                shop_name=shop.name,
+                shop_address=shop.address,
+                signature=shop.signature,
+                message_id=row["message_id"],
+            )
+        if not await self.store.mark_sending(row["id"]):
+            raise _DeliveryUnknown("another worker is sending this reply")
+        try:
+            await self.mailer.send(message, shop.address, [mail.reply_address])
+        except SmtpTemporary as exc:
+            await self.store.mark_send_failed(row["id"], "failed", str(exc))
+            raise
+        except SmtpPermanent as exc:
+            await self.store.mark_send_failed(row["id"], "abandoned", str(exc))
+            raise
+        except SmtpUncertain as exc:
+            raise _DeliveryUnknown(str(exc)) from exc
+        await self.store.mark_sent(row["id"])
+        log.info("reply_sent", reply_id=row["message_id"])
+
+
+class _DeliveryUnknown(Exception):
+    """The reply may have left; never send it again, tell a person."""

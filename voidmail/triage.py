@@ -1,0 +1,534 @@
+"""Decide what happens to a message the guard let through: FAQ answer, LLM, or a person.
+
+Precision comes first. A curated answer goes out only for a generic question about exactly
+one FAQ topic; everything else that needs an answer goes to the LLM, and anything touching
+money, a broken promise, the law or an angry customer is held for a person. The order of the
+checks is the policy:
+
+1. nothing left after quotes and signatures (or only an attachment)  → human
+2. a handoff case: refund, double charge, cancellation, address change, faulty or wrong item,
+   legal threat, asking for a person, complaint, insults or shouting  → human
+3. not Spanish                                                       → llm (answers in kind)
+4. about one specific order ("mi pedido", "no me llegó", "#10458")   → llm, intent pedido
+5. about one specific product (colour, size, model, price)           → llm, intent producto/stock
+6. personal sizing advice ("mido 1,60")                             → llm, intent talles
+7. FAQ topics: none → llm; two or more → llm; one, but excluded, not a question, or buried in a
+   long message with several questions → llm; otherwise                → faq
+
+The rules read the normalised text (lower case, no accents; see :func:`faq.normalize`). They
+are written for kinds of messages, not for sentences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Literal
+
+from voidmail import faq as faq_module
+from voidmail import parse
+
+Route = Literal["faq", "llm", "human"]
+INTENTS = ("envios", "pagos", "cambios", "talles", "stock", "producto", "pedido", "reclamo", "otro")
+
+# A message longer than this, or with more questions than this, needs a composed answer.
+MAX_FAQ_WORDS = 45
+MAX_FAQ_QUESTIONS = 3
+MAX_ANALYSED_CHARS = 3000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Decision:
+    """Where a message goes and why. ``faq_id`` is set only for route "faq"."""
+
+    route: Route
+    intent: str
+    faq_id: str | None
+    score: float
+    reason: str
+
+
+# --------------------------------------------------------------------------- vocabulary
+
+
+def _any(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+# Handoff: (category, intent, pattern). Patterns run on normalised text, line by line.
+HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    (
+        "refund",
+        "reclamo",
+        _any(
+            r"\breembols\w*",
+            r"\breintegr\w*",
+            r"\bdevoluc\w*",
+            r"\bdevolver(?:me|nos|lo|la)?\b",
+            r"\bdevuelv\w*",
+            r"\bdevolv\w*",
+            r"\b(?:quiero|necesito)\s+(?:mi|la|el)\s+(?:dinero|plata)\b",
+            r"\brecuperar\s+(?:mi|el|la)\s+(?:dinero|plata)\b",
+            r"\bcontracargo",
+            r"\bdesconoc\w*\s+(?:el|la|un|una)\s+(?:pago|compra|cargo|debito)",
+            r"\brefund\w*",
+            r"\bmoney\s+back\b",
+            r"\breturn\s+(?:it|this|the|my)\b",
+            r"\bestorn\w*",
+        ),
+    ),
+    (
+        "double_charge",
+        "reclamo",
+        _any(
+            r"\b(?:cobr|debit|descont|carg|factur|pag)\w*\b.{0,40}\b(?:dos|2|tres|3)\s+veces\b",
+            r"\b(?:dos|2|tres|3)\s+(?:cargos|cobros|debitos|pagos|descuentos)\b",
+            r"\b(?:cobro|cargo|debito|pago|descuento)s?\s+(?:doble|duplicad\w*|repetid\w*)",
+            r"\bduplic\w*",
+            r"\bcobr\w*\s+(?:de\s+mas|doble|el\s+doble)\b",
+            r"\b(?:charged|billed)\s+twice\b|\bdouble\s+charg\w*|\bduplicate\s+charg\w*",
+            r"\bcobrad[oa]\s+duas\s+vezes\b",
+        ),
+    ),
+    (
+        "cancellation",
+        "reclamo",
+        _any(
+            r"\bcancel\w*",
+            r"\banul(?:ar|en|o|a|aron|acion|ame|amos)\w*\b",
+            r"\bdar\s+de\s+baja\b",
+            r"\barrepent\w*",
+            r"\bya\s+no\s+(?:lo|la|los|las)\s+(?:quiero|necesito)\b",
+            r"\bno\s+quiero\s+(?:mas\s+)?(?:el|la|mi)\s+(?:pedido|compra|orden)\b",
+        ),
+    ),
+    (
+        "address_change",
+        "pedido",
+        _any(
+            r"\b(?:cambi|modific|correg|actualiz|rectific)\w*\b.{0,30}\b(?:direccion|domicilio|calle"
+            r"|codigo\s+postal|destinatario|departamento|dpto)\b",
+            r"\b(?:direccion|domicilio)\s+(?:equivocad|incorrect|erron|mal\b|viej|nuev|distint)\w*",
+            r"\b(?:puse|escribi|cargue|ingrese|pusimos|anote)\s+mal\b",
+            r"\bme\s+equivoque\b",
+            r"\bme\s+mude\b|\bme\s+estoy\s+mudando\b",
+            r"\botr[oa]\s+(?:direccion|domicilio|lugar\s+de\s+entrega)\b|\blugar\s+de\s+entrega\b",
+            r"\b(?:change|update|correct)\s+(?:the|my)\s+(?:shipping\s+|delivery\s+)?address\b",
+            r"\bwrong\s+address\b",
+        ),
+    ),
+    (
+        "faulty_item",
+        "reclamo",
+        _any(
+            r"\bfallad[oa]s?\b|\bfalla\b|\bfallas\b",
+            r"\bdefect\w*",
+            r"\brot[oa]s?\b|\brompi\w*",
+            r"\bdescos\w*|\bdesarm\w*|\bdeshilach\w*",
+            r"\bse\s+(?:abrio|rompio|despego|destino|solto|corrio|achico|encogio|decoloro|estiro)\b",
+            r"\bcostura\s+(?:abierta|suelta|rota|salida)",
+            r"\bmanch\w*",
+            r"\bagujer\w*",
+            r"\bhilo\s+(?:salido|suelto)",
+            r"\bdesten\w*|\bdestin(?:e|io|ida|ido)\b|\bdecolor\w*",
+            r"\b(?:hizo|hicieron|tiene|salieron|salen)\s+(?:pelotitas|bolitas|pelusa)\b",
+            r"\bse\s+(?:le\s+)?(?:salio|salieron|cayo|cayeron|corto|cuarteo|pelo)\s+(?:un|una|el|la|los|las)\b",
+            r"\bcuarte\w*|\bno\s+(?:funciona|anda|cierra|sube|baja)\s+(?:el|la)\s+(?:cierre|boton|broche)\b",
+            r"\bdanad[oa]s?\b",
+            r"\b(?:llego|llegaron|vino|vinieron)\s+(?:mal|abiert[oa]|mojad[oa]|sucio|sucia|usad[oa])\b",
+            r"\b(?:damaged|broken|defective|faulty|torn|ripped|stained)\b",
+            r"\b(?:com\s+)?defeito\b|\bquebrad[oa]\b|\brasgad[oa]\b",
+        ),
+    ),
+    (
+        "wrong_item",
+        "reclamo",
+        _any(
+            r"\b(?:llego|llegaron|vino|vinieron|mandaron|enviaron|entregaron|recibi|despacharon)\b"
+            r".{0,40}\b(?:otr[oa]s?|equivocad\w*|incorrect\w*|distint\w*|cambiad\w*)\b",
+            r"\b(?:yo\s+)?(?:habia|habiamos)\s+(?:pedido|comprado|elegido|encargado)\b",
+            r"\bno\s+(?:es|era|son|eran)\s+(?:lo|el|la|los|las)\s+(?:que\s+)?(?:pedi|compre|encargue"
+            r"|elegi)\b",
+            r"\bque\s+no\s+(?:pedi|compre|encargue|elegi|ordene)\b",
+            r"\b(?:llego|vino|mandaron|enviaron|recibi)\b.{0,40}\ben\s+(?:vez|lugar)\s+de\b",
+            r"\bveio\s+errad[oa]\b|\berrad[oa]s?\b",
+            r"\bequivocad[oa]s?\b",
+            r"\bincorrect[oa]s?\b",
+            r"\bfalta(?:ba|n|ban)?\s+(?:una|un|el|la|algo|una\s+prenda|un\s+producto)\b.{0,30}"
+            r"\b(?:paquete|caja|pedido|bolsa|envio|compra)\b",
+            r"\bincomplet[oa]s?\b",
+            r"\bwrong\s+(?:size|item|colou?r|product|order)\b|\bnot\s+what\s+i\s+ordered\b",
+        ),
+    ),
+    (
+        "legal",
+        "reclamo",
+        _any(
+            r"\bdefensa\s+(?:del|al|de\s+los)\s+consumidor",
+            r"\babogad\w*|\badvogad\w*",
+            r"\bdenunci\w*",
+            r"\bdemandar\w*|\buna\s+demanda\b|\bdemanda\s+(?:judicial|legal)\b",
+            r"\bcarta\s+documento\b",
+            r"\bjudicial\w*|\bjuicio\b|\btribunal\w*|\bmediacion\b",
+            r"\bcoprec\b|\bventanilla\s+federal\b|\bley\s+(?:de\s+defensa|24\.?240)\b",
+            r"\bestaf\w*|\bfraude\w*|\bpolicia\b",
+            r"\bacciones?\s+legal\w*|\bmedidas\s+legales\b|\bvia\s+legal\b|\blegalmente\b",
+            r"\blawyer\b|\blegal\s+action\b|\bsue\b|\bscam\w*|\bfraud\w*",
+            r"\bprocon\b",
+        ),
+    ),
+    (
+        "wants_person",
+        "otro",
+        _any(
+            r"\bhablar\s+con\s+(?:una\s+persona|alguien|un\s+humano|una\s+humana|un\s+ser\s+humano"
+            r"|un\s+operador|una\s+operadora|un\s+asesor|una\s+asesora|el\s+encargado|la\s+encargada"
+            r"|el\s+dueno|la\s+duena|un\s+responsable|un\s+representante|un\s+vendedor"
+            r"|una\s+vendedora|atencion|un\s+supervisor|una\s+supervisora|un\s+gerente)",
+            r"\batencion\s+(?:humana|personalizada|personal)\b",
+            r"\bpersona\s+real\b|\bun\s+humano\b|\bser\s+humano\b",
+            r"\b(?:atienda|atender|atiende|responda|conteste|hable)\s+(?:una\s+persona|alguien)\b",
+            r"\b(?:alguien|persona)\s+de\s+verdad\b|\bhay\s+alguien\b|\bpas(?:ame|enme|arme)\s+con\b",
+            r"\b(?:telefono|numero|whatsapp|celular)\s+para\s+(?:llamar|comunicarme|hablar|contactar)\w*",
+            r"\bno\s+(?:con\s+)?(?:un\s+)?(?:robot|bot|contestador|maquina)\b|\bsos\s+un\s+(?:robot|bot)\b",
+            r"\b(?:me\s+)?(?:llamen|llamenme|llame|llamar|llamarme|llamame)\s+(?:al|a\s+mi|por)\b",
+            r"\b(?:speak|talk)\s+(?:to|with)\s+(?:a\s+|an\s+|someone|somebody)?\s*(?:human|person"
+            r"|real|agent|representative|manager)?",
+            r"\breal\s+person\b|\bhuman\s+being\b",
+            r"\bfalar\s+com\s+(?:uma\s+pessoa|alguem|um\s+atendente|um\s+humano)",
+        ),
+    ),
+    (
+        "insult",
+        "reclamo",
+        _any(
+            r"\b(?:boludo|boludos|boluda|pelotud\w*|forro|forros|forra|chorr[oa]s?|chant[ae]s?"
+            r"|ladron\w*|garca\w*|mierda\w*|carajo|concha|puta|puto|putos|hdp|idiota\w*|imbecil\w*"
+            r"|inutil\w*|sinverguenza\w*|tarad[oa]s?|estupid[oa]s?|basura|verga|cagad[oa]s?"
+            r"|caradura\w*|delincuente\w*|rata|ratas|truch[oa]s?|vendehumo\w*)\b",
+            r"\bhij[oa]s?\s+de\s+puta\b",
+            r"\b(?:fuck\w*|shit\w*|bullshit|asshole\w*|idiots?|morons?)\b",
+        ),
+    ),
+    (
+        "anger",
+        "reclamo",
+        _any(
+            r"\bverguenza\b|\bvergonzos[oa]\b",
+            r"\bun\s+desastre\b|\bdesastros[oa]s?\b",
+            r"\bpesim[oa]s?\b|\bnefast[oa]s?\b|\blamentable\w*|\bhorrible\w*|\bespantos[oa]\b",
+            r"\bindignad[oa]s?\b|\bindignante\b",
+            r"\bhart[oa]s?\b|\bpodrid[oa]s?\b|\bfurios[oa]s?\b|\benojad[oa]s?\b|\bcansad[oa]s?\b",
+            r"\binadmisible\b|\binaceptable\b|\bintolerable\b|\babuso\b|\bburla\b|\bfalta\s+de\s+respeto\b",
+            r"\bdecepcion\w*|\bdefraudad[oa]s?\b|\bdisconform\w*|\bno\s+estoy\s+conforme\b",
+            r"\b(?:mal|mala|malisim[oa]|horrible|pesim[oa]|terrible)\s+(?:servicio|atencion"
+            r"|experiencia|trato|calidad)\b",
+            r"\bnadie\s+(?:me\s+|nos\s+)?(?:responde|contesta|atiende|da\s+bola|dice\s+nada|llama)\b",
+            r"\bno\s+(?:me\s+|nos\s+)?(?:responden|contestan|atienden|dan\s+bola|dan\s+respuesta)\b",
+            r"\bsin\s+(?:ninguna\s+)?respuesta\b|\bni\s+respuesta\b",
+            r"\bclavaron\s+el\s+visto\b|\ben\s+visto\b",
+            r"\b(?:segunda|tercera|cuarta|quinta|\d+)\s+vez\s+que\s+(?:escribo|pregunto|reclamo|llamo"
+            r"|consulto|mando)\b",
+            r"\bultimo\s+aviso\b",
+            r"(?<!que\s)(?<!me\s)(?<!nos\s)\b(?:respondan|contesten|atiendan)\b",
+            r"\bmolest[oa]s?\b|\bfalta\s+de\s+(?:seriedad|compromiso)\b|\bpoco\s+seri[oa]s?\b",
+            r"\bnunca\s+mas\b|\bno\s+(?:les\s+)?(?:compro|vuelvo\s+a\s+comprar)\s+mas\b|\bescrach\w*",
+            r"\bme\s+(?:atendieron|trataron|respondieron)\s+(?:muy\s+)?mal\b",
+            r"\breport\s+you\b|\bchargeback\b",
+            r"\bmaleducad\w*|\bmal\s+educad\w*|\bgroser\w*|\bmaltrat\w*|\bdesubicad\w*",
+            r"\bno\s+puede\s+ser\s+que\b|\bes\s+una\s+(?:joda|cargada|tomada\s+de\s+pelo)\b",
+            r"\b(?:terrible|awful|horrible)\s+(?:service|experience)\b|\bworst\b|\bunacceptable\b"
+            r"|\bridiculous\b|\bdisgust\w*|\bangry\b|\bfurious\b|\bdisappoint\w*",
+            r"\bpessim[oa]\b|\bvergonhos[oa]\b|\babsurdo\b",
+        ),
+    ),
+    (
+        "complaint",
+        "reclamo",
+        _any(
+            r"\breclam\w*|\bqueja\w*|\bquejar\w*|\blibro\s+de\s+quejas\b",
+            r"\b(?:tengo|tuve|tenemos)\s+(?:un|algun)\s+(?:problema|inconveniente)\b",
+            r"\bproblema\s+con\s+(?:mi|el|la|los|las)\s+(?:pedido|compra|orden|envio|paquete|producto"
+            r"|prenda|pago|cobro)\b",
+            r"\bcomplain\w*|\breclamac\w*",
+        ),
+    ),
+)
+
+# A specific order of the writer's.
+ORDER = _any(
+    r"\bmis?\s+(?:pedido|compra|orden|paquete|envio|encomienda|seguimiento|cambio)s?\b",
+    r"\bme\s+(?:salio|costo|cobraron)\b",
+    r"\b(?:hice|realice|hicimos|efectue|tengo|hizo)\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden)\b",
+    r"\b(?:el|la)\s+(?:pedido|compra|orden)\s+que\s+(?:hice|realice|hicimos|pague|me\s+llego)\b",
+    r"(?<!nunca\s)(?<!no\s)(?<!jamas\s)(?<!todavia\sno\s)(?<!aun\sno\s)"
+    r"\b(?:compre|pedi|pague|encargue|transferi|abone|deposite|compramos|pedimos|pagamos)\b",
+    r"\b(?:envie|mande|adjunto)\s+(?:el|la|los)\s+(?:comprobante|transferencia|pago)\b",
+    r"\b(?:reenvi\w*|adjunt\w*)\b.{0,30}\b(?:compra|pedido|orden|comprobante|factura)\b",
+    r"\b(?:ya\s+)?(?:me\s+)?(?:despacharon|enviaron|mandaron)\s+(?:mi|el|la|lo)\b",
+    r"\bno\s+(?:me\s+)?(?:llego|llegaron|recibi|recibimos)\b|\btodavia\s+no\s+(?:me\s+)?(?:llega|llego|recibi)\b",
+    r"\bdonde\s+esta\s+(?:mi|el|la)\s+(?:pedido|compra|paquete|envio|orden)\b",
+    r"#\s?\d{3,}\b",
+    r"\b(?:pedido|orden|compra|order)\s*(?:n(?:ro|umero|o)?\.?\s*)?#?\s*\d{3,}\b",
+    r"\bnumero\s+de\s+(?:pedido|orden|compra)\b",
+    r"\b(?:el|mi)\s+(?:seguimiento|codigo\s+de\s+seguimiento|tracking)\s+(?:dice|figura|muestra|no|esta"
+    r"|marca|aparece|que)\b",
+    r"\b(?:dice|figura|aparece|marca)\s+(?:como\s+)?(?:entregado|en\s+camino|despachado|en\s+preparacion"
+    r"|en\s+sucursal|en\s+distribucion)\b",
+    r"\b(?:cuando|ya)\s+(?:lo|la|los|las)\s+(?:despachan|mandan|envian|despacharon)\b",
+    r"\b(?:hace|ya\s+pasaron|pasaron)\s+(?:\d+|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|varios"
+    r"|unos|mas\s+de)\s+(?:dias|semanas|mes|meses)\b",
+    r"\b(?:my|placed\s+an?|placed\s+my)\s+order\b|\border\s+#?\d{3,}\b",
+    r"\bmeu\s+pedido\b|\bminha\s+compra\b",
+)
+
+GARMENTS = (
+    r"remer\w*|buzo\w*|camper\w*|jeans?|pantal\w*|vestid\w*|camis\w*|musculos\w*|shorts?|pollera\w*"
+    r"|faldas?|tops?|bodys?|calzas?|joggers?|chaleco\w*|sweaters?|sueter\w*|cardigan\w*|sacos?|tapado\w*"
+    r"|blazers?|parkas?|chomba\w*|polera\w*|bermuda\w*|mallas?|bikinis?|medias?|gorr[oa]s?|bufanda\w*"
+    r"|cinturon\w*|carteras?|bolsos?|mochila\w*|zapatilla\w*|botas?|sandalia\w*|pilotos?|rompeviento\w*"
+    r"|overol\w*|enterito\w*|monos?|kimono\w*|blusa\w*|camisola\w*|bombacha\w*|babucha\w*|palazzo\w*"
+    r"|corpi\w*|bralette\w*|pijama\w*|hoodies?|canguro\w*|poleron\w*|sobretodo\w*|ponchos?|ruanas?"
+    r"|chalina\w*|tejido\w*|conjunto\w*|jardinero\w*|chupin\w*|cargo|joggin\w*|pulover\w*|polar"
+)
+COLORS = (
+    r"negr[oa]s?|blanc[oa]s?|gris\w*|azul\w*|roj[oa]s?|verde\w*|beige|crudo|camel|bordo|rosa\w*|lila"
+    r"|celeste\w*|marron\w*|amarill\w*|violeta\w*|natural|khaki|caqui|militar|mostaza|salmon|fucsia"
+    r"|turquesa|coral|nude|chocolate|arena|tostado|oliva|aqua|plateado|dorado|estampad[oa]s?"
+    r"|rayad[oa]s?|floread[oa]s?|lis[oa]s?|a\s+cuadros|animal\s+print"
+)
+SIZE_TOKEN = r"xxs|xs|s|m|l|xl|xxl|xxxl|2xl|3xl|\d{1,2}"  # noqa: S105 - clothing sizes
+PRODUCT_ATTRIBUTE = _any(
+    rf"\b(?:{COLORS})\b",
+    rf"\btalle\s+(?:{SIZE_TOKEN})\b",
+    r"\b(?:en|el|un|una|la)\s+(?:xxs|xs|s|m|l|xl|xxl|xxxl)\b|\b(?:xxs|xs|xl|xxl|xxxl)\b",
+    r"\b(?:algodon|lino|corderoy|lana|hilo|modal|frisa|jean|cuero|seda|gabardina|morley|lycra"
+    r"|polar|pana|tusor|bengalina|fibrana|microfibra|paño|pano|termic[oa]s?)\b",
+    r"\b(?:oversize|recto|recta|mom|skinny|wide\s+leg|cargo|tiro\s+(?:alto|bajo|medio)|manga\s+(?:larga"
+    r"|corta)|con\s+capucha|basic[oa]|crop|largo|larga|corto|corta|de\s+hombre|de\s+mujer|unisex)\b",
+    r"\b(?:modelo|de\s+la\s+foto|que\s+subieron|del\s+posteo|de\s+instagram|del\s+catalogo|nuev[oa])\b",
+    r"\b(?:ese|esa|este|esta|estos|estas)\s+(?:" + GARMENTS + r")\b",
+)
+GARMENT = re.compile(rf"\b(?:{GARMENTS})\b")
+COLOR_ASK = re.compile(
+    rf"\b(?:en|color)\s+(?:{COLORS})\b|\btalle\s+(?:{SIZE_TOKEN})\b|\ben\s+(?:xxs|xs|xl|xxl|xxxl)\b"
+)
+PRICE_ASK = _any(
+    r"\bcuanto\s+(?:sale|salen|cuesta|cuestan|esta|estan|vale|valen|saldria)\b",
+    r"\bprecios?\b",
+    r"\bvalor\b",
+)
+AVAILABILITY = _any(
+    r"\btienen\b|\btenes\b|\bhay\b|\bqueda\b|\bquedan\b|\bvienen?\s+en\b|\brepon\w*|\bvuelv\w*",
+    r"\btraer\b|\bentra\b|\bdisponible\w*|\bstock\b|\bagot\w*|\bconsigo\b|\bconseguir\b",
+)
+PERSONAL_SIZE = _any(
+    r"\bmido\s+\d|\bmido\s+(?:un|uno)\b|\bpeso\s+\d|\d+\s*(?:kg|kilos)\b",
+    r"\b1[.,]\d{2}\s*(?:m|mts|metros)?\b",
+    r"\bmi\s+(?:altura|estatura|peso)\b",
+    r"\b(?:normalmente|siempre|generalmente)?\s*uso\s+(?:talle\s+)?(?:xxs|xs|s|m|l|xl|xxl|\d{2})\b",
+    r"\bque\s+talle\s+(?:me\s+)?(?:recomiendan|recomendas|recomendarian|sugieren)\b",
+)
+QUESTION = _any(
+    r"\?",
+    r"\b(?:como|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
+    r"(?:^|[.,;:!]\s*)(?:que|quien)\b",
+    r"\b(?:saber|consultar|preguntar|pregunto|consulto|consulta|pregunta)\b",
+    r"\b(?:quisiera|queria|quiero|necesito|me\s+gustaria)\s+(?:saber|consultar|preguntar|hacer"
+    r"|cambiar|pagar|comprar|info)\b",
+    r"\b(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
+    r"\b(?:info|informacion|detalles)\b",
+)
+# Lines a contact form adds around the customer's words.
+FORM_LABEL = re.compile(
+    r"^\s*(?:nombre|name|apellido|e-?mail|correo(?:\s+electronico)?|tel[eé]fono|telefono|celular"
+    r"|whatsapp|movil|asunto|subject|empresa|ciudad|provincia|localidad|dni|phone)\s*:.*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+FORM_BODY_LABEL = re.compile(
+    r"^\s*(?:mensaje|message|consulta|comentarios?)\s*:\s*", re.IGNORECASE | re.MULTILINE
+)
+
+# Language markers: words frequent in one language and rare in Argentine Spanish mail.
+LANGUAGE_MARKERS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        """
+            the and you your do does is are have has i my to of for can could would what how
+            when where hi hello thanks thank please with it this that be will an there usually
+            run small next month visiting placed week tell best regards different received would
+            like full pay card us ship shipping size sizes order item exchange store pick
+        """.split()
+    ),
+    "pt": frozenset(
+        """
+            voce voces nao obrigado obrigada ola oi tem uma com do da dos das na em sao qual
+            quais quanto posso pode podem gostaria frete tamanho tamanhos troca cartao pagamento
+            jaqueta beijos enviam aceitam iguais aos ao meu minha vou estou quero obrigada
+            tambem
+        """.split()
+    ),
+    "it": frozenset(
+        """
+            buongiorno grazie spedite vorrei sono il della per mille taglia costa spedizione
+            ciao salve avete quanto potete
+        """.split()
+    ),
+    "fr": frozenset(
+        """
+            bonjour merci vous je est des une pour avec taille livraison commande avez pouvez
+        """.split()
+    ),
+    "de": frozenset(
+        """
+            hallo danke ich sie und der die das ist nicht bitte versand grosse
+        """.split()
+    ),
+}
+SPANISH_MARKERS = frozenset(
+    """
+        hola buenas buen gracias que de la el los las en y por para con se me mi un una es hay
+        tienen hacen quiero queria quisiera saber puedo pueden cuanto cuando donde como envio
+        envios talle talles saludos consulta si lo le les del al mas muy esta estan son tengo
+        necesito vos usted ustedes todo pais cambio pago cuotas stock tarda llega
+    """.split()
+)
+FOREIGN_INTENTS = (
+    ("pedido", re.compile(r"\border\b|\bpedido\b|\bordine\b|\bcommande\b|\bbestellung\b")),
+    ("envios", re.compile(r"\bship\w*|\bdeliver\w*|\benvi\w*|\bfrete\b|\bsped\w*|\blivraison\b")),
+    ("pagos", re.compile(r"\bpay\w*|\bcard\b|\bpagamento\b|\bcartao\b|\bpagar\b")),
+    ("cambios", re.compile(r"\bexchange\w*|\btroca\w*|\bcambi\w*|\bechange\w*")),
+    ("talles", re.compile(r"\bsizes?\b|\btamanho\w*|\btaglia\b|\btaille\b")),
+    ("stock", re.compile(r"\bstock\b|\brestock\w*|\bavailab\w*")),
+)
+
+
+# --------------------------------------------------------------------------- decision
+
+
+def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
+    """Route ``mail`` (already passed by the guard) to "faq", "llm" or "human"."""
+    text = _customer_text(mail.new_text)
+    if not re.search(r"\w", text):
+        reason = "attachment_only" if mail.attachments else "empty"
+        return Decision("human", "otro", None, 1.0, f"human: {reason}")
+    normal = faq_module.normalize(text)
+    subject = faq_module.normalize(_bare_subject(mail.subject))
+
+    handoff = _handoff(normal, subject, text)
+    if handoff:
+        category, intent, found = handoff
+        return Decision("human", intent, None, 1.0, f"human: {category} ({found!r})")
+
+    language = detect_language(normal)
+    if language != "es":
+        return Decision("llm", _foreign_intent(normal), None, 0.0, f"llm: language {language}")
+
+    order = ORDER.search(normal)
+    if order:
+        return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({order.group(0)!r})")
+
+    personal = PERSONAL_SIZE.search(normal)
+    if personal:
+        return Decision("llm", "talles", None, 0.0, f"llm: personal advice ({personal.group(0)!r})")
+
+    product = _specific_product(normal)
+    if product:
+        intent, found = product
+        return Decision("llm", intent, None, 0.0, f"llm: specific product ({found!r})")
+
+    # The topic of a long message only sets its intent, so its start is enough.
+    analysis = faq.analyse(text[:MAX_ANALYSED_CHARS])
+    topic = analysis.primary()
+    if topic is None:
+        intent = "producto" if GARMENT.search(normal) else "otro"
+        return Decision("llm", intent, None, 0.0, "llm: no faq topic")
+    evidence = analysis.evidence[topic]
+    score = round(evidence.score, 3)
+    if len(analysis.topics) > 1:
+        return Decision(
+            "llm", topic, None, score, f"llm: several topics {'+'.join(analysis.topics)}"
+        )
+    if topic in analysis.excluded:
+        found_words = ",".join(analysis.excluded[topic])
+        return Decision("llm", topic, None, score, f"llm: {topic} does not cover {found_words!r}")
+    if not QUESTION.search(normal):
+        return Decision("llm", topic, None, score, f"llm: {topic} mentioned but nothing asked")
+    word_count = len(faq_module.words(text))
+    questions = len(re.findall(r"\?+", text))
+    if word_count > MAX_FAQ_WORDS or questions > MAX_FAQ_QUESTIONS:
+        return Decision(
+            "llm", topic, None, score, f"llm: long message ({word_count} words, {questions} ?)"
+        )
+    matched = faq.match(text)
+    if matched is None or matched.faq_id != topic:
+        return Decision("llm", topic, None, score, f"llm: {topic} below threshold")
+    return Decision("faq", topic, topic, matched.score, f"faq: {matched.reason}")
+
+
+def detect_language(normal: str) -> str:
+    """ "es" unless another language clearly dominates the normalised text (then its code)."""
+    tokens = re.findall(r"[a-z]+", normal)
+    spanish = sum(1 for t in tokens if t in SPANISH_MARKERS)
+    spanish += 2 * len(re.findall(r"[¿¡ñ]", normal))
+    best, best_count = "es", 0
+    for language, markers in LANGUAGE_MARKERS.items():
+        count = sum(1 for t in tokens if t in markers)
+        if count > best_count:
+            best, best_count = language, count
+    if best_count >= 2 and best_count > spanish:
+        return best
+    return "es"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _customer_text(new_text: str) -> str:
+    """The customer's words: contact-form field lines dropped, "Mensaje:" labels removed."""
+    text = FORM_LABEL.sub("", new_text)
+    return FORM_BODY_LABEL.sub("", text).strip()
+
+
+def _bare_subject(subject: str) -> str:
+    return re.sub(r"^(?:\s*(?:re|fw|fwd|rv|tr|aw|wg)\s*:)+", "", subject, flags=re.IGNORECASE)
+
+
+def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | None:
+    for source in (normal, subject):
+        for line in source.split("\n"):
+            for category, intent, pattern in HANDOFF:
+                found = pattern.search(line)
+                if found:
+                    return category, intent, found.group(0)
+    if _shouting(text):
+        return "anger", "reclamo", "all capitals"
+    return None
+
+
+def _shouting(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 20:
+        return False
+    upper = sum(1 for ch in letters if ch.isupper())
+    return upper / len(letters) >= 0.7
+
+
+def _specific_product(normal: str) -> tuple[str, str] | None:
+    garment = GARMENT.search(normal)
+    price = PRICE_ASK.search(normal)
+    shipping_price = re.search(r"\benvi\w*|\bmand\w*|\bcorreo\b|\bflete\b|\bdespach\w*", normal)
+    generic_price = re.search(r"\bprecios?\b|\bvalor\b", normal)
+    if price and (garment or (not shipping_price and generic_price)):
+        return "producto", price.group(0)
+    attribute = PRODUCT_ATTRIBUTE.search(normal) if garment else COLOR_ASK.search(normal)
+    if attribute:
+        intent = "stock" if AVAILABILITY.search(normal) else "producto"
+        return intent, attribute.group(0)
+    return None
+
+
+def _foreign_intent(normal: str) -> str:
+    for intent, pattern in FOREIGN_INTENTS:
+        if pattern.search(normal):
+            return intent
+    return "otro"
