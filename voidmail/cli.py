@@ -10,16 +10,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from voidmail import __version__, config, daemon, dlq, faq, logs, migrate, respond, stats, store
+from voidmail import (
+    __version__,
+    answer,
+    breaker,
+    catalog,
+    config,
+    daemon,
+    dlq,
+    faq,
+    limiter,
+    llm,
+    logs,
+    migrate,
+    respond,
+    stats,
+    store,
+)
 from voidmail.errors import ConfigError, DatabaseError, VoidmailError
 from voidmail.mailer import Mailer
 from voidmail.notify import Notifier
@@ -126,15 +143,40 @@ async def _run(args: argparse.Namespace) -> int:
     settings.require_servers()
     logs.configure(settings.daemon.log_level, stream=sys.stdout)
     answers = faq.load(settings.faq.file, placeholders(settings))
+    shop_catalog = catalog.Catalog(settings.catalog.file)
     mailer = Mailer(settings.smtp)
-    async with store.open_store(settings) as st:
-        responder = respond.MailResponder(settings, st, mailer, answers)
+    async with store.open_store(settings) as st, contextlib.AsyncExitStack() as stack:
+        answerer = None
+        if settings.llm.api_key:
+            client = await stack.enter_async_context(llm_client(settings, st))
+            answerer = answer.LlmAnswerer(settings, st, client, answers, shop_catalog)
+        else:
+            log.warning("llm_disabled", reason="llm.api_key is not set; such mail goes to a person")
+        responder = respond.MailResponder(settings, st, mailer, answers, answerer)
         notifier = Notifier(settings, st, mailer, settings.daemon.notify_delay)
         service = daemon.Daemon(settings, st, responder, notifier=notifier)
         signals = daemon.SignalHandlers(asyncio.get_running_loop(), service.stop)
         with signals:
             await service.run()
     return EXIT_OK
+
+
+@contextlib.asynccontextmanager
+async def llm_client(settings: config.Settings, st: store.Store) -> AsyncIterator[llm.LlmClient]:
+    """The process's one LLM client, with its shared limiter and breaker.
+
+    The limiter starts from today's usage recorded in the database, so a restart does not
+    spend the day's budget twice.
+    """
+    s = settings.llm
+    pace = limiter.Limiter(s.requests_per_minute, s.tokens_per_minute, s.requests_per_day,
+                           s.tokens_per_day)  # fmt: skip
+    requests, tokens = await st.llm_usage_today(s.model)
+    if requests or tokens:
+        pace.seed_daily(requests, tokens)
+    guard = breaker.CircuitBreaker(settings.breaker.threshold, settings.breaker.reset_timeout)
+    async with llm.LlmClient(s, pace, guard) as client:
+        yield client
 
 
 def placeholders(settings: config.Settings) -> dict[str, str]:

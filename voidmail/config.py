@@ -94,6 +94,7 @@ class ShopSettings:
     address: str = ""  # From of every reply; mail from it is never answered
     admin_email: str = ""  # where alerts and handoff notes go
     signature: str = ""  # appended to every reply
+    facts: str = ""  # a few lines the LLM may rely on: hours, address, policies, prices
 
 
 @dataclasses.dataclass(frozen=True)

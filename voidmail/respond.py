@@ -14,6 +14,7 @@ can see whether it went. That window is the SMTP data transfer itself, milliseco
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +48,13 @@ LlmAnswerer = Callable[[dict[str, Any], parse.Mail, triage.Decision], Awaitable[
 
 
 class HandOff(Exception):
-    """The message should go to a person; the text says why."""
+    """The message should go to a person; the text says why. Tokens already spent on it (an
+    LLM answer that was held back) are still recorded."""
+
+    def __init__(self, why: str, *, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
+        super().__init__(why)
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
 
 
 class MailResponder:
@@ -106,12 +113,18 @@ class MailResponder:
             try:
                 answer = await self.llm(task, mail, decision)
             except HandOff as exc:
-                return await self._hand_off(task, mail, str(exc), decision.intent)
+                outcome = await self._hand_off(task, mail, str(exc), decision.intent)
+                return dataclasses.replace(
+                    outcome,
+                    prompt_tokens=exc.prompt_tokens,
+                    completion_tokens=exc.completion_tokens,
+                )
             route = "llm"
         try:
             await self._send_reply(task, mail, answer.text)
         except _DeliveryUnknown as exc:
             return await self._hand_off(task, mail, str(exc), decision.intent)
+        await self._remember(task, mail, answer.text)
         return store.Outcome(
             "done",
             route,
@@ -120,6 +133,18 @@ class MailResponder:
             prompt_tokens=answer.prompt_tokens,
             completion_tokens=answer.completion_tokens,
         )
+
+    async def _remember(self, task: dict[str, Any], mail: parse.Mail, reply: str | None) -> None:
+        """The conversation's turns: the customer's new text, and our reply when one went out."""
+        customer = mail.reply_address
+        thread = thread_key(mail.subject)
+        text = mail.new_text.strip()
+        if text:
+            await self.store.add_turn(
+                customer, thread, "customer", task["id"], mail.message_id, text
+            )
+        if reply:
+            await self.store.add_turn(customer, thread, "shop", task["id"], None, reply)
 
     async def _over_limits(self, task: dict[str, Any], mail: parse.Mail) -> str | None:
         """Per-sender cap and repeated bodies: the last line of defence against loops."""
@@ -139,6 +164,8 @@ class MailResponder:
         sender = mail.sender if mail is not None else task["sender"]
         subject = mail.subject if mail is not None else task["subject"]
         await self.store.add_note(task["id"], "handoff", f"{sender} · {subject} · {why}")
+        if mail is not None:
+            await self._remember(task, mail, None)
         log.info("message_handed_off", reason=why)
         return store.Outcome("human", "human", intent=intent, error=why, imap_flags=FLAGGED)
 
@@ -199,6 +226,11 @@ class MailResponder:
             raise _DeliveryUnknown(str(exc)) from exc
         await self.store.mark_sent(row["id"])
         log.info("reply_sent", reply_id=row["message_id"])
+
+
+def thread_key(subject: str) -> str:
+    """A conversation's key within one customer's mail: the subject without Re:/Fwd:."""
+    return compose.reply_subject(subject).removeprefix("Re: ").strip().casefold()[:200]
 
 
 class _DeliveryUnknown(Exception):

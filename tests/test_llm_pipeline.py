@@ -1,0 +1,225 @@
+"""LLM answers end to end: real Dovecot, SMTP sink, PostgreSQL and the Groq emulator reached
+through the official SDK, with the daemon's real responder, limiter and breaker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.daemon import rig_settings, wait_until
+from tests.test_pipeline import mail, replies_to
+from voidmail import answer, catalog, cli, config, daemon, dlq, faq, respond, store
+from voidmail.config import Secret
+from voidmail.mailer import Mailer
+from voidmail.notify import Notifier
+from voidmail.rig.dovecot import Dovecot
+from voidmail.rig.groq_emulator import DEFAULT_API_KEY, EmulatorLimits, GroqEmulator
+from voidmail.rig.smtp_sink import SmtpSink
+
+pytestmark = pytest.mark.timeout(180)
+
+PRODUCT_QUESTION = "Hola, ¿el buzo canguro negro lo tienen en talle L?"
+ADMIN = "duena@tienda.example"
+
+
+@pytest.fixture
+def groq() -> Iterator[GroqEmulator]:
+    with GroqEmulator(EmulatorLimits(rpm=600, tpm=600_000, rpd=100_000, tpd=10**8)) as emu:
+        yield emu
+
+
+class LlmPipeline:
+    """The daemon as ``voidmail run`` wires it, in this event loop."""
+
+    def __init__(self, settings: config.Settings) -> None:
+        self.settings = settings
+
+    async def __aenter__(self) -> LlmPipeline:
+        self._store_cm = store.open_store(self.settings)
+        self.store = await self._store_cm.__aenter__()
+        self._client_cm = cli.llm_client(self.settings, self.store)
+        client = await self._client_cm.__aenter__()
+        answers = faq.load(self.settings.faq.file, cli.placeholders(self.settings))
+        shop_catalog = catalog.Catalog(self.settings.catalog.file)
+        answerer = answer.LlmAnswerer(self.settings, self.store, client, answers, shop_catalog)
+        mailer = Mailer(self.settings.smtp)
+        responder = respond.MailResponder(self.settings, self.store, mailer, answers, answerer)
+        notifier = Notifier(self.settings, self.store, mailer, self.settings.daemon.notify_delay)
+        self.daemon = daemon.Daemon(
+            self.settings, self.store, responder, notifier=notifier, shutdown_grace=5.0
+        )
+        self.task = asyncio.create_task(self.daemon.run())
+        await wait_until(lambda: self.daemon.ready.is_set() or self.task.done())
+        if self.task.done():
+            self.task.result()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.daemon.stop()
+        await asyncio.wait_for(self.task, timeout=30)
+        await self._client_cm.__aexit__(None, None, None)
+        await self._store_cm.__aexit__(None, None, None)
+
+    async def tasks(self) -> dict[str, dict[str, Any]]:
+        rows = await self.store.pool.fetch("SELECT * FROM tasks")
+        return {r["message_id"]: dict(r) for r in rows}
+
+    async def status_is(self, message_id: str, *statuses: str) -> bool:
+        row = (await self.tasks()).get(message_id)
+        return row is not None and row["status"] in statuses
+
+
+def settings_for(
+    dovecot: Dovecot,
+    sink: SmtpSink,
+    database_url: str,
+    state_dir: Path,
+    groq: GroqEmulator,
+    *,
+    api_key: str = DEFAULT_API_KEY,
+    reset_timeout: float = 120.0,
+) -> config.Settings:
+    return rig_settings(
+        dovecot, database_url, state_dir, sink,
+        daemon={"notify_delay": 0.3},
+        llm={"api_key": Secret(api_key), "base_url": groq.base_url, "timeout": 10.0},
+        breaker={"threshold": 3, "reset_timeout": reset_timeout},
+        catalog={"file": config.DATA_DIR / "catalog.csv"},
+    )  # fmt: skip
+
+
+def chat_requests(groq: GroqEmulator) -> list[dict[str, Any]]:
+    return [r.request for r in groq.requests if r.path.endswith("/chat/completions") and r.request]
+
+
+def customer_replies(sink: SmtpSink) -> list[Any]:
+    return [m.message for m in sink.messages if m.message["To"] != ADMIN]
+
+
+async def test_product_question_is_answered_with_the_product_in_the_prompt(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    uid = dovecot.append(mail(1, PRODUCT_QUESTION, subject="Buzo"))
+    settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
+    async with LlmPipeline(settings) as p:
+        await wait_until(lambda: customer_replies(smtp_sink), what="the LLM reply")
+        await wait_until(lambda: "\\Answered" in dovecot.flags(uid), what="\\Answered")
+        row = (await p.tasks())["<m1@correo.example>"]
+    [request] = chat_requests(groq)
+    system = request["messages"][0]["content"]
+    assert "BUZ-001" in system
+    assert len(system) < 2000 + 1200
+    assert request["max_completion_tokens"] == 150
+    assert request["reasoning_effort"] == "low"
+    assert PRODUCT_QUESTION in request["messages"][-1]["content"]
+    reply = customer_replies(smtp_sink)[0]
+    assert reply["In-Reply-To"] == "<m1@correo.example>"
+    assert reply["Subject"] == "Re: Buzo"
+    assert reply["Auto-Submitted"] == "auto-replied"
+    assert "Gracias por escribirnos" in reply.get_content()
+    assert row["status"] == "done"
+    assert row["route"] == "llm"
+    assert row["prompt_tokens"] > 0
+    assert row["completion_tokens"] > 0
+
+
+async def test_follow_up_prompt_holds_the_earlier_turn(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
+    sender = "Ana <ana@correo.example>"
+    async with LlmPipeline(settings):
+        dovecot.append(mail(1, PRODUCT_QUESTION, subject="Buzo canguro", sender=sender))
+        await wait_until(lambda: len(customer_replies(smtp_sink)) == 1, what="first reply")
+        dovecot.append(
+            mail(2, "¿Y en color bordo también lo tienen?", subject="Re: Buzo canguro",
+                 sender=sender, headers={"In-Reply-To": "<m1@correo.example>"})
+        )  # fmt: skip
+        await wait_until(lambda: len(customer_replies(smtp_sink)) == 2, what="second reply")
+    second = chat_requests(groq)[-1]["messages"]
+    roles = [m["role"] for m in second]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert PRODUCT_QUESTION in second[1]["content"]
+    assert "Gracias por escribirnos" in second[2]["content"]
+    assert "bordo" in second[3]["content"]
+
+
+async def test_an_echoed_system_prompt_is_never_sent(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    groq.set_responder(lambda request: str(request["messages"][0]["content"]))
+    uid = dovecot.append(mail(1, PRODUCT_QUESTION))
+    settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
+    async with LlmPipeline(settings) as p:
+        await wait_until(lambda: "\\Flagged" in dovecot.flags(uid), what="handed to a person")
+        await wait_until(lambda: smtp_sink.messages, what="the admin's note")
+        row = (await p.tasks())["<m1@correo.example>"]
+    assert customer_replies(smtp_sink) == []
+    assert row["status"] == "human"
+    assert "held back" in row["error_message"]
+    assert row["prompt_tokens"] > 0, "tokens spent on a held-back answer are still counted"
+
+
+async def test_bad_api_key_parks_tasks_mails_the_admin_and_replay_answers_them(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    ids = [f"<m{n}@correo.example>" for n in (1, 2)]
+    dovecot.append(mail(1, PRODUCT_QUESTION))
+    dovecot.append(mail(2, "¿La campera puffer viene en verde militar?"))
+    wrong = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq, api_key="gsk_wrong")
+    async with LlmPipeline(wrong) as p:
+        for message_id in ids:
+            await wait_until(lambda: p.status_is(message_id, "dead_letter"), what="parked")  # noqa: B023
+        await wait_until(lambda: smtp_sink.messages, what="the admin's note")
+        parked = await p.tasks()
+    assert all(parked[m]["attempts"] == 1 for m in ids), "a 401 is not retried"
+    assert all("api_key" in parked[m]["error_message"] for m in ids)
+    notes = [m.message for m in smtp_sink.messages]
+    assert [n["To"] for n in notes] == [ADMIN], "one mail for the incident"
+    assert "voidmail dlq retry" in notes[0].get_content()
+    assert customer_replies(smtp_sink) == []
+
+    fixed = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
+    async with LlmPipeline(fixed) as p:
+        assert len(await dlq.replay(p.store, None)) == 2
+        for message_id in ids:
+            await wait_until(lambda: p.status_is(message_id, "done"), what="answered")  # noqa: B023
+    assert set(replies_to(smtp_sink)) == set(ids)
+    assert max(replies_to(smtp_sink).values()) == 1
+
+
+async def test_outage_opens_the_breaker_which_holds_fire_then_recovers(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    groq.set_outage(503)
+    questions = [
+        PRODUCT_QUESTION,
+        "¿La campera puffer viene en verde militar?",
+        "¿El jean mom tiro alto lo tienen en 44?",
+        "¿La camisa de lino viene en celeste?",
+        "¿El vestido midi floreado está en talle S?",
+        "¿La remera oversize estampada la tienen en XL?",
+    ]
+    for n, question in enumerate(questions, start=1):
+        dovecot.append(mail(n, question, sender=f"c{n} <c{n}@correo.example>"))
+    settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq, reset_timeout=1.5)
+    async with LlmPipeline(settings) as p:
+        await wait_until(lambda: groq.count_by_status().get(503, 0) >= 3, what="three failures")
+        failed_while_down = groq.count_by_status().get(503, 0)
+        groq.set_outage(None)
+        await wait_until(
+            lambda: len(customer_replies(smtp_sink)) == len(questions), within=90,
+            what="every question answered after the outage",
+        )  # fmt: skip
+        rows = await p.tasks()
+    # The breaker opened after the threshold: what had already left (one per worker at most)
+    # failed, nothing more was sent while it was open, and the probe found the provider back.
+    assert failed_while_down <= settings.worker.concurrency
+    assert groq.count_by_status().get(503, 0) == failed_while_down
+    assert all(r["status"] == "done" for r in rows.values())
+    assert all(r["attempts"] <= 2 for r in rows.values()), "deferred tasks keep their attempts"
+    assert max(replies_to(smtp_sink).values()) == 1
