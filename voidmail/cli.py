@@ -34,6 +34,7 @@ from voidmail import (
     logs,
     migrate,
     respond,
+    sdnotify,
     stats,
     store,
 )
@@ -121,7 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
-def _load(args: argparse.Namespace) -> config.Settings:
+def load_settings(args: argparse.Namespace) -> config.Settings:
+    """The validated settings for ``args.config``, logging to stderr (for one-shot commands)."""
     settings = config.load(args.config)
     logs.configure(settings.daemon.log_level, stream=sys.stderr)
     return settings
@@ -131,7 +133,7 @@ async def _not_implemented(args: argparse.Namespace) -> int:
     name = args.command or "run"
     if name == "check":
         # Whatever else it does, check validates the whole configuration first.
-        _load(args).require_servers()
+        load_settings(args).require_servers()
     if name == "dlq":
         name = f"dlq {args.dlq_command}"
     print(f"voidmail {name}: not implemented yet", file=sys.stderr)
@@ -142,6 +144,22 @@ async def _run(args: argparse.Namespace) -> int:
     settings = config.load(args.config)
     settings.require_servers()
     logs.configure(settings.daemon.log_level, stream=sys.stdout)
+    with sdnotify.SystemdNotifier() as systemd:
+        async with wired(settings, systemd=systemd) as service:
+            with daemon.SignalHandlers(asyncio.get_running_loop(), service.stop):
+                await service.run()
+    return EXIT_OK
+
+
+@contextlib.asynccontextmanager
+async def wired(
+    settings: config.Settings, *, systemd: sdnotify.SystemdNotifier | None = None
+) -> AsyncIterator[daemon.Daemon]:
+    """The daemon with its real collaborators, as ``voidmail run`` builds it, not yet started.
+
+    The store (and an embedded PostgreSQL) and the LLM client live as long as the block.
+    Raises ConfigError for a bad FAQ or catalog file before anything connects.
+    """
     answers = faq.load(settings.faq.file, placeholders(settings))
     shop_catalog = catalog.Catalog(settings.catalog.file)
     mailer = Mailer(settings.smtp)
@@ -154,11 +172,7 @@ async def _run(args: argparse.Namespace) -> int:
             log.warning("llm_disabled", reason="llm.api_key is not set; such mail goes to a person")
         responder = respond.MailResponder(settings, st, mailer, answers, answerer)
         notifier = Notifier(settings, st, mailer, settings.daemon.notify_delay)
-        service = daemon.Daemon(settings, st, responder, notifier=notifier)
-        signals = daemon.SignalHandlers(asyncio.get_running_loop(), service.stop)
-        with signals:
-            await service.run()
-    return EXIT_OK
+        yield daemon.Daemon(settings, st, responder, notifier=notifier, systemd=systemd)
 
 
 @contextlib.asynccontextmanager
@@ -185,7 +199,7 @@ def placeholders(settings: config.Settings) -> dict[str, str]:
 
 
 async def _migrate(args: argparse.Namespace) -> int:
-    settings = _load(args)
+    settings = load_settings(args)
     async with (
         store.open_store(settings, apply_migrations=False, max_size=2) as st,
         st.pool.acquire() as conn,
@@ -202,7 +216,7 @@ TASK_COLUMNS = ("id", "status", "route", "attempts", "sender", "subject", "creat
 
 
 async def _tasks(args: argparse.Namespace) -> int:
-    settings = _load(args)
+    settings = load_settings(args)
     async with store.open_store(settings, max_size=2) as st:
         rows = await st.list_tasks(args.status, args.limit)
     if args.json:
@@ -216,7 +230,7 @@ async def _tasks(args: argparse.Namespace) -> int:
 
 
 async def _dlq(args: argparse.Namespace) -> int:
-    settings = _load(args)
+    settings = load_settings(args)
     async with store.open_store(settings, max_size=2) as st:
         action = args.dlq_command
         if action == "list":
@@ -262,7 +276,7 @@ async def _dlq(args: argparse.Namespace) -> int:
 
 
 async def _stats(args: argparse.Namespace) -> int:
-    settings = _load(args)
+    settings = load_settings(args)
     try:
         seconds = dlq.parse_duration(args.since)
     except ValueError as exc:
@@ -309,7 +323,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
+# check and demo import their modules when run: they import this one, and --help stays fast.
+async def _check(args: argparse.Namespace) -> int:
+    from voidmail import check
+
+    return await check.main(args)
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from voidmail import demo
+
+    return await demo.main(args)
+
+
 HANDLERS: dict[str, Handler] = {
+    "check": _check,
+    "demo": _demo,
     "run": _run,
     "migrate": _migrate,
     "dlq": _dlq,

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import asyncpg
 import structlog
 
-from voidmail import dlq, store
+from voidmail import dlq, sdnotify, store
 from voidmail.config import Settings
 from voidmail.errors import PermanentError, RetryableError, ServiceError
 from voidmail.listener import Listener
@@ -37,6 +37,7 @@ log = structlog.get_logger("voidmail.daemon")
 QUEUE_PER_WORKER = 4
 RECLAIM_EVERY = 30.0  # seconds between sweeps for tasks of dead daemons
 FALLBACK_WAKE = 30.0  # the dispatcher looks at the table at least this often
+STATUS_EVERY = 10.0  # seconds between STATUS= lines to systemd
 
 
 class Responder(Protocol):
@@ -65,6 +66,7 @@ class Daemon:
         responder: Responder,
         *,
         notifier: Notifier | None = None,
+        systemd: sdnotify.SystemdNotifier | None = None,
         shutdown_grace: float | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -72,6 +74,7 @@ class Daemon:
         self.store = st
         self.responder = responder
         self.notifier = notifier
+        self.systemd = systemd or sdnotify.SystemdNotifier({})
         self.shutdown_grace = (
             settings.daemon.shutdown_timeout if shutdown_grace is None else shutdown_grace
         )
@@ -108,6 +111,18 @@ class Daemon:
             side = {listener, dispatcher}
             if self.notifier is not None:
                 side.add(asyncio.create_task(self.notifier.run(self.stop_event), name="notifier"))
+            side.add(asyncio.create_task(self._report(), name="systemd"))
+            side.add(
+                asyncio.create_task(
+                    sdnotify.watchdog_loop(
+                        self.systemd,
+                        self.systemd.watchdog_interval(),
+                        self.stop_event,
+                        healthy=lambda: not listener.done() and not dispatcher.done(),
+                    ),
+                    name="watchdog",
+                )
+            )
             stopper = asyncio.create_task(self.stop_event.wait(), name="stop")
             log.info(
                 "daemon_started",
@@ -131,6 +146,8 @@ class Daemon:
                     exc = task.exception() if not task.cancelled() else None
                     log.critical("side_task_died", task=task.get_name(), error=repr(exc))
                 self.stop()
+                self.systemd.stopping()
+                self.systemd.status(f"stopping · {len(self.busy)} in flight")
                 await self._shutdown(listener, dispatcher, workers)
                 for task in side - {listener, dispatcher}:
                     with contextlib.suppress(TimeoutError):
@@ -147,6 +164,25 @@ class Daemon:
                     task.cancel()
                 await asyncio.gather(*side, *workers, return_exceptions=True)
         log.info("daemon_stopped", processed=self.processed)
+
+    async def _report(self) -> None:
+        """READY=1 once the mailbox is selected and the workers run, then a STATUS= line."""
+        ready = asyncio.ensure_future(self.ready.wait())
+        stopped = asyncio.ensure_future(self.stop_event.wait())
+        try:
+            await asyncio.wait({ready, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ready.cancel()
+            stopped.cancel()
+        if self.stop_event.is_set():
+            return
+        self.systemd.ready()
+        log.info("daemon_ready", mailbox=self.settings.imap.mailbox)
+        while not self.stop_event.is_set():
+            state = "idle" if self.listener.ready.is_set() else "reconnecting to IMAP"
+            queued = self.queue.qsize() + len(self.busy)
+            self.systemd.status(f"{state} · {queued} queued · {self.processed} handled")
+            await self._wait_for(self.stop_event.wait(), STATUS_EVERY)
 
     async def _shutdown(
         self,

@@ -1,0 +1,70 @@
+"""``voidmail run`` as systemd runs it: READY=1, STATUS=, WATCHDOG=1 and a clean SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.fixtures.daemon import SHOP
+from tests.test_pipeline import CONFIG, REPO, mail
+from voidmail.rig.dovecot import Dovecot
+from voidmail.rig.smtp_sink import SmtpSink
+
+
+def receive_until(sock: socket.socket, wanted: str, within: float) -> list[str]:
+    """Datagrams received until one holds ``wanted`` (or fail after ``within`` seconds)."""
+    got: list[str] = []
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        sock.settimeout(max(deadline - time.monotonic(), 0.01))
+        try:
+            got.append(sock.recv(4096).decode())
+        except TimeoutError:
+            break
+        if any(wanted in g for g in got):
+            return got
+    raise AssertionError(f"no {wanted!r} within {within}s; got {got}")
+
+
+def test_run_notifies_systemd_and_stops_cleanly_on_sigterm(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
+) -> None:
+    dovecot.append(mail(1, "Hola, ¿hacen envíos a todo el país?"))
+    config_path = tmp_path / "voidmail.toml"
+    config_path.write_text(
+        CONFIG.format(
+            imap_port=dovecot.port, user=dovecot.username, password=dovecot.password,
+            smtp_port=smtp_sink.port, shop=SHOP, database_url=database_url,
+            state_dir=tmp_path / "state",
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    socket_path = str(tmp_path / "notify.sock")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIDMAIL_", "GROQ_"))}
+    env |= {"NOTIFY_SOCKET": socket_path, "WATCHDOG_USEC": "2000000"}
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(socket_path)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "voidmail", "--config", str(config_path), "run"],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            got = receive_until(sock, "READY=1", within=60)
+            got += receive_until(sock, "WATCHDOG=1", within=10)
+            assert any(g.startswith("STATUS=") for g in got), got
+            assert smtp_sink.wait_for(1, timeout=30), "the waiting mail was answered"
+            process.send_signal(signal.SIGTERM)
+            got += receive_until(sock, "STOPPING=1", within=30)
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    assert b"Traceback" not in stderr
+    assert len(smtp_sink.messages) == 1
