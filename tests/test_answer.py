@@ -120,7 +120,7 @@ def test_an_echo_of_the_system_prompt_is_held() -> None:
     p = prompt_for("¿Cuánto sale la remera lisa?")
     echoed = p.messages[0]["content"]
     assert review(echoed) == "answer repeats the system prompt"
-    assert review("Claro: " + echoed.split("\n")[2]) == "answer repeats the system prompt"
+    assert review("Claro: " + echoed.split(". ")[2]) == "answer repeats the system prompt"
     assert review(f"{answer.FENCE_OPEN} hola") == "answer repeats the system prompt"
 
 

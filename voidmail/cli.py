@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -25,18 +26,22 @@ from voidmail import (
     answer,
     breaker,
     catalog,
+    compose,
     config,
     daemon,
     dlq,
     faq,
+    guard,
     limiter,
     llm,
     logs,
     migrate,
+    parse,
     respond,
     sdnotify,
     stats,
     store,
+    triage,
 )
 from voidmail.errors import ConfigError, DatabaseError, VoidmailError
 from voidmail.mailer import Mailer
@@ -323,6 +328,72 @@ def _positive_int(text: str) -> int:
     return value
 
 
+TRY_SHOP = "tienda@example.invalid"
+
+
+async def _try(args: argparse.Namespace) -> int:
+    """The decision for one .eml and what would be sent, with no database, mailbox or LLM."""
+    settings = load_settings(args)
+    try:
+        raw = args.file.read_bytes()
+    except OSError as exc:
+        print(f"voidmail: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    shop = settings.shop.address or TRY_SHOP
+    if not settings.shop.address:
+        settings = dataclasses.replace(
+            settings, shop=dataclasses.replace(settings.shop, address=shop)
+        )
+    answers = faq.load(settings.faq.file, placeholders(settings))
+    mail = parse.parse(raw)
+    print(
+        f"from        {mail.sender or '-'}"
+        + (f" (reply to {mail.reply_to})" if mail.reply_to else "")
+    )
+    print(f"subject     {mail.subject or '-'}")
+    print(f"new text    {len(mail.new_text.strip())} characters after quotes and signature")
+    ignored = guard.check(mail, frozenset({shop.lower()}), frozenset({compose.domain_of(shop)}))
+    if ignored is not None:
+        print(f"route       ignored ({ignored}): no reply, marked \\Seen")
+        return EXIT_OK
+    decision = triage.decide(mail, answers)
+    print(f"route       {decision.route}")
+    print(f"intent      {decision.intent}")
+    print(f"faq entry   {decision.faq_id or '-'}")
+    print(f"score       {decision.score:.3f}")
+    print(f"reason      {decision.reason}")
+    print("(the per-sender hourly cap and repeated-body checks need the database; not applied)")
+    if decision.route == "human":
+        print("\nheld for a person: \\Flagged, left unread, and a note to shop.admin_email")
+        return EXIT_OK
+    if decision.route == "faq" and decision.faq_id is not None:
+        original = compose.Original(
+            mail.reply_address, mail.subject, mail.message_id, mail.references
+        )
+        message = compose.reply(
+            original, answers.entry(decision.faq_id).answer, shop_name=settings.shop.name,
+            shop_address=shop, signature=settings.shop.signature,
+        )  # fmt: skip
+        print("\nreply (not sent):\n")
+        for name, value in message.items():
+            print(f"{name}: {value}")
+        print()
+        print(message.get_content().rstrip())
+        return EXIT_OK
+    shop_catalog = catalog.Catalog(settings.catalog.file)
+    products = shop_catalog.relevant(
+        f"{mail.subject}\n{mail.new_text[: answer.MAX_CUSTOMER_CHARS]}"
+    )
+    prompt = answer.build(settings, mail, decision, answers, products, [], shop_catalog)
+    print(
+        f"\nLLM prompt (not sent; {prompt.estimated_tokens} tokens estimated + "
+        f"max_tokens {settings.llm.max_tokens}; earlier turns are looked up only when running):"
+    )
+    for message_part in prompt.messages:
+        print(f"\n--- {message_part['role']} ---\n{message_part['content']}")
+    return EXIT_OK
+
+
 # check and demo import their modules when run: they import this one, and --help stays fast.
 async def _check(args: argparse.Namespace) -> int:
     from voidmail import check
@@ -339,6 +410,7 @@ async def _demo(args: argparse.Namespace) -> int:
 HANDLERS: dict[str, Handler] = {
     "check": _check,
     "demo": _demo,
+    "try": _try,
     "run": _run,
     "migrate": _migrate,
     "dlq": _dlq,

@@ -436,7 +436,7 @@ def _entry(raw: object, index: int, placeholders: Mapping[str, str], source: str
                 )
     return Entry(
         id=faq_id,
-        answer=_fill(answer.strip("\n"), placeholders, where),
+        answer=_fill(reflow(answer.strip("\n")), placeholders, where),
         examples=lists["examples"],
         keywords=tuple(Phrase.of(p) for p in lists["keywords"]),
         hints=tuple(Phrase.of(p) for p in lists["hints"]),
@@ -444,6 +444,22 @@ def _entry(raw: object, index: int, placeholders: Mapping[str, str], source: str
         ignore=tuple(Phrase.of(p) for p in lists["ignore"]),
         example_keys=tuple(frozenset(content_keys(e)) for e in lists["examples"]),
     )
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
+
+
+def reflow(text: str) -> str:
+    """Join the lines of each paragraph, so an answer wrapped in the file reads as prose in the
+    customer's mail program. Blank lines and list items ("- ", "1. ") keep their breaks."""
+    out: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if out and stripped and out[-1] and not _LIST_ITEM.match(line):
+            out[-1] = f"{out[-1]} {stripped}"
+        else:
+            out.append(stripped if not _LIST_ITEM.match(line) else line.rstrip())
+    return "\n".join(out)
 
 
 def _fill(answer: str, placeholders: Mapping[str, str], where: str) -> str:

@@ -1,0 +1,58 @@
+"""``voidmail try FILE.eml``: the decision and what would be sent, without any server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "tests" / "corpus" / "dev"
+
+
+def try_(path: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIDMAIL_", "GROQ_"))}
+    env["PYTHONPATH"] = str(REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "voidmail", "try", str(path)],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("d-faq-envios-01.eml", ["route       faq", "faq entry   envios", "Auto-Submitted: auto-replied",
+                                 "envíos a todo el país"]),
+        ("d-auto-gmail-vacation.eml", ["route       ignored (auto_submitted)"]),
+        ("d-human-cancelar-01.eml", ["route       human", "held for a person"]),
+        ("d-llm-dos-01.eml", ["route       llm", "tokens estimated", "--- system ---",
+                              "<<<MENSAJE>>>", "--- user ---"]),
+    ],
+)  # fmt: skip
+def test_try_prints_the_decision_and_the_reply_or_prompt(
+    name: str, expected: list[str], tmp_path: Path
+) -> None:
+    result = try_(CORPUS / name, tmp_path)
+    assert result.returncode == 0, result.stderr
+    for text in expected:
+        assert text in result.stdout, result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
+    result = try_(tmp_path / "absent.eml", tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("voidmail: cannot read")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_garbage_is_still_decided(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.eml"
+    path.write_bytes(b"\xff\xfe\x00garbage without headers\r\n\r\n\x00\x01")
+    result = try_(path, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "route" in result.stdout
