@@ -226,3 +226,30 @@ async def test_outage_opens_the_breaker_which_holds_fire_then_recovers(
     assert len(customer_replies(smtp_sink)) == len(questions)
     assert all(r["attempts"] <= 2 for r in rows.values()), "deferred tasks keep their attempts"
     assert max(replies_to(smtp_sink).values()) == 1
+
+
+async def test_daily_limit_holds_llm_mail_tells_the_admin_once_and_faq_goes_on(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
+) -> None:
+    with GroqEmulator(EmulatorLimits(rpm=600, tpm=600_000, rpd=1, tpd=10**8)) as groq:
+        settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
+        async with LlmPipeline(settings) as p:
+            dovecot.append(mail(1, PRODUCT_QUESTION, sender="a <a@correo.example>"))
+            await wait_until(lambda: p.status_is("<m1@correo.example>", "done"), what="first")
+            for n, question in ((2, "¿La campera puffer viene en verde militar?"),
+                                (3, "¿El jean mom tiro alto lo tienen en 44?")):  # fmt: skip
+                dovecot.append(mail(n, question, sender=f"c{n} <c{n}@correo.example>"))
+            dovecot.append(mail(4, "Hola, ¿hacen envíos a todo el país?", sender="d <d@c.example>"))
+            await wait_until(lambda: p.status_is("<m4@correo.example>", "done"), what="the FAQ")
+
+            def alerts() -> list[Any]:
+                return [m for m in smtp_sink.messages if m.message["To"] == ADMIN]
+
+            await wait_until(alerts, within=90, what="the admin's alert")
+            rows = await p.tasks()
+    assert len(alerts()) == 1
+    assert "cupo diario" in alerts()[0].message.get_content()
+    for waiting in ("<m2@correo.example>", "<m3@correo.example>"):
+        assert rows[waiting]["status"] in ("failed", "pending"), rows[waiting]
+        assert rows[waiting]["attempts"] == 0, "waiting for the day spends no attempt"
+    assert groq.count_by_status().get(200) == 1

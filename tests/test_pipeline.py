@@ -264,3 +264,25 @@ async def test_sigkill_mid_batch_loses_nothing_and_duplicates_nothing(
     # instead of being sent again. Everything else is answered exactly once.
     assert all("may or may not" in (r["error_message"] or "") for r in uncertain)
     assert set(per_message) <= set(finished), "a reply went to a message we never recorded"
+
+
+async def test_an_encoded_crlf_in_the_subject_injects_no_header(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
+) -> None:
+    raw = (
+        b"From: Cliente <cliente9@correo.example>\r\nTo: " + SHOP.encode() + b"\r\n"
+        b"Subject: =?utf-8?q?Env=C3=ADos=0D=0ABcc:_robo@evil.example=0D=0AX-Evil:_1?=\r\n"
+        b"Message-ID: <m9@correo.example>\r\nDate: Tue, 24 Nov 2026 10:00:00 -0300\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Hola, \xc2\xbfhacen env\xc3\xados a todo el pa\xc3\xads?\r\n"
+    )
+    dovecot.append(raw)
+    async with Pipeline(dovecot, smtp_sink, database_url, tmp_path):
+        await wait_until(lambda: smtp_sink.messages, what="a reply")
+    received = smtp_sink.messages[0]
+    reply = received.message
+    assert reply["Bcc"] is None
+    assert reply["X-Evil"] is None
+    assert "\n" not in reply["Subject"]
+    assert reply["Subject"].startswith("Re: Envíos")
+    assert received.rcpt_tos == ("cliente9@correo.example",)

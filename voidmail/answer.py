@@ -17,8 +17,10 @@ or the shop's facts, or a refusal. Such an answer is never sent; the message goe
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,7 @@ MAX_FAQ_CHARS = 500
 MAX_FACTS_CHARS = 600
 MAX_ANSWER_CHARS = 1500
 TURNS = 3
+ALERT_AGAIN_AFTER = 3600.0  # seconds before an open breaker is reported again
 FENCE_OPEN = "<<<MENSAJE>>>"
 FENCE_CLOSE = "<<<FIN>>>"
 _FENCE_LIKE = re.compile(r"<{2,}|>{2,}")
@@ -214,6 +217,8 @@ class LlmAnswerer:
         client: llm.LlmClient,
         answers: faq.Faq,
         shop_catalog: catalog.Catalog,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.store = st
@@ -221,6 +226,8 @@ class LlmAnswerer:
         self.faq = answers
         self.catalog = shop_catalog
         self.own_domains = frozenset({compose.domain_of(settings.shop.address)})
+        self.clock = clock
+        self._alerted_until: dict[str, float] = {}
 
     async def __call__(
         self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision
@@ -231,6 +238,7 @@ class LlmAnswerer:
             completion = await self.client.complete(prompt.messages)
         except (breaker.BreakerOpen, limiter.DailyLimitReached) as exc:
             # Nothing was sent: wait without spending one of the task's attempts.
+            await self._alert_once(exc)
             raise daemon.Deferred(str(exc), retry_after=exc.retry_after) from exc
         except llm.RateLimited:
             await self.store.add_llm_usage(model, 1, 0, 0, 1)
@@ -267,6 +275,29 @@ class LlmAnswerer:
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
         )
+
+    async def _alert_once(self, exc: breaker.BreakerOpen | limiter.DailyLimitReached) -> None:
+        """Tell the admin once per incident that LLM-bound mail is waiting, and why."""
+        kind = "daily" if isinstance(exc, limiter.DailyLimitReached) else "breaker"
+        now = self.clock()
+        if now < self._alerted_until.get(kind, -math.inf):
+            return
+        wait = exc.retry_after or 0.0
+        if kind == "daily":
+            self._alerted_until[kind] = now + max(wait, 60.0)
+            text = (
+                f"Se gastó el cupo diario del proveedor LLM (modelo {self.settings.llm.model}). "
+                f"Las consultas que necesitan el LLM esperan hasta que vuelva (en {wait / 60:.0f} "
+                "min); las respuestas del FAQ y las derivaciones siguen."
+            )
+        else:
+            self._alerted_until[kind] = now + ALERT_AGAIN_AFTER
+            text = (
+                "El proveedor LLM falla seguido (5xx, timeouts, 429): el circuito está abierto y "
+                "las consultas que lo necesitan esperan sin gastar intentos. Se reintenta solo."
+            )
+        await self.store.add_note(None, "alert", text)
+        log.error("llm_unavailable_alerted", reason=kind, retry_in=round(wait, 1))
 
     async def prompt(
         self, task: dict[str, Any] | None, mail: parse.Mail, decision: triage.Decision

@@ -298,6 +298,8 @@ class Daemon:
                 self.store.schedule_retry(task_id, str(exc), delay, refund_attempt=True)
             )
             log.info("task_deferred", error=str(exc), retry_in=round(delay, 1))
+            if self.notifier is not None:
+                self.notifier.poke()  # the responder may have left an alert for the admin
         except RetryableError as exc:
             await self._retry_or_park(task, str(exc), exc.retry_after)
         except PermanentError as exc:

@@ -21,7 +21,11 @@ from voidmail.mailer import Mailer, SmtpPermanent, SmtpTemporary, SmtpUncertain
 log = structlog.get_logger("voidmail.notify")
 
 FALLBACK = 60.0
-KIND_TITLES = {"handoff": "para responder a mano", "dead_letter": "sin poder procesar"}
+KIND_TITLES = {
+    "alert": "aviso(s) del sistema",
+    "handoff": "mensaje(s) para responder a mano",
+    "dead_letter": "mensaje(s) sin poder procesar",
+}
 
 
 class Notifier:
@@ -71,14 +75,22 @@ class Notifier:
         lines = []
         for kind in sorted({n["kind"] for n in notes}):
             group = [n for n in notes if n["kind"] == kind]
-            lines.append(f"{len(group)} mensaje(s) {KIND_TITLES.get(kind, kind)}:")
+            lines.append(f"{len(group)} {KIND_TITLES.get(kind, kind)}:")
             lines += [
-                f"  - tarea {n['task_id']}: {compose.one_line(n['note'], 300)}" for n in group
+                f"  - tarea {n['task_id']}: {compose.one_line(n['note'], 300)}"
+                if n["task_id"] is not None
+                else f"  - {compose.one_line(n['note'], 300)}"
+                for n in group
             ]
             lines.append("")
         lines.append("Los mensajes para responder a mano quedan marcados (\\Flagged) y sin leer.")
         lines.append("Detalle: voidmail tasks --status human")
-        subject = f"[voidmail] {len(notes)} mensaje(s) necesitan a una persona"
+        about_mail = sum(1 for n in notes if n["task_id"] is not None)
+        subject = (
+            f"[voidmail] {about_mail} mensaje(s) necesitan a una persona"
+            if about_mail
+            else "[voidmail] aviso del sistema"
+        )
         message = compose.note(
             subject, "\n".join(lines), to=shop.admin_email, shop_name=shop.name,
             shop_address=shop.address,
