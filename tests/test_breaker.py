@@ -98,7 +98,7 @@ def test_half_open_lets_exactly_one_probe_through(cb: breaker.CircuitBreaker, cl
     for _ in range(3):
         with pytest.raises(breaker.BreakerOpen) as caught:
             cb.acquire()
-        assert caught.value.retry_after == RESET
+        assert caught.value.retry_after == min(RESET, breaker.HALF_OPEN_RECHECK)
         with pytest.raises(breaker.BreakerOpen):
             cb.check()
     cb.record_success()

@@ -253,3 +253,33 @@ async def test_daily_limit_holds_llm_mail_tells_the_admin_once_and_faq_goes_on(
         assert rows[waiting]["status"] in ("failed", "pending"), rows[waiting]
         assert rows[waiting]["attempts"] == 0, "waiting for the day spends no attempt"
     assert groq.count_by_status().get(200) == 1
+
+
+async def test_a_429_storm_delays_but_loses_nothing_and_parks_nothing(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    groq.fail_next(429, count=12, retry_after=1)
+    questions = [
+        PRODUCT_QUESTION,
+        "¿La campera puffer viene en verde militar?",
+        "¿El jean mom tiro alto lo tienen en 44?",
+        "¿La camisa de lino viene en celeste?",
+        "¿El vestido midi floreado está en talle S?",
+    ]
+    for n, question in enumerate(questions, start=1):
+        dovecot.append(mail(n, question, sender=f"c{n} <c{n}@correo.example>"))
+    settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq, reset_timeout=1.0)
+    async with LlmPipeline(settings) as p:
+
+        async def all_done() -> bool:
+            rows = await p.tasks()
+            return len(rows) == len(questions) and all(r["status"] == "done" for r in rows.values())
+
+        await wait_until(all_done, within=120, what="every question answered after the storm")
+        rows = await p.tasks()
+        limited = await p.store.pool.fetchval("SELECT sum(rate_limited) FROM llm_usage")
+    assert groq.count_by_status().get(429, 0) >= 3
+    assert all(r["attempts"] <= 1 for r in rows.values()), "a throttle spends no attempt"
+    assert limited == groq.count_by_status()[429]
+    assert len(customer_replies(smtp_sink)) == len(questions)
+    assert max(replies_to(smtp_sink).values()) == 1

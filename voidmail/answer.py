@@ -28,6 +28,7 @@ import structlog
 
 from voidmail import breaker, catalog, compose, daemon, faq, limiter, llm, parse, store, triage
 from voidmail.config import Settings
+from voidmail.errors import VoidmailError
 from voidmail.respond import Answer, HandOff, thread_key
 
 log = structlog.get_logger("voidmail.answer")
@@ -238,14 +239,21 @@ class LlmAnswerer:
             completion = await self.client.complete(prompt.messages)
         except (breaker.BreakerOpen, limiter.DailyLimitReached) as exc:
             # Nothing was sent: wait without spending one of the task's attempts.
+            await self._record_throttles()
             await self._alert_once(exc)
             raise daemon.Deferred(str(exc), retry_after=exc.retry_after) from exc
-        except llm.RateLimited:
-            await self.store.add_llm_usage(model, 1, 0, 0, 1)
+        except llm.RateLimited as exc:
+            # A throttle says nothing about this message: wait as told, attempts unspent. The
+            # limiter has already slowed down and the breaker counts it as a failure.
+            await self._record_throttles()
+            raise daemon.Deferred(str(exc), retry_after=exc.retry_after) from exc
+        except VoidmailError:
+            await self._record_throttles()
             raise
         await self.store.add_llm_usage(
-            model, 1, completion.prompt_tokens, completion.completion_tokens, 0
-        )
+            model, 1, completion.prompt_tokens, completion.completion_tokens,
+            self.client.take_rate_limited(),
+        )  # fmt: skip
         system = prompt.messages[0]["content"]
         known = self.catalog.prices() | _numbers_in(system)
         problem = review(
@@ -275,6 +283,11 @@ class LlmAnswerer:
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
         )
+
+    async def _record_throttles(self) -> None:
+        limited = self.client.take_rate_limited()
+        if limited:
+            await self.store.add_llm_usage(self.settings.llm.model, 0, 0, 0, limited)
 
     async def _alert_once(self, exc: breaker.BreakerOpen | limiter.DailyLimitReached) -> None:
         """Tell the admin once per incident that LLM-bound mail is waiting, and why."""

@@ -42,6 +42,9 @@ from voidmail.errors import RetryableError
 __all__ = ["BreakerOpen", "BreakerState", "CircuitBreaker", "Listener"]
 
 
+HALF_OPEN_RECHECK = 5.0  # seconds a caller refused during the probe waits to look again
+
+
 class BreakerState(enum.Enum):
     CLOSED = "closed"
     OPEN = "open"
@@ -203,11 +206,12 @@ class CircuitBreaker:
                 f"the LLM circuit breaker is open; one call will probe it in {wait:.0f} s",
                 retry_after=wait,
             )
-        # Half-open with the probe out: its verdict comes within the LLM timeout, and at worst
-        # the breaker opens again for reset_timeout.
+        # Half-open with the probe out: its verdict usually comes within seconds. Callers look
+        # again soon rather than after a whole reset_timeout, so a recovered provider is used
+        # at once; if the probe fails they meet the open breaker and wait for its timeout.
         return BreakerOpen(
             "the LLM circuit breaker is half-open and its probe is still out",
-            retry_after=self._reset_timeout,
+            retry_after=min(self._reset_timeout, HALF_OPEN_RECHECK),
         )
 
     def _transition(self, new: BreakerState) -> None:

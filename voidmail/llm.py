@@ -179,7 +179,15 @@ class LlmClient:
     ``aclose()`` or use it as ``async with``.
     """
 
-    __slots__ = ("_breaker", "_client", "_clock", "_limiter", "_settings", "_sleep")
+    __slots__ = (
+        "_breaker",
+        "_client",
+        "_clock",
+        "_limiter",
+        "_rate_limited",
+        "_settings",
+        "_sleep",
+    )
 
     def __init__(
         self,
@@ -203,6 +211,7 @@ class LlmClient:
         self._breaker = breaker
         self._clock = clock
         self._sleep = sleep
+        self._rate_limited = 0
         # max_retries=0: the limiter and tenacity own retrying, with the provider's waits.
         self._client = groq.AsyncGroq(
             api_key=settings.api_key.get(),
@@ -210,6 +219,11 @@ class LlmClient:
             max_retries=0,
             timeout=httpx.Timeout(settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout)),
         )
+
+    def take_rate_limited(self) -> int:
+        """429s received since the last call (the short retries included), for the statistics."""
+        count, self._rate_limited = self._rate_limited, 0
+        return count
 
     async def aclose(self) -> None:
         """Closes the HTTP connections."""
@@ -288,6 +302,8 @@ class LlmClient:
                 # An error answer generated nothing; whether the prompt counted is unknown.
                 used = prompt_estimate
                 error = _status_error(exc, self._settings.model)
+                if status == 429:
+                    self._rate_limited += 1
                 if isinstance(error, RateLimited):
                     self._limiter.penalize(_wait_of(error))
                     verdict = "failure"
