@@ -43,14 +43,6 @@ def test_every_subcommand_answers_help_without_config_or_database(
     assert "usage: voidmail" in result.stdout
 
 
-@pytest.mark.parametrize("words", [["demo"]], ids=" ".join)
-def test_unfinished_subcommands_say_so_and_fail(words: list[str], tmp_path: Path) -> None:
-    result = voidmail(*words)
-    assert result.returncode == cli.EXIT_NOT_IMPLEMENTED
-    assert "not implemented yet" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
 def database_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     return {"VOIDMAIL_DATABASE__URL": database_url, "VOIDMAIL_DAEMON__STATE_DIR": str(tmp_path)}
 

@@ -31,7 +31,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 import structlog
 
-from voidmail import imap, store
+from voidmail import imap, parse, store
 from voidmail.config import ImapSettings
 
 log = structlog.get_logger("voidmail.listener")
@@ -247,16 +247,25 @@ class HeaderSummary:
 
 def summarize(raw: bytes, size: int) -> HeaderSummary:
     """Message-ID, sender, Reply-To, subject and date of ``raw``; never raises."""
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-    message_id = _message_id(headers.get("Message-ID"))
-    sender = _first_address(headers.get_all("From") or [])
-    reply_to = _first_address(headers.get_all("Reply-To") or []) or None
-    subject = _decoded(headers.get("Subject"))
-    date = _date(headers.get("Date"))
+    parsed = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    # Raw values, not get(): raw 8-bit bytes in a header (RFC 6532, or a careless mailer) are
+    # read as parse.py reads them (UTF-8, else Latin-1) instead of turning into U+FFFD.
+    headers: dict[str, list[str]] = {}
+    for name, value in parsed.raw_items():
+        headers.setdefault(str(name).lower(), []).append(parse.header_text(str(value)))
+
+    def first(name: str) -> str | None:
+        return headers[name][0] if name in headers else None
+
+    message_id = _message_id(first("message-id"))
+    sender = _first_address(headers.get("from", []))
+    reply_to = _first_address(headers.get("reply-to", [])) or None
+    subject = _decoded(first("subject"))
+    date = _date(first("date"))
     if message_id:
         key = message_id
     else:
-        basis = "\n".join([str(headers.get("Date", "")), sender, subject, str(size)])
+        basis = "\n".join([first("date") or "", sender, subject, str(size)])
         key = "sha256:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()
     return HeaderSummary(key, message_id, sender, reply_to, subject[:500], date)
 

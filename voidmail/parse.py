@@ -192,6 +192,11 @@ def _is_ascii(data: bytes) -> bool:
     return all(b < 0x80 for b in data)
 
 
+def header_text(value: str) -> str:
+    """A header value read with compat32, its raw 8-bit bytes (surrogate escapes) decoded."""
+    return _surrogates_to_text(value)
+
+
 def _surrogates_to_text(value: str) -> str:
     """Headers read with compat32 carry raw 8-bit bytes as surrogate escapes; decode them."""
     if not any("\udc80" <= ch <= "\udcff" for ch in value):
