@@ -179,7 +179,7 @@ class Daemon:
         self.systemd.ready()
         log.info("daemon_ready", mailbox=self.settings.imap.mailbox)
         while not self.stop_event.is_set():
-            state = "idle" if self.listener.ready.is_set() else "reconnecting to IMAP"
+            state = "idle" if self.listener.connected else "reconnecting to IMAP"
             queued = self.queue.qsize() + len(self.busy)
             self.systemd.status(f"{state} · {queued} queued · {self.processed} handled")
             await self._wait_for(self.stop_event.wait(), STATUS_EVERY)
