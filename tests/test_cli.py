@@ -87,6 +87,63 @@ def test_migrate_then_tasks_json(database_url: str, tmp_path: Path) -> None:
     assert "STATUS" in table.stdout
 
 
+def test_dlq_and_stats_commands(database_url: str, tmp_path: Path) -> None:
+    env = database_env(database_url, tmp_path)
+    assert voidmail("migrate", env=env).returncode == 0
+
+    async def seed() -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute(
+                "INSERT INTO tasks (mailbox, uidvalidity, uid, message_id, message_key, sender, "
+                "subject, status, route, attempts, error_message, prompt_tokens, "
+                "completion_tokens, finished_at) VALUES "
+                "('INBOX', 7, 1, '<d1@x>', '<d1@x>', 'ana@cliente.example', 'Buzo', "
+                "'dead_letter', NULL, 5, 'the LLM provider refused the API key', 0, 0, now()), "
+                "('INBOX', 7, 2, '<d2@x>', '<d2@x>', 'beto@cliente.example', 'Jean', "
+                "'dead_letter', NULL, 1, 'SMTP 550', 0, 0, now()), "
+                "('INBOX', 7, 3, '<ok@x>', '<ok@x>', 'caro@cliente.example', 'Envíos', "
+                "'done', 'llm', 1, NULL, 300, 50, now())"
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(seed())
+    listing = voidmail("dlq", "list", "--json", env=env)
+    assert listing.returncode == 0, listing.stderr
+    dead = json.loads(listing.stdout)
+    assert [d["message_id"] for d in dead] == ["<d1@x>", "<d2@x>"]
+    assert dead[0]["error"] == "the LLM provider refused the API key"
+    assert "voidmail dlq retry" in voidmail("dlq", "list", env=env).stdout
+
+    shown = voidmail("dlq", "show", str(dead[0]["id"]), env=env)
+    assert shown.returncode == 0
+    assert "refused the API key" in shown.stdout
+    assert voidmail("dlq", "show", "999", env=env).returncode == 1
+
+    one = voidmail("dlq", "retry", str(dead[1]["id"]), env=env)
+    assert one.returncode == 0
+    assert "replaying 1 task(s)" in one.stdout
+    rest = voidmail("dlq", "retry", "--all", env=env)
+    assert "replaying 1 task(s)" in rest.stdout
+    tasks = {r["message_id"]: r for r in json.loads(voidmail("tasks", "--json", env=env).stdout)}
+    assert tasks["<d1@x>"]["status"] == tasks["<d2@x>"]["status"] == "reprocessing"
+    assert tasks["<d1@x>"]["attempts"] == 0
+    assert "the dead-letter queue is empty" in voidmail("dlq", "list", env=env).stdout
+
+    assert voidmail("dlq", "purge", "--older-than", "soon", env=env).returncode == 2
+    assert "deleted 0" in voidmail("dlq", "purge", "--older-than", "30d", env=env).stdout
+
+    stats = voidmail("stats", "--json", env=env)
+    assert stats.returncode == 0, stats.stderr
+    report = json.loads(stats.stdout)
+    assert report["mails_in"] == 3
+    assert report["answered_llm"] == 1
+    assert report["prompt_tokens"] == 300
+    assert report["waiting"] == 2
+    assert "answered by LLM     1" in voidmail("stats", "--since", "7d", env=env).stdout
+
+
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     env = {
         "VOIDMAIL_DATABASE__URL": "postgresql://u:hunter2@127.0.0.1:1/nope",
