@@ -135,6 +135,7 @@ class WorkerSettings:
     concurrency: int = 4  # messages handled at once
     max_attempts: int = 5  # then the message goes to the dead-letter queue
     sender_hourly_cap: int = 5  # automatic replies to one address per hour, at most
+    retry_base: float = 15.0  # seconds before the first retry; doubled each time, with jitter
 
 
 @dataclasses.dataclass(frozen=True)
@@ -450,6 +451,7 @@ def _validate(s: Settings) -> None:
         ("worker.concurrency", s.worker.concurrency),
         ("worker.max_attempts", s.worker.max_attempts),
         ("worker.sender_hourly_cap", s.worker.sender_hourly_cap),
+        ("worker.retry_base", s.worker.retry_base),
         ("breaker.threshold", s.breaker.threshold),
         ("daemon.notify_delay", s.daemon.notify_delay),
         ("daemon.shutdown_timeout", s.daemon.shutdown_timeout),

@@ -50,9 +50,12 @@ class Deferred(RetryableError):
     """Not tried at all (the provider is unavailable): retry later without spending an attempt."""
 
 
-def retry_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float:
-    """Exponential backoff with full jitter (2 s … 10 min), never sooner than ``retry_after``."""
-    ceiling = min(600.0, 2.0 * 2 ** max(attempt - 1, 0))
+def retry_delay(
+    attempt: int, retry_after: float | None, rng: random.Random, base: float = 2.0
+) -> float:
+    """Exponential backoff with jitter: uniform in [c/2, c] for c = base·2^(attempt-1), capped
+    at 10 min, and never sooner than ``retry_after``."""
+    ceiling = min(600.0, base * 2 ** min(max(attempt - 1, 0), 16))
     return max(retry_after or 0.0, rng.uniform(ceiling / 2, ceiling))
 
 
@@ -337,7 +340,7 @@ class Daemon:
         if attempts >= self.settings.worker.max_attempts:
             await self._park(task, error)
             return
-        delay = retry_delay(attempts, retry_after, self.rng)
+        delay = retry_delay(attempts, retry_after, self.rng, self.settings.worker.retry_base)
         await self._settle(self.store.schedule_retry(task["id"], error, delay))
         log.warning("task_retry_scheduled", attempt=attempts, error=error, retry_in=round(delay, 1))
 
