@@ -7,6 +7,7 @@ the middle of a batch, several times.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import random
 import signal
@@ -21,6 +22,7 @@ import pytest
 
 from tests.fixtures.daemon import SHOP, rig_settings, wait_until
 from voidmail import cli, daemon, faq, respond, store
+from voidmail.config import Secret
 from voidmail.mailer import Mailer
 from voidmail.notify import Notifier
 from voidmail.rig.dovecot import Dovecot
@@ -286,3 +288,27 @@ async def test_an_encoded_crlf_in_the_subject_injects_no_header(
     assert "\n" not in reply["Subject"]
     assert reply["Subject"].startswith("Re: Envíos")
     assert received.rcpt_tos == ("cliente9@correo.example",)
+
+
+async def test_a_refused_imap_login_alerts_the_admin_once(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
+) -> None:
+    p = Pipeline(dovecot, smtp_sink, database_url, tmp_path)
+    imap = dataclasses.replace(p.settings.imap, password=Secret("wrong"))
+    p.settings = dataclasses.replace(p.settings, imap=imap)
+    async with store.open_store(p.settings) as st:
+        mailer = Mailer(p.settings.smtp)
+        answers = faq.load(p.settings.faq.file, cli.placeholders(p.settings))
+        responder = respond.MailResponder(p.settings, st, mailer, answers)
+        notifier = Notifier(p.settings, st, mailer, p.settings.daemon.notify_delay)
+        service = daemon.Daemon(p.settings, st, responder, notifier=notifier, shutdown_grace=5.0)
+        task = asyncio.create_task(service.run())
+        try:
+            await wait_until(lambda: smtp_sink.messages, within=60, what="the admin's alert")
+        finally:
+            service.stop()
+            await asyncio.wait_for(task, timeout=30)
+    [alert] = [m.message for m in smtp_sink.messages]
+    assert alert["To"] == "duena@tienda.example"
+    assert "imap.password" in alert.get_content()
+    assert "wrong" not in alert.get_content()

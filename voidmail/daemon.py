@@ -89,9 +89,15 @@ class Daemon:
         self.busy: dict[int, int] = {}  # worker number -> task id
         self.stop_event = asyncio.Event()
         self.work = asyncio.Event()
-        self.listener = Listener(settings.imap, st, on_recorded=self.work.set, rng=self.rng)
+        self.listener = Listener(
+            settings.imap, st, on_recorded=self.work.set, on_alert=self._poke, rng=self.rng
+        )
         self.ready = self.listener.ready
         self.processed = 0
+
+    def _poke(self) -> None:
+        if self.notifier is not None:
+            self.notifier.poke()
 
     def stop(self) -> None:
         """Ask the daemon to finish; safe to call from a signal handler, more than once."""

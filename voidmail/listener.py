@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import math
 import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from email.header import decode_header, make_header
@@ -40,6 +42,8 @@ FETCH_BATCH_COUNT = 50
 FETCH_BATCH_BYTES = 8 * 1024 * 1024
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
+LOGIN_ALERT_AFTER = 3  # refused logins in a row before the admin is told
+LOGIN_ALERT_EVERY = 3600.0  # seconds between such alerts
 
 
 class Listener:
@@ -51,16 +55,21 @@ class Listener:
         st: store.Store,
         *,
         on_recorded: Callable[[], None],
+        on_alert: Callable[[], None] = lambda: None,
         rng: random.Random | None = None,
     ) -> None:
+        """``on_recorded`` is called when new tasks are in the table, ``on_alert`` when a note
+        for the admin was added."""
         self.settings = settings
         self.store = st
         self.on_recorded = on_recorded
+        self.on_alert = on_alert
         self.wake = asyncio.Event()
         self.ready = asyncio.Event()
         self.connected = False
         self.rng = rng or random.Random()
         self.uidvalidity: int | None = None
+        self._login_alerted_until = -math.inf
 
     async def run(self, stop: asyncio.Event) -> None:
         failures = 0
@@ -84,6 +93,7 @@ class Listener:
             except imap.ImapLoginError as exc:
                 failures += 1
                 log.error("imap_login_refused", error=str(exc), attempt=failures)
+                await self._alert_login(failures, str(exc))
             except imap.ImapError as exc:
                 failures += 1
                 log.warning("imap_connection_failed", error=str(exc), attempt=failures)
@@ -108,6 +118,21 @@ class Listener:
             # Sweep after every wake: untagged responses outside IDLE are dropped by the
             # library, and a push tells us only that something changed.
             await self._sweep(connection, selected)
+
+    async def _alert_login(self, failures: int, error: str) -> None:
+        """After a few refused logins in a row, tell the admin (at most hourly): nothing is
+        read until the password is fixed, and mail waits safely on the server meanwhile."""
+        now = time.monotonic()
+        if failures < LOGIN_ALERT_AFTER or now < self._login_alerted_until:
+            return
+        self._login_alerted_until = now + LOGIN_ALERT_EVERY
+        await self.store.add_note(
+            None,
+            "alert",
+            f"El servidor IMAP rechaza el acceso ({error}). Revisá imap.username e "
+            "imap.password; el correo espera en el servidor y se responde cuando vuelva.",
+        )
+        self.on_alert()
 
     async def _backoff(self, failures: int, stop: asyncio.Event) -> None:
         ceiling = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(failures - 1, 16))
