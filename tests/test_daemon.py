@@ -141,6 +141,12 @@ async def test_uidvalidity_change_answers_nothing_twice(
     dovecot.append(customer_mail(3, message_id=True))
     async with running(settings, lambda st: Recorder(seen)) as (_, st):
         await wait_until(lambda: len(seen) == 4, what="the new message")
+
+        async def settled() -> bool:
+            found = Counter(r["status"] for r in await st.list_tasks(limit=100))
+            return found["done"] == 4 and found["ignored"] >= 1
+
+        await wait_until(settled, what="the outcomes to be written")
         statuses = Counter(r["status"] for r in await st.list_tasks(limit=100))
     assert set(seen.values()) == {1}, seen
     assert statuses["done"] == 4
@@ -155,6 +161,12 @@ async def test_transient_failures_are_retried(
     dovecot.append(customer_mail(1))
     async with running(settings, lambda st: Recorder(seen, fail_first=2)) as (_, st):
         await wait_until(lambda: len(seen) == 1, within=30, what="success after two failures")
+
+        async def finished() -> bool:
+            return [t["status"] for t in await st.list_tasks()] == ["done"]
+
+        # The responder returns before the worker writes the outcome: wait for the write.
+        await wait_until(finished, what="the task to be marked done")
         tasks = await st.list_tasks()
     assert tasks[0]["attempts"] == 3
     assert tasks[0]["status"] == "done"

@@ -1,15 +1,283 @@
-"""``voidmail check``: configuration, IMAP, SMTP, database and LLM, one verdict a line."""
+"""``voidmail check``: configuration, IMAP, SMTP, database and LLM, one verdict a line.
+
+Each check connects the way ``voidmail run`` does (the same client code, settings and
+timeouts) and stops short of doing anything: no mail is sent, no chat completion is asked for.
+A check that fails says why on its line and the next check still runs; only a bad
+configuration stops everything (a ConfigError, which ``cli.main`` prints before exiting 2).
+Secrets never reach the output. Returns 0 when no check failed (skipped is not a failure),
+1 otherwise.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import asyncio
+import contextlib
+import os
+import socket
+import ssl
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import parse_qs, urlsplit
 
-from voidmail import cli
+import aiosmtplib
+import asyncpg
+import groq
+import httpx
+
+from voidmail import catalog, cli, config, faq, imap, llm, mailer, store
+from voidmail.errors import DatabaseError
+
+Verdict = Literal["ok", "FAILED", "skipped"]
+
+NAMES = ("configuration", "imap", "smtp", "database", "llm")
+NAME_WIDTH = max(len(name) for name in NAMES)
+VERDICT_WIDTH = len("skipped")
+# A check as a whole gets its section's timeout plus this: the clients' own per-step timeouts
+# (of the same length) then fire first and say which step hung.
+GRACE = 1.0
+QUIT_TIMEOUT = 5.0
+REDACTED = "********"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    verdict: Verdict
+    detail: str
+
+
+def ok(detail: str) -> Result:
+    return Result("ok", detail)
+
+
+def failed(detail: str) -> Result:
+    return Result("FAILED", detail)
+
+
+def skipped(detail: str) -> Result:
+    return Result("skipped", detail)
 
 
 async def main(args: argparse.Namespace) -> int:
-    """Not implemented yet: validates the configuration, then says so."""
-    cli.load_settings(args).require_servers()
-    print("voidmail check: not implemented yet", file=sys.stderr)
-    return cli.EXIT_NOT_IMPLEMENTED
+    """Run every check in order, print one line for each, return the exit status."""
+    settings = cli.load_settings(args)
+    settings.require_servers()
+    # ``run`` refuses to start on a bad FAQ or catalog file: so does ``check``, as a
+    # configuration error.
+    faq.load(settings.faq.file, cli.placeholders(settings))
+    catalog.Catalog(settings.catalog.file)
+    secrets = secret_values(settings)
+    source = str(settings.source) if settings.source else "no file: the environment only"
+    report(ok(source), "configuration", secrets)
+    checks: list[tuple[str, Callable[[], Awaitable[Result]]]] = [
+        ("imap", lambda: check_imap(settings.imap)),
+        ("smtp", lambda: check_smtp(settings.smtp)),
+        ("database", lambda: check_database(settings)),
+        ("llm", lambda: check_llm(settings.llm)),
+    ]
+    all_passed = True
+    for name, check in checks:
+        try:
+            result = await check()
+        except Exception as exc:  # noqa: BLE001 - each check is a boundary: a surprise is its verdict
+            result = failed(f"unexpected {describe(exc)}")
+        report(result, name, secrets)
+        all_passed = all_passed and result.verdict != "FAILED"
+    return cli.EXIT_OK if all_passed else cli.EXIT_FAILURE
+
+
+def report(result: Result, name: str, secrets: Iterable[str]) -> None:
+    detail = " ".join(result.detail.split())  # one line, whatever a library put in its message
+    for secret in secrets:
+        detail = detail.replace(secret, REDACTED)
+    line = f"{name:<{NAME_WIDTH}}  {result.verdict:<{VERDICT_WIDTH}}  {detail}"
+    print(line.rstrip(), flush=True)
+
+
+async def check_imap(s: config.ImapSettings) -> Result:
+    """Log in, look for IDLE, SELECT the mailbox, log out."""
+    where = f"{address(s.host, s.port or imap.DEFAULT_PORTS[s.security])} {s.security}"
+    connection = imap.ImapConnection(s)
+    try:
+        async with asyncio.timeout(s.timeout + GRACE):
+            await connection.connect()
+            selected = await connection.select(s.mailbox)
+    except imap.ImapLoginError as exc:
+        # Also raised for settings no server could accept, whose message names the fix.
+        if not str(exc).startswith("IMAP login as"):
+            return failed(f"{where}: {exc}")
+        return failed(f"{where}: login refused (check imap.username / imap.password)")
+    except imap.ImapError as exc:
+        return failed(f"{where}: {network_reason(exc, 'imap.ca_file') or exc}")
+    except TimeoutError:
+        return failed(f"{where}: no answer within {s.timeout:g} s (imap.timeout)")
+    finally:
+        await connection.close()
+    idle = "IDLE" if connection.idle_supported else "no IDLE: new mail is found by polling"
+    return ok(
+        f"{where}, {s.mailbox} {plural(selected.exists, 'message')}, "
+        f"UIDVALIDITY {selected.uidvalidity}, {idle}"
+    )
+
+
+async def check_smtp(s: config.SmtpSettings) -> Result:
+    """Connect, secure and log in exactly as a send does, then QUIT before MAIL FROM."""
+    where = f"{address(s.host, s.port or mailer.DEFAULT_PORTS[s.security])} {s.security}"
+    sender = mailer.Mailer(s)
+    try:
+        # Mailer's own connection code, so the TLS mode, certificate checks and login are
+        # the ones every reply goes through.
+        smtp = sender._client()
+    except mailer.SmtpPermanent as exc:
+        return failed(f"{where}: {exc}")
+    try:
+        async with asyncio.timeout(s.timeout + GRACE):
+            await sender._open(smtp)
+    except (mailer.SmtpPermanent, mailer.SmtpTemporary) as exc:
+        if isinstance(exc.__cause__, aiosmtplib.SMTPAuthenticationError):
+            return failed(f"{where}: login refused (check smtp.username / smtp.password)")
+        return failed(f"{where}: {network_reason(exc, 'smtp.ca_file') or exc}")
+    except TimeoutError:
+        return failed(f"{where}: no answer within {s.timeout:g} s (smtp.timeout)")
+    finally:
+        if smtp.is_connected:
+            try:
+                await smtp.quit(timeout=min(s.timeout, QUIT_TIMEOUT))
+            except (aiosmtplib.SMTPException, OSError):
+                smtp.close()  # the verdict is already known; QUIT is manners
+    login = f"logged in as {s.username}" if s.username else "no login (smtp.username is empty)"
+    return ok(f"{where}, {login}")
+
+
+async def check_database(settings: config.Settings) -> Result:
+    """Open the store as ``run`` does (starting the embedded server, migrating), count tasks.
+
+    Not cancelled from outside: a cancelled start would leave an embedded server running.
+    Every step is bounded already: the server's start by pgembed, the connection and each
+    statement by the store's timeouts.
+    """
+    url = settings.database.url.get()
+    where = f"embedded in {settings.state_dir}" if not url else f"at {database_place(url)}"
+    try:
+        async with store.open_store(settings, max_size=2) as st:
+            async with st.pool.acquire() as conn:
+                version = conn.get_server_version()
+            tasks = sum((await st.count_by_status()).values())
+    except DatabaseError as exc:
+        return failed(f"{where}: {exc}")
+    except (asyncpg.PostgresError, OSError, TimeoutError) as exc:
+        return failed(f"{where}: {describe(exc)}")
+    return ok(f"PostgreSQL {version.major}.{version.minor} {where}, {plural(tasks, 'task')}")
+
+
+async def check_llm(s: config.LlmSettings) -> Result:
+    """Ask the provider for the configured model: proves the key and the model, costs nothing."""
+    if not s.api_key:
+        return skipped("no llm.api_key: mail that needs a written answer goes to a person")
+    # As llm.LlmClient builds it, without the limiter: one GET spends no tokens.
+    client = groq.AsyncGroq(
+        api_key=s.api_key.get(),
+        base_url=s.base_url,
+        max_retries=0,
+        timeout=httpx.Timeout(s.timeout, connect=min(llm.CONNECT_TIMEOUT, s.timeout)),
+    )
+    try:
+        async with asyncio.timeout(s.timeout + GRACE):
+            model_id = await _find_model(client, s.model)
+    except groq.APIStatusError as exc:
+        error = llm._status_error(exc, s.model)
+        if isinstance(error, llm.LlmAuthError):
+            return failed("the API key was refused (llm.api_key)")
+        if isinstance(error, llm.LlmModelError):
+            return failed(f"model {s.model} is retired or unknown (llm.model)")
+        return failed(str(error))
+    except (groq.APITimeoutError, TimeoutError):
+        return failed(f"{s.base_url} did not answer within {s.timeout:g} s (llm.timeout)")
+    except groq.APIConnectionError as exc:
+        reason = network_reason(exc) or describe(exc.__cause__ or exc)
+        return failed(f"cannot reach {s.base_url} (llm.base_url): {reason}")
+    except groq.APIError as exc:
+        return failed(f"{s.base_url} sent an unreadable answer: {describe(exc)}")
+    finally:
+        await client.close()
+    return ok(f"model {model_id} at {s.base_url}")
+
+
+async def _find_model(client: groq.AsyncGroq, model: str) -> str:
+    """The id of ``model`` as the provider knows it; raises the SDK's error when unknown.
+
+    A 404 on ``/models/{id}`` is checked against the model list before it counts: the SDK
+    sends "openai/gpt-oss-20b" with its slash encoded, and a proxy may not route that.
+    """
+    try:
+        return (await client.models.retrieve(model)).id
+    except groq.NotFoundError:
+        listed = await client.models.list()
+        if any(m.id == model for m in listed.data):
+            return model
+        raise
+
+
+def secret_values(settings: config.Settings) -> list[str]:
+    """Everything that must not be printed, longest first (a password inside a URL)."""
+    values = [
+        settings.imap.password.get(),
+        settings.smtp.password.get(),
+        settings.llm.api_key.get(),
+        settings.database.url.get(),
+    ]
+    url = settings.database.url.get()
+    if url:
+        # Not a URL: the whole string is redacted already.
+        with contextlib.suppress(ValueError):
+            values.append(urlsplit(url).password or "")
+    return sorted({v for v in values if v}, key=len, reverse=True)
+
+
+def database_place(url: str) -> str:
+    """Host, port and database of ``url``, without the user or the password."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or parse_qs(parts.query).get("host", ["localhost"])[0]
+        port = parts.port
+    except ValueError:
+        return "the configured database.url"
+    name = parts.path.lstrip("/")
+    return address(host, port) + (f"/{name}" if name else "")
+
+
+def address(host: str, port: int | None) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port}" if port else shown
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def network_reason(exc: BaseException, ca_key: str | None = None) -> str | None:
+    """What the network said, from the bottom of ``exc``'s chain, if that is the story.
+
+    ``ca_key`` is the setting that adds a CA, for the hint on an untrusted certificate.
+    """
+    seen: BaseException | None = exc
+    for _ in range(10):  # a chain is short; never loop on a cycle
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            hint = f" (is its CA in {ca_key}?)" if ca_key else ""
+            return f"certificate not trusted: {seen.verify_message}{hint}"
+        if isinstance(seen, socket.gaierror):
+            return "host name not found"
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, OSError) and not isinstance(seen, ssl.SSLError) and seen.errno:
+            return os.strerror(seen.errno).lower()
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def describe(exc: BaseException) -> str:
+    detail = str(exc)
+    return f"{exc.__class__.__name__}: {detail}" if detail else exc.__class__.__name__
