@@ -103,11 +103,11 @@ async def check_imap(s: config.ImapSettings) -> Result:
         async with asyncio.timeout(s.timeout + GRACE):
             await connection.connect()
             selected = await connection.select(s.mailbox)
-    except imap.ImapLoginError as exc:
-        # Also raised for settings no server could accept, whose message names the fix.
-        if not str(exc).startswith("IMAP login as"):
-            return failed(f"{where}: {exc}")
+    except imap.ImapCredentialsRefused:
         return failed(f"{where}: login refused (check imap.username / imap.password)")
+    except imap.ImapLoginError as exc:
+        # Settings no server could accept; the message names the fix.
+        return failed(f"{where}: {exc}")
     except imap.ImapError as exc:
         return failed(f"{where}: {network_reason(exc, 'imap.ca_file') or exc}")
     except TimeoutError:

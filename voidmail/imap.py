@@ -38,7 +38,11 @@ class ImapError(RetryableError):
 
 
 class ImapLoginError(PermanentError):
-    """The server refused our credentials. Retrying with the same ones cannot help."""
+    """We cannot log in with these settings. Retrying with the same ones cannot help."""
+
+
+class ImapCredentialsRefused(ImapLoginError):
+    """The server said no to the username and password."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ class ImapConnection:
             await self._starttls(context)
         response = await self._call(client.login(quote(s.username), s.password.get()), "login")
         if response.result != "OK":
-            raise ImapLoginError(f"IMAP login as {s.username!r} refused by {s.host}")
+            raise ImapCredentialsRefused(f"IMAP login as {s.username!r} refused by {s.host}")
         # Without IDLE we fall back to a timed sweep (see idle()).
         self.idle_supported = "IDLE" in client.protocol.capabilities
 
