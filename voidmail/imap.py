@@ -11,6 +11,7 @@ transport with ``loop.start_tls``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import ssl
 from collections.abc import Awaitable, Iterable
@@ -244,7 +245,7 @@ class ImapConnection:
                 client.idle_done()
             if not self.lost.is_set():
                 await asyncio.wait_for(client.logout(), timeout=min(self.timeout, 5.0))
-        except (aioimaplib.AioImapException, OSError, TimeoutError, asyncio.CancelledError):
+        except (aioimaplib.AioImapException, OSError, TimeoutError):
             pass  # the connection is being thrown away; its manners no longer matter
         finally:
             transport = client.protocol.transport
@@ -252,6 +253,10 @@ class ImapConnection:
                 transport.close()
             for task in list(client.tasks) + list(client.protocol.tasks):
                 task.cancel()
+        # Let a TLS transport finish closing (connection_lost sets ``lost``), or it is reported
+        # as unclosed when the loop ends.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.lost.wait(), timeout=1.0)
 
     def _on_lost(self, _exc: Exception | None) -> None:
         self.lost.set()
