@@ -175,8 +175,13 @@ class Listener:
             todo = [u for u in todo if u not in known]
         if todo:
             log.info("imap_sweep", mailbox=mailbox, new=len(todo), fresh_start=fresh_start)
+            done = 0
             for chunk in _chunks(todo, 500):
                 await self._ingest(connection, selected.uidvalidity, chunk)
+                done += len(chunk)
+                if len(todo) > 500:
+                    # A backlog: show how far the catch-up has come.
+                    log.info("imap_catch_up_progress", fetched=done, total=len(todo))
         await self.store.set_mailbox_state(mailbox, selected.uidvalidity, highest)
 
     async def _ingest(
