@@ -26,7 +26,7 @@ log = structlog.get_logger("voidmail.catalog")
 HEADER = ("sku", "name", "category", "price", "sizes", "colors", "stock", "description")
 MAX_EXCERPT = 2000
 TOP = 3
-MAX_DESCRIPTION = 90
+MAX_DESCRIPTION = 60
 _LIST_SPLIT = re.compile(r"\s*[|;,/]\s*")
 _PRICE = re.compile(r"\d[\d.,]*")
 # Weights of a word found in each field: a name or category says more than a description.
@@ -44,8 +44,8 @@ class Product:
     stock: int | None
     description: str
 
-    def line(self) -> str:
-        """One compact line for the prompt."""
+    def line(self, *, describe: bool = True) -> str:
+        """One compact line for the prompt; ``describe`` adds the start of the description."""
         stock = "sin dato" if self.stock is None else ("agotado" if self.stock <= 0 else "sí")
         parts = [f"{self.name} ({self.sku})", f"${self.price}"]
         if self.sizes:
@@ -53,7 +53,7 @@ class Product:
         if self.colors:
             parts.append("colores " + ",".join(self.colors))
         parts.append(f"stock {stock}")
-        if self.description:
+        if describe and self.description:
             parts.append(self.description[:MAX_DESCRIPTION])
         return "- " + " · ".join(parts)
 
@@ -126,10 +126,12 @@ class Catalog:
 
     def excerpt(self, products: Iterable[Product], limit: int = MAX_EXCERPT) -> str:
         """The prompt lines of ``products``, at most ``limit`` characters in all."""
+        chosen = list(products)
         lines: list[str] = []
         used = 0
-        for product in products:
-            line = product.line()
+        for product in chosen:
+            # One product gets its description; several are told apart by name and attributes.
+            line = product.line(describe=len(chosen) == 1)
             if used + len(line) + 1 > limit:
                 break
             lines.append(line)
