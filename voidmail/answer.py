@@ -82,6 +82,11 @@ def fence(text: str) -> str:
     return f"{FENCE_OPEN}\n{cleaned}\n{FENCE_CLOSE}"
 
 
+def products_for(shop_catalog: catalog.Catalog, mail: parse.Mail) -> list[catalog.Product]:
+    """The catalog products ``mail`` talks about, in its subject or its new text."""
+    return shop_catalog.relevant(f"{mail.subject}\n{mail.new_text[:MAX_CUSTOMER_CHARS]}")
+
+
 def build(
     settings: Settings,
     mail: parse.Mail,
@@ -319,7 +324,7 @@ class LlmAnswerer:
         self, task: dict[str, Any] | None, mail: parse.Mail, decision: triage.Decision
     ) -> Prompt:
         """The prompt this message would be sent with (also used by ``voidmail try``)."""
-        products = self.catalog.relevant(f"{mail.subject}\n{mail.new_text[:MAX_CUSTOMER_CHARS]}")
+        products = products_for(self.catalog, mail)
         turns = await self.store.recent_turns(
             mail.reply_address,
             thread_key(mail.subject),

@@ -367,13 +367,7 @@ async def _try(args: argparse.Namespace) -> int:
         print("\nheld for a person: \\Flagged, left unread, and a note to shop.admin_email")
         return EXIT_OK
     if decision.route == "faq" and decision.faq_id is not None:
-        original = compose.Original(
-            mail.reply_address, mail.subject, mail.message_id, mail.references
-        )
-        message = compose.reply(
-            original, answers.entry(decision.faq_id).answer, shop_name=settings.shop.name,
-            shop_address=shop, signature=settings.shop.signature,
-        )  # fmt: skip
+        message = respond.draft(settings.shop, mail, answers.entry(decision.faq_id).answer)
         print("\nreply (not sent):\n")
         for name, value in message.items():
             print(f"{name}: {value}")
@@ -381,9 +375,7 @@ async def _try(args: argparse.Namespace) -> int:
         print(message.get_content().rstrip())
         return EXIT_OK
     shop_catalog = catalog.Catalog(settings.catalog.file)
-    products = shop_catalog.relevant(
-        f"{mail.subject}\n{mail.new_text[: answer.MAX_CUSTOMER_CHARS]}"
-    )
+    products = answer.products_for(shop_catalog, mail)
     prompt = answer.build(settings, mail, decision, answers, products, [], shop_catalog)
     print(
         f"\nLLM prompt (not sent; {prompt.estimated_tokens} tokens estimated + "

@@ -307,8 +307,7 @@ class Daemon:
                 self.store.schedule_retry(task_id, str(exc), delay, refund_attempt=True)
             )
             log.info("task_deferred", error=str(exc), retry_in=round(delay, 1))
-            if self.notifier is not None:
-                self.notifier.poke()  # the responder may have left an alert for the admin
+            self._poke()  # the responder may have left an alert for the admin
         except RetryableError as exc:
             await self._retry_or_park(task, str(exc), exc.retry_after)
         except PermanentError as exc:
@@ -322,8 +321,8 @@ class Daemon:
             await self._settle(self.store.finish(task_id, outcome))
             if outcome.imap_flags:
                 self.listener.wake.set()
-            if outcome.status == "human" and self.notifier is not None:
-                self.notifier.poke()
+            if outcome.status == "human":
+                self._poke()
             self.processed += 1
             log.info(
                 "task_finished",
@@ -355,8 +354,7 @@ class Daemon:
         await self._settle(self.store.finish(task["id"], outcome))
         note = f"{task['sender']} · {task['subject']} · {error} (voidmail dlq retry {task['id']})"
         await self._settle(self.store.add_note(task["id"], "dead_letter", note))
-        if self.notifier is not None:
-            self.notifier.poke()
+        self._poke()
         log.critical("task_dead_lettered", attempts=task["attempts"], error=error)
 
     @staticmethod

@@ -17,12 +17,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any
 
 import structlog
 
 from voidmail import compose, faq, guard, parse, store, triage
-from voidmail.config import Settings
+from voidmail.config import Settings, ShopSettings
 from voidmail.errors import PermanentError
 from voidmail.mailer import Mailer, SmtpPermanent, SmtpTemporary, SmtpUncertain
 
@@ -170,21 +171,8 @@ class MailResponder:
         return store.Outcome("human", "human", intent=intent, error=why, imap_flags=FLAGGED)
 
     async def _send_reply(self, task: dict[str, Any], mail: parse.Mail, text: str) -> None:
-        shop = self.settings.shop
-        original = compose.Original(
-            reply_to=mail.reply_address,
-            subject=mail.subject,
-            message_id=mail.message_id,
-            references=mail.references,
-        )
         try:
-            message = compose.reply(
-                original,
-                text,
-                shop_name=shop.name,
-                shop_address=shop.address,
-                signature=shop.signature,
-            )
+            message = draft(self.settings.shop, mail, text)
         except ValueError as exc:
             raise PermanentError(f"cannot address a reply: {exc}") from exc
         row = await self.store.reserve_reply(
@@ -204,18 +192,11 @@ class MailResponder:
             )
         if row["message_id"] != message["Message-ID"]:
             # A retry: send exactly what the first attempt wrote to the ledger.
-            message = compose.reply(
-                original,
-                row["body"],
-                shop_name=shop.name,
-                shop_address=shop.address,
-                signature=shop.signature,
-                message_id=row["message_id"],
-            )
+            message = draft(self.settings.shop, mail, row["body"], message_id=row["message_id"])
         if not await self.store.mark_sending(row["id"]):
             raise _DeliveryUnknown("another worker is sending this reply")
         try:
-            await self.mailer.send(message, shop.address, [mail.reply_address])
+            await self.mailer.send(message, self.settings.shop.address, [mail.reply_address])
         except SmtpTemporary as exc:
             await self.store.mark_send_failed(row["id"], "failed", str(exc))
             raise
@@ -226,6 +207,29 @@ class MailResponder:
             raise _DeliveryUnknown(str(exc)) from exc
         await self.store.mark_sent(row["id"])
         log.info("reply_sent", reply_id=row["message_id"])
+
+
+def draft(
+    shop: ShopSettings, mail: parse.Mail, text: str, *, message_id: str | None = None
+) -> EmailMessage:
+    """The reply to ``mail`` saying ``text``, from the shop, in the mail's thread.
+
+    Raises ValueError when the mail has no address a reply could go to.
+    """
+    original = compose.Original(
+        reply_to=mail.reply_address,
+        subject=mail.subject,
+        message_id=mail.message_id,
+        references=mail.references,
+    )
+    return compose.reply(
+        original,
+        text,
+        shop_name=shop.name,
+        shop_address=shop.address,
+        signature=shop.signature,
+        message_id=message_id,
+    )
 
 
 def thread_key(subject: str) -> str:
