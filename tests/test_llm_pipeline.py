@@ -3,19 +3,16 @@ through the official SDK, with the daemon's real responder, limiter and breaker.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.fixtures.daemon import rig_settings, wait_until
+from tests.fixtures.daemon import Wired, rig_settings, wait_until
 from tests.test_pipeline import mail, replies_to
-from voidmail import answer, catalog, cli, config, daemon, dlq, faq, respond, store
+from voidmail import config, dlq
 from voidmail.config import Secret
-from voidmail.mailer import Mailer
-from voidmail.notify import Notifier
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.groq_emulator import DEFAULT_API_KEY, EmulatorLimits, GroqEmulator
 from voidmail.rig.smtp_sink import SmtpSink
@@ -32,47 +29,6 @@ def groq() -> Iterator[GroqEmulator]:
         yield emu
 
 
-class LlmPipeline:
-    """The daemon as ``voidmail run`` wires it, in this event loop."""
-
-    def __init__(self, settings: config.Settings) -> None:
-        self.settings = settings
-
-    async def __aenter__(self) -> LlmPipeline:
-        self._store_cm = store.open_store(self.settings)
-        self.store = await self._store_cm.__aenter__()
-        self._client_cm = cli.llm_client(self.settings, self.store)
-        client = await self._client_cm.__aenter__()
-        answers = faq.load(self.settings.faq.file, cli.placeholders(self.settings))
-        shop_catalog = catalog.Catalog(self.settings.catalog.file)
-        answerer = answer.LlmAnswerer(self.settings, self.store, client, answers, shop_catalog)
-        mailer = Mailer(self.settings.smtp)
-        responder = respond.MailResponder(self.settings, self.store, mailer, answers, answerer)
-        notifier = Notifier(self.settings, self.store, mailer, self.settings.daemon.notify_delay)
-        self.daemon = daemon.Daemon(
-            self.settings, self.store, responder, notifier=notifier, shutdown_grace=5.0
-        )
-        self.task = asyncio.create_task(self.daemon.run())
-        await wait_until(lambda: self.daemon.ready.is_set() or self.task.done())
-        if self.task.done():
-            self.task.result()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.daemon.stop()
-        await asyncio.wait_for(self.task, timeout=30)
-        await self._client_cm.__aexit__(None, None, None)
-        await self._store_cm.__aexit__(None, None, None)
-
-    async def tasks(self) -> dict[str, dict[str, Any]]:
-        rows = await self.store.pool.fetch("SELECT * FROM tasks")
-        return {r["message_id"]: dict(r) for r in rows}
-
-    async def status_is(self, message_id: str, *statuses: str) -> bool:
-        row = (await self.tasks()).get(message_id)
-        return row is not None and row["status"] in statuses
-
-
 def settings_for(
     dovecot: Dovecot,
     sink: SmtpSink,
@@ -85,7 +41,7 @@ def settings_for(
 ) -> config.Settings:
     return rig_settings(
         dovecot, database_url, state_dir, sink,
-        daemon={"notify_delay": 0.3},
+        daemon={"notify_delay": 0.3, "shutdown_timeout": 5.0},
         llm={"api_key": Secret(api_key), "base_url": groq.base_url, "timeout": 10.0,
              "requests_per_minute": 600, "tokens_per_minute": 600_000},
         breaker={"threshold": 3, "reset_timeout": reset_timeout},
@@ -106,7 +62,7 @@ async def test_product_question_is_answered_with_the_product_in_the_prompt(
 ) -> None:
     uid = dovecot.append(mail(1, PRODUCT_QUESTION, subject="Buzo"))
     settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
-    async with LlmPipeline(settings) as p:
+    async with Wired(settings) as p:
         await wait_until(lambda: customer_replies(smtp_sink), what="the LLM reply")
         await wait_until(lambda: "\\Answered" in dovecot.flags(uid), what="\\Answered")
         row = (await p.tasks())["<m1@correo.example>"]
@@ -133,7 +89,7 @@ async def test_follow_up_prompt_holds_the_earlier_turn(
 ) -> None:
     settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
     sender = "Ana <ana@correo.example>"
-    async with LlmPipeline(settings):
+    async with Wired(settings):
         dovecot.append(mail(1, PRODUCT_QUESTION, subject="Buzo canguro", sender=sender))
         await wait_until(lambda: len(customer_replies(smtp_sink)) == 1, what="first reply")
         dovecot.append(
@@ -155,7 +111,7 @@ async def test_an_echoed_system_prompt_is_never_sent(
     groq.set_responder(lambda request: str(request["messages"][0]["content"]))
     uid = dovecot.append(mail(1, PRODUCT_QUESTION))
     settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
-    async with LlmPipeline(settings) as p:
+    async with Wired(settings) as p:
         await wait_until(lambda: "\\Flagged" in dovecot.flags(uid), what="handed to a person")
         await wait_until(lambda: smtp_sink.messages, what="the admin's note")
         row = (await p.tasks())["<m1@correo.example>"]
@@ -172,7 +128,7 @@ async def test_bad_api_key_parks_tasks_mails_the_admin_and_replay_answers_them(
     dovecot.append(mail(1, PRODUCT_QUESTION))
     dovecot.append(mail(2, "¿La campera puffer viene en verde militar?"))
     wrong = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq, api_key="gsk_wrong")
-    async with LlmPipeline(wrong) as p:
+    async with Wired(wrong) as p:
         for message_id in ids:
             await wait_until(lambda: p.status_is(message_id, "dead_letter"), what="parked")  # noqa: B023
         await wait_until(lambda: smtp_sink.messages, what="the admin's note")
@@ -185,7 +141,7 @@ async def test_bad_api_key_parks_tasks_mails_the_admin_and_replay_answers_them(
     assert customer_replies(smtp_sink) == []
 
     fixed = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
-    async with LlmPipeline(fixed) as p:
+    async with Wired(fixed) as p:
         assert len(await dlq.replay(p.store, None)) == 2
         for message_id in ids:
             await wait_until(lambda: p.status_is(message_id, "done"), what="answered")  # noqa: B023
@@ -208,16 +164,16 @@ async def test_outage_opens_the_breaker_which_holds_fire_then_recovers(
     for n, question in enumerate(questions, start=1):
         dovecot.append(mail(n, question, sender=f"c{n} <c{n}@correo.example>"))
     settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq, reset_timeout=1.5)
-    async with LlmPipeline(settings) as p:
+    async with Wired(settings) as p:
         await wait_until(lambda: groq.count_by_status().get(503, 0) >= 3, what="three failures")
         groq.set_outage(None)
         failed_while_down = groq.count_by_status().get(503, 0)
 
-        async def all_done() -> bool:
-            rows = await p.tasks()
-            return len(rows) == len(questions) and all(r["status"] == "done" for r in rows.values())
-
-        await wait_until(all_done, within=90, what="every question answered after the outage")
+        await wait_until(
+            lambda: p.all_done(len(questions)),
+            within=90,
+            what="every question answered after the outage",
+        )
         rows = await p.tasks()
     # The breaker opened after the threshold: what had already left (one per worker at most)
     # failed, nothing more was sent while it was open, and the probe found the provider back.
@@ -233,7 +189,7 @@ async def test_daily_limit_holds_llm_mail_tells_the_admin_once_and_faq_goes_on(
 ) -> None:
     with GroqEmulator(EmulatorLimits(rpm=600, tpm=600_000, rpd=1, tpd=10**8)) as groq:
         settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
-        async with LlmPipeline(settings) as p:
+        async with Wired(settings) as p:
             dovecot.append(mail(1, PRODUCT_QUESTION, sender="a <a@correo.example>"))
             await wait_until(lambda: p.status_is("<m1@correo.example>", "done"), what="first")
             for n, question in ((2, "¿La campera puffer viene en verde militar?"),
@@ -269,13 +225,12 @@ async def test_a_429_storm_delays_but_loses_nothing_and_parks_nothing(
     for n, question in enumerate(questions, start=1):
         dovecot.append(mail(n, question, sender=f"c{n} <c{n}@correo.example>"))
     settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq, reset_timeout=1.0)
-    async with LlmPipeline(settings) as p:
-
-        async def all_done() -> bool:
-            rows = await p.tasks()
-            return len(rows) == len(questions) and all(r["status"] == "done" for r in rows.values())
-
-        await wait_until(all_done, within=120, what="every question answered after the storm")
+    async with Wired(settings) as p:
+        await wait_until(
+            lambda: p.all_done(len(questions)),
+            within=120,
+            what="every question answered after the storm",
+        )
         rows = await p.tasks()
         limited = await p.store.pool.fetchval("SELECT sum(rate_limited) FROM llm_usage")
     assert groq.count_by_status().get(429, 0) >= 3

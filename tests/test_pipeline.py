@@ -6,7 +6,6 @@ the middle of a batch, several times.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import random
@@ -20,11 +19,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.fixtures.daemon import SHOP, rig_settings, wait_until
-from voidmail import cli, daemon, faq, respond, store
+from tests.fixtures.daemon import SHOP, Wired, rig_settings, wait_until
 from voidmail.config import Secret
-from voidmail.mailer import Mailer
-from voidmail.notify import Notifier
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.smtp_sink import SmtpSink
 
@@ -60,38 +56,27 @@ def mail(
     return msg.as_bytes()
 
 
-class Pipeline:
-    """The real daemon with the real responder, in this event loop."""
+class Pipeline(Wired):
+    """The real daemon with the real responder (no LLM key: the FAQ and handoffs only)."""
 
-    def __init__(self, dovecot: Dovecot, sink: SmtpSink, database_url: str, state_dir: Path):
-        self.settings = rig_settings(
-            dovecot, database_url, state_dir, sink, daemon={"notify_delay": 0.5}
-        )
-
-    async def __aenter__(self) -> Pipeline:
-        self._store_cm = store.open_store(self.settings)
-        self.store = await self._store_cm.__aenter__()
-        mailer = Mailer(self.settings.smtp)
-        answers = faq.load(self.settings.faq.file, cli.placeholders(self.settings))
-        responder = respond.MailResponder(self.settings, self.store, mailer, answers)
-        notifier = Notifier(self.settings, self.store, mailer, self.settings.daemon.notify_delay)
-        self.daemon = daemon.Daemon(
-            self.settings, self.store, responder, notifier=notifier, shutdown_grace=5.0
-        )
-        self.task = asyncio.create_task(self.daemon.run())
-        await wait_until(lambda: self.daemon.ready.is_set() or self.task.done())
-        if self.task.done():
-            self.task.result()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.daemon.stop()
-        await asyncio.wait_for(self.task, timeout=30)
-        await self._store_cm.__aexit__(None, None, None)
-
-    async def statuses(self) -> dict[str, str]:
-        rows = await self.store.pool.fetch("SELECT message_id, status FROM tasks")
-        return {r["message_id"]: r["status"] for r in rows}
+    def __init__(
+        self,
+        dovecot: Dovecot,
+        sink: SmtpSink,
+        database_url: str,
+        state_dir: Path,
+        *,
+        imap_password: Secret | None = None,
+    ) -> None:
+        """With ``imap_password`` (a wrong one) the daemon is not waited for to be ready."""
+        settings = rig_settings(
+            dovecot, database_url, state_dir, sink,
+            daemon={"notify_delay": 0.5, "shutdown_timeout": 5.0},
+        )  # fmt: skip
+        if imap_password is not None:
+            imap = dataclasses.replace(settings.imap, password=imap_password)
+            settings = dataclasses.replace(settings, imap=imap)
+        super().__init__(settings, wait_ready=imap_password is None)
 
 
 def replies_to(sink: SmtpSink) -> Counter[str]:
@@ -157,15 +142,11 @@ async def test_smtp_4xx_is_retried_and_5xx_parks_the_task(
         smtp_sink.set_failure(550)
         dovecot.append(mail(5, FAQ_QUESTIONS[2], sender="Rosa <rosa@correo.example>"))
         await wait_until(
-            lambda: _status(p, "<m5@correo.example>", "dead_letter"), what="dead letter"
+            lambda: p.status_is("<m5@correo.example>", "dead_letter"), what="dead letter"
         )
         statuses = await p.statuses()
     assert statuses["<m4@correo.example>"] == "done"
     assert replies_to(smtp_sink) == Counter({"<m4@correo.example>": 1})
-
-
-async def _status(p: Pipeline, message_id: str, status: str) -> bool:
-    return (await p.statuses()).get(message_id) == status
 
 
 CONFIG = """
@@ -198,6 +179,20 @@ concurrency = 4
 """
 
 
+def write_config(tmp_path: Path, dovecot: Dovecot, sink: SmtpSink, database_url: str) -> Path:
+    """A voidmail.toml for ``python -m voidmail run`` against the rig; returns its path."""
+    path = tmp_path / "voidmail.toml"
+    path.write_text(
+        CONFIG.format(
+            imap_port=dovecot.port, user=dovecot.username, password=dovecot.password,
+            smtp_port=sink.port, shop=SHOP, database_url=database_url,
+            state_dir=tmp_path / "state",
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    return path
+
+
 async def test_sigkill_mid_batch_loses_nothing_and_duplicates_nothing(
     dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
 ) -> None:
@@ -205,15 +200,7 @@ async def test_sigkill_mid_batch_loses_nothing_and_duplicates_nothing(
     dovecot.append_many(
         [mail(n, f"{FAQ_QUESTIONS[n % len(FAQ_QUESTIONS)]} (consulta {n})") for n in range(count)]
     )
-    config_path = tmp_path / "voidmail.toml"
-    config_path.write_text(
-        CONFIG.format(
-            imap_port=dovecot.port, user=dovecot.username, password=dovecot.password,
-            smtp_port=smtp_sink.port, shop=SHOP, database_url=database_url,
-            state_dir=tmp_path / "state",
-        ),
-        encoding="utf-8",
-    )  # fmt: skip
+    config_path = write_config(tmp_path, dovecot, smtp_sink, database_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIDMAIL_", "GROQ_"))}
     rng = random.Random(20261125)
 
@@ -293,21 +280,9 @@ async def test_an_encoded_crlf_in_the_subject_injects_no_header(
 async def test_a_refused_imap_login_alerts_the_admin_once(
     dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
 ) -> None:
-    p = Pipeline(dovecot, smtp_sink, database_url, tmp_path)
-    imap = dataclasses.replace(p.settings.imap, password=Secret("wrong"))
-    p.settings = dataclasses.replace(p.settings, imap=imap)
-    async with store.open_store(p.settings) as st:
-        mailer = Mailer(p.settings.smtp)
-        answers = faq.load(p.settings.faq.file, cli.placeholders(p.settings))
-        responder = respond.MailResponder(p.settings, st, mailer, answers)
-        notifier = Notifier(p.settings, st, mailer, p.settings.daemon.notify_delay)
-        service = daemon.Daemon(p.settings, st, responder, notifier=notifier, shutdown_grace=5.0)
-        task = asyncio.create_task(service.run())
-        try:
-            await wait_until(lambda: smtp_sink.messages, within=60, what="the admin's alert")
-        finally:
-            service.stop()
-            await asyncio.wait_for(task, timeout=30)
+    wrong = Pipeline(dovecot, smtp_sink, database_url, tmp_path, imap_password=Secret("wrong"))
+    async with wrong:
+        await wait_until(lambda: smtp_sink.messages, within=60, what="the admin's alert")
     [alert] = [m.message for m in smtp_sink.messages]
     assert alert["To"] == "duena@tienda.example"
     assert "imap.password" in alert.get_content()

@@ -10,8 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.fixtures.daemon import SHOP
-from tests.test_pipeline import CONFIG, REPO, mail
+from tests.test_pipeline import REPO, mail, write_config
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.smtp_sink import SmtpSink
 
@@ -35,15 +34,7 @@ def test_run_notifies_systemd_and_stops_cleanly_on_sigterm(
     dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
 ) -> None:
     dovecot.append(mail(1, "Hola, ¿hacen envíos a todo el país?"))
-    config_path = tmp_path / "voidmail.toml"
-    config_path.write_text(
-        CONFIG.format(
-            imap_port=dovecot.port, user=dovecot.username, password=dovecot.password,
-            smtp_port=smtp_sink.port, shop=SHOP, database_url=database_url,
-            state_dir=tmp_path / "state",
-        ),
-        encoding="utf-8",
-    )  # fmt: skip
+    config_path = write_config(tmp_path, dovecot, smtp_sink, database_url)
     socket_path = str(tmp_path / "notify.sock")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIDMAIL_", "GROQ_"))}
     env |= {"NOTIFY_SOCKET": socket_path, "WATCHDOG_USEC": "2000000"}
