@@ -2,8 +2,7 @@
 
 Every subcommand answers ``--help`` without a database or a mailbox. Errors a user can fix
 (configuration, an unreachable database) print one line and exit non-zero; no traceback reaches
-the terminal. Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage, 3 a subcommand
-that is not implemented yet.
+the terminal. Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.
 """
 
 from __future__ import annotations
@@ -50,7 +49,6 @@ from voidmail.notify import Notifier
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
-EXIT_NOT_IMPLEMENTED = 3
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 log = structlog.get_logger("voidmail.cli")
@@ -108,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "run"
-    handler = HANDLERS.get(command, _not_implemented)
+    handler = HANDLERS[command]
     try:
         return asyncio.run(handler(args))
     except ConfigError as exc:
@@ -132,17 +130,6 @@ def load_settings(args: argparse.Namespace) -> config.Settings:
     settings = config.load(args.config)
     logs.configure(settings.daemon.log_level, stream=sys.stderr)
     return settings
-
-
-async def _not_implemented(args: argparse.Namespace) -> int:
-    name = args.command or "run"
-    if name == "check":
-        # Whatever else it does, check validates the whole configuration first.
-        load_settings(args).require_servers()
-    if name == "dlq":
-        name = f"dlq {args.dlq_command}"
-    print(f"voidmail {name}: not implemented yet", file=sys.stderr)
-    return EXIT_NOT_IMPLEMENTED
 
 
 async def _run(args: argparse.Namespace) -> int:
