@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import rig
-from voidmail import catalog, parse, triage
+from voidmail import answer, catalog, parse, triage
 from voidmail.rig.groq_emulator import (
     CHAT_PATH,
     RequestRecord,
@@ -37,7 +37,7 @@ from voidmail.rig.groq_emulator import (
 CORPUS = rig.REPO / "tests" / "corpus"
 CORPUS_SHOP = "hola@lupeindumentaria.com.ar"
 CORPUS_SHOP_NAME = "Lupe Indumentaria"
-CATALOG_MARK = "Productos (precio en pesos):"
+CATALOG_MARK = answer.PRODUCTS_HEADING
 FULL_ANSWER = (
     "¡Hola! Gracias por escribirnos. Te cuento que ese modelo lo tenemos disponible en varios "
     "talles y colores, y se está vendiendo muy bien esta temporada. Si querés, podemos "
@@ -109,7 +109,11 @@ def _calls(records: list[RequestRecord]) -> list[Call]:
 
 
 PARTS = ("rules", "facts", "policies", "products", "earlier turns", "new message")
-_BLOCKS = {"Datos de la tienda": "facts", "Políticas": "policies", CATALOG_MARK: "products"}
+_BLOCKS = {
+    answer.FACTS_HEADING: "facts",
+    answer.POLICIES_HEADING: "policies",
+    answer.PRODUCTS_HEADING: "products",
+}
 
 
 def _parts(messages: list[dict[str, Any]]) -> dict[str, int]:

@@ -37,6 +37,15 @@ def test_relevant_products_handle_plurals_accents_colours(
     assert len(found) <= catalog.TOP
 
 
+def test_a_product_named_in_full_leaves_its_weak_neighbours_out(shop: catalog.Catalog) -> None:
+    # Both are buzos; the customer names one of them, and the other is no help.
+    assert [p.sku for p in shop.relevant("¿El buzo cuello redondo azul marino en L?")] == [
+        "BUZ-002"
+    ]
+    # A question about buzos in general keeps both.
+    assert {p.sku for p in shop.relevant("¿Tienen buzos en talle L?")} == {"BUZ-001", "BUZ-002"}
+
+
 @pytest.mark.parametrize("text", ["¿hacen envíos a todo el país?", "negro talle M", ""])
 def test_no_product_named_means_no_products(shop: catalog.Catalog, text: str) -> None:
     assert shop.relevant(text) == []

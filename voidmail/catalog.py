@@ -26,6 +26,9 @@ log = structlog.get_logger("voidmail.catalog")
 HEADER = ("sku", "name", "category", "price", "sizes", "colors", "stock", "description")
 MAX_EXCERPT = 2000
 TOP = 3
+# A product scoring under this share of the best match is left out: "buzo cuello redondo azul"
+# names one buzo, and another buzo in the prompt only costs tokens and invites confusion.
+RELATIVE_CUTOFF = 0.5
 MAX_DESCRIPTION = 60
 _LIST_SPLIT = re.compile(r"\s*[|;,/]\s*")
 _PRICE = re.compile(r"\d[\d.,]*")
@@ -122,7 +125,10 @@ class Catalog:
             if named and score > 0:
                 scored.append((score, -order, item.product))
         scored.sort(reverse=True)
-        return [product for _, _, product in scored[:limit]]
+        if not scored:
+            return []
+        floor = scored[0][0] * RELATIVE_CUTOFF
+        return [product for score, _, product in scored[:limit] if score >= floor]
 
     def excerpt(self, products: Iterable[Product], limit: int = MAX_EXCERPT) -> str:
         """The prompt lines of ``products``, at most ``limit`` characters in all."""

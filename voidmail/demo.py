@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from voidmail import cli, config, daemon, faq, listener, logs, triage
+from voidmail import answer, cli, config, daemon, faq, listener, logs, triage
 from voidmail.config import Secret
 from voidmail.errors import ServiceError, VoidmailError
 from voidmail.rig.dovecot import Dovecot, DovecotError
@@ -442,7 +442,7 @@ def emulated_answer(request: dict[str, Any]) -> str:
 
 def _first_product(system_prompt: str) -> str | None:
     """``Name (SKU)`` of the first product in the prompt's catalog excerpt, if any."""
-    _, found, rest = system_prompt.partition("Productos (precio en pesos):\n")
+    _, found, rest = system_prompt.partition(answer.PRODUCTS_HEADING + "\n")
     if not found or not rest.startswith("- "):
         return None
     return rest[2:].split(" · ", 1)[0].strip() or None
