@@ -139,7 +139,7 @@ def render(r: Report, chart_name: str) -> str:
         "(`mailbox_idle_check_interval = 30 s`, `imap_idle_notify_interval = 2 min`; the test "
         "rig's are 1 s and 10 s), and the SMTP sink's connections get `TCP_NODELAY`: without it "
         "aiosmtpd's EHLO reply stalls 40 ms on Nagle and delayed ACK for every message, an "
-        "artefact of the test server (see `bench/rig.py`).",
+        "artefact of the test server (see `voidmail/rig/smtp_sink.py`).",
         "",
         "## Targets",
         "",

@@ -22,7 +22,6 @@ import pwd
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -173,23 +172,6 @@ class ProductionDovecot(Dovecot):
         return text.replace(self.RIG_CHECK, self.DEFAULT_CHECK)
 
 
-def no_nagle(sink: SmtpSink) -> None:
-    """Turn Nagle's algorithm off for the sink's connections, as a real MTA effectively has it.
-
-    The sink binds its listening socket as ``socket(AF_INET, SOCK_STREAM)``, protocol 0, so
-    asyncio does not recognise the accepted sockets as TCP and leaves out its usual
-    ``TCP_NODELAY``. aiosmtpd writes a multi-line EHLO reply one line at a time, so the second
-    line waits for the client's delayed ACK: 40 ms on every message sent, which is the test
-    server's, not voidmail's (a real MTA sends its EHLO reply in one segment). Linux copies
-    ``TCP_NODELAY`` from a listening socket to the sockets it accepts.
-    """
-    controller = getattr(sink, "_controller", None)
-    listening = getattr(controller, "_sock", None)
-    if not isinstance(listening, socket.socket):
-        raise BenchError("the SMTP sink changed; see bench.rig.no_nagle")
-    listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
 @dataclasses.dataclass
 class Servers:
     """The servers of one part: all on loopback, all fresh."""
@@ -216,7 +198,6 @@ def servers(
         dovecot.start()
         stack.callback(dovecot.stop, graceful=False)
         sink = stack.enter_context(SmtpSink())
-        no_nagle(sink)
         stack.enter_context(emulator)
         yield Servers(dovecot, sink, emulator, database.fresh(part), directory)
 

@@ -109,6 +109,22 @@ async def test_faq_question_gets_a_threaded_reply(
     assert dovecot.flags(uid) >= {"\\Seen", "\\Answered"}
 
 
+async def test_a_reply_is_recorded_sent_once_the_server_took_it_not_after_quit(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
+) -> None:
+    # A server that hangs after 250 to the data: were the daemon killed now, the ledger must
+    # already say "sent" (done after a restart), not "sending" (handed to a person).
+    smtp_sink.hold_quit()
+    dovecot.append(mail(1, FAQ_QUESTIONS[1]))
+    async with Pipeline(dovecot, smtp_sink, database_url, tmp_path) as p:
+        await wait_until(lambda: smtp_sink.quits_held == 1, what="QUIT held")
+        ledger = await p.store.pool.fetch("SELECT status FROM outbound")
+        smtp_sink.release_quit()
+        await wait_until(lambda: p.status_is("<m1@correo.example>", "done"), what="done")
+    assert [row["status"] for row in ledger] == ["sent"]
+    assert len(smtp_sink.messages) == 1
+
+
 async def test_auto_reply_is_ignored_and_a_complaint_goes_to_a_person(
     dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
 ) -> None:

@@ -10,11 +10,14 @@ A send ends in one of four ways:
   server may or may not have accepted it. The caller must not send it again blindly.
 
 The steps (MAIL, RCPT, DATA) are issued one by one to keep that last window as short as the
-data transfer itself.
+data transfer itself, and ``accepted`` is awaited as soon as the server has said 250 to the
+data, before QUIT: a kill or a hung server during QUIT must not leave an accepted message
+looking unsent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -60,8 +63,18 @@ class Mailer:
             else None,
         )
 
-    async def send(self, message: EmailMessage, sender: str, recipients: list[str]) -> None:
-        """Deliver ``message`` to ``recipients`` with envelope ``sender``; see the module doc."""
+    async def send(
+        self,
+        message: EmailMessage,
+        sender: str,
+        recipients: list[str],
+        *,
+        accepted: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """Deliver ``message`` to ``recipients`` with envelope ``sender``; see the module doc.
+
+        ``accepted`` runs once the server took the data, before the connection is closed.
+        """
         smtp = self._client()
         try:
             await self._open(smtp)
@@ -88,6 +101,8 @@ class Mailer:
                 raise SmtpUncertain(
                     f"SMTP connection failed while sending the data: {_name(exc)}"
                 ) from exc
+            if accepted is not None:
+                await accepted()
         finally:
             if smtp.is_connected:
                 try:

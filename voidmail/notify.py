@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from email.message import EmailMessage
 
 import structlog
@@ -116,7 +117,12 @@ class Notifier:
         if not await self.store.mark_sending(outbound_id):
             return
         try:
-            await self.mailer.send(message, self.settings.shop.address, [str(message["To"])])
+            await self.mailer.send(
+                message,
+                self.settings.shop.address,
+                [str(message["To"])],
+                accepted=functools.partial(self.store.mark_sent, outbound_id),
+            )
         except SmtpTemporary as exc:
             await self.store.mark_send_failed(outbound_id, "failed", str(exc))
             log.warning("admin_note_failed", error=str(exc))
@@ -128,5 +134,4 @@ class Notifier:
         except SmtpUncertain as exc:
             log.error("admin_note_uncertain", error=str(exc))
             return
-        await self.store.mark_sent(outbound_id)
         log.info("admin_note_sent", outbound_id=outbound_id)

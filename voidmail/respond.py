@@ -6,15 +6,17 @@ admin; answer (FAQ or LLM) → the reply goes through the outbound ledger, then 
 
 At most once. The reply and its Message-ID are written to the ``outbound`` ledger before SMTP
 (one reply per task, enforced by a unique index), marked ``sending`` just before the data goes
-out and ``sent`` when the server accepts it. A task that finds its reply already ``sent`` is
-done. A task that finds it ``sending`` was interrupted (killed, or the connection died) while
-the server may have been taking the data: it is not sent again but handed to a person, who
-can see whether it went. That window is the SMTP data transfer itself, milliseconds long.
+out and ``sent`` the moment the server accepts the data, before QUIT. A task that finds its
+reply already ``sent`` is done. A task that finds it ``sending`` was interrupted (killed, or
+the connection died) while the server may have been taking the data: it is not sent again but
+handed to a person, who can see whether it went. That window is the SMTP data transfer
+itself, milliseconds long.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -196,7 +198,12 @@ class MailResponder:
         if not await self.store.mark_sending(row["id"]):
             raise _DeliveryUnknown("another worker is sending this reply")
         try:
-            await self.mailer.send(message, self.settings.shop.address, [mail.reply_address])
+            await self.mailer.send(
+                message,
+                self.settings.shop.address,
+                [mail.reply_address],
+                accepted=functools.partial(self.store.mark_sent, row["id"]),
+            )
         except SmtpTemporary as exc:
             await self.store.mark_send_failed(row["id"], "failed", str(exc))
             raise
@@ -205,7 +212,6 @@ class MailResponder:
             raise
         except SmtpUncertain as exc:
             raise _DeliveryUnknown(str(exc)) from exc
-        await self.store.mark_sent(row["id"])
         log.info("reply_sent", reply_id=row["message_id"])
 
 

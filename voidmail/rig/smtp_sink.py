@@ -160,6 +160,16 @@ class _Handler:
         )
         return "250 2.0.0 OK: queued"
 
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        sink = self._sink
+        if not sink._quit_open.is_set():
+            with sink._cond:
+                sink._quits_held += 1
+                sink._cond.notify_all()
+            # Waits in a worker thread: the sink's loop keeps serving other sessions.
+            await asyncio.get_running_loop().run_in_executor(None, sink._quit_open.wait, 60.0)
+        return "221 Bye"
+
     async def handle_exception(self, error: Exception) -> str:
         if isinstance(error, _DISCONNECT_ERRORS):
             _log.debug("SMTP client went away: %r", error)
@@ -283,6 +293,9 @@ class SmtpSink:
         self._controller: _Controller | None = None
         self._lifecycle = threading.Lock()
         self._parser = email.parser.BytesParser(policy=email.policy.default)
+        self._quit_open = threading.Event()
+        self._quit_open.set()
+        self._quits_held = 0
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -328,7 +341,10 @@ class SmtpSink:
         with self._lifecycle:
             if self._controller is not None:
                 return
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY only on sockets whose proto
+            # says TCP, and accepted sockets inherit it. Without it, EHLO's multi-line reply
+            # stalls 40 ms on Nagle and delayed ACK for every message.
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind((LOOPBACK, self._port or self._requested_port))
@@ -373,6 +389,7 @@ class SmtpSink:
             if controller is None:
                 return
             self._controller = None
+            self._quit_open.set()
             controller.stop()
 
     # -- faults -------------------------------------------------------------------------
@@ -390,6 +407,21 @@ class SmtpSink:
             raise ValueError(f"count must be at least 1, not {count}")
         with self._cond:
             self._pending[stage].extend([fault] * count)
+
+    def hold_quit(self) -> None:
+        """Leave QUIT unanswered (for up to 60 s) until :meth:`release_quit`; the messages
+        are taken as usual. A server that hangs after accepting the data looks like this."""
+        self._quit_open.clear()
+
+    def release_quit(self) -> None:
+        """Answer the QUITs held by :meth:`hold_quit`, and every later one at once."""
+        self._quit_open.set()
+
+    @property
+    def quits_held(self) -> int:
+        """How many QUITs have waited on :meth:`hold_quit` so far."""
+        with self._cond:
+            return self._quits_held
 
     def set_failure(
         self, code: int | None, text: str | None = None, *, stage: SmtpStage = "data"
