@@ -7,6 +7,7 @@ before the rules were tuned; both halves must meet the bars: FAQ precision >= 0.
 
 from __future__ import annotations
 
+import random
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -72,3 +73,33 @@ def test_no_auto_generated_message_is_ever_answered() -> None:
     auto = [n for n, label in LABELS.items() if label["route"] == "ignored"]
     answered = {n: route(n) for n in auto if route(n)[0] != "ignored"}
     assert not answered
+
+
+def test_the_key_index_finds_exactly_what_comparing_every_key_finds() -> None:
+    # The index is only a faster way to ask same_key of every known key: over the corpus's
+    # words and typo'd copies of the FAQ's own keys it must agree with the slow way.
+    known = _faq_keys(ANSWERS)
+    texts = [parse.parse(path.read_bytes()).new_text for path in CORPUS.glob("*/*.eml")]
+    probes = {k for text in texts for k in faq.content_keys(text)}
+    rng = random.Random(7)
+    for word in sorted(known):
+        if len(word) > 2:
+            i = rng.randrange(len(word) - 1)
+            probes |= {
+                word[:i] + word[i + 1 :],  # a letter dropped
+                word[:i] + "x" + word[i + 1 :],  # one replaced
+                word[:i] + word[i + 1] + word[i] + word[i + 2 :],  # two swapped
+                word[:i] + "a" + word[i:],  # one added
+            }
+    for probe in sorted(probes):
+        assert ANSWERS.index.matches(probe) == {k for k in known if faq.same_key(k, probe)}, probe
+
+
+def _faq_keys(answers: faq.Faq) -> set[str]:
+    return {
+        k
+        for e in answers.entries
+        for phrases in (e.keywords, e.hints, e.exclude, e.ignore)
+        for phrase in phrases
+        for k in phrase.keys
+    } | {k for e in answers.entries for keys in e.example_keys for k in keys}

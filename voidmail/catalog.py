@@ -94,8 +94,9 @@ class Catalog:
         self.path = path
         self._stamp: tuple[int, int] | None = None
         self._items: tuple[_Indexed, ...] = ()
+        self._keys = faq.KeyIndex(())
         if path is not None:
-            self._items = _index(load(path))
+            self._use(load(path))
             self._stamp = _stamp(path)
 
     @property
@@ -109,19 +110,14 @@ class Catalog:
         words = set(faq.content_keys(text))
         if not words:
             return []
+        said = self._keys.near(words).said  # the product keys the text has
         scored: list[tuple[float, int, Product]] = []
         for order, item in enumerate(self._items):
             score = 0.0
             for field, keys in item.keys.items():
-                hits = sum(1 for k in keys if any(faq.same_key(k, w) for w in words))
-                score += WEIGHTS[field] * hits
+                score += WEIGHTS[field] * len(keys & said)
             # A colour or size alone names no product; a name or category word must be there.
-            named = any(
-                faq.same_key(k, w)
-                for field in ("name", "category")
-                for k in item.keys[field]
-                for w in words
-            )
+            named = bool(item.keys["name"] & said or item.keys["category"] & said)
             if named and score > 0:
                 scored.append((score, -order, item.product))
         scored.sort(reverse=True)
@@ -151,6 +147,12 @@ class Catalog:
             value for item in self._items if (value := item.product.price_value()) is not None
         )
 
+    def _use(self, products: Iterable[Product]) -> None:
+        self._items = _index(products)
+        self._keys = faq.KeyIndex(
+            k for item in self._items for keys in item.keys.values() for k in keys
+        )
+
     def _refresh(self) -> None:
         if self.path is None:
             return
@@ -167,7 +169,7 @@ class Catalog:
             log.warning("catalog_reload_failed", path=str(self.path), error=str(exc))
             self._stamp = stamp  # don't retry the same bad file on every message
             return
-        self._items = _index(products)
+        self._use(products)
         self._stamp = stamp
         log.info("catalog_loaded", path=str(self.path), products=len(products))
 

@@ -138,6 +138,43 @@ def same_key(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+class KeyIndex:
+    """The known keys each key matches under :func:`same_key`, without comparing it to every
+    known key: a key and its one-letter deletions are filed under each other (a symmetric
+    delete index). Two keys one substitution, swap, insertion or deletion apart share a
+    deletion, so the candidates hold every match, and :func:`same_key` settles them."""
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._near: dict[str, set[str]] = {}
+        for known in set(keys):
+            for variant in _variants(known):
+                self._near.setdefault(variant, set()).add(known)
+
+    def matches(self, key: str) -> frozenset[str]:
+        """The known keys ``same_key`` pairs with ``key``."""
+        candidates: set[str] = set()
+        for variant in _variants(key):
+            candidates.update(self._near.get(variant, ()))
+        return frozenset(k for k in candidates if same_key(k, key))
+
+    def near(self, keys: Iterable[str]) -> Near:
+        """:meth:`matches` for each of ``keys`` (and for the blank of a masked word)."""
+        found = {k: self.matches(k) for k in {"", *keys}}
+        return Near(found, frozenset().union(*found.values()))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Near:
+    """The keys of a text and the known keys each matches (:meth:`KeyIndex.near`)."""
+
+    of: Mapping[str, frozenset[str]]
+    said: frozenset[str]  # every known key some key of the text matches
+
+
+def _variants(word: str) -> set[str]:
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
 def words(text: str) -> list[str]:
     """The normalised words of ``text`` (greetings removed)."""
     return _WORD.findall(_GREETINGS.sub(" ", normalize(text)))
@@ -244,6 +281,18 @@ class Faq:
 
     entries: tuple[Entry, ...]
     threshold: float = THRESHOLD
+    index: KeyIndex = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        known = [
+            k
+            for e in self.entries
+            for phrases in (e.keywords, e.hints, e.exclude, e.ignore)
+            for phrase in phrases
+            for k in phrase.keys
+        ]
+        known += [k for e in self.entries for keys in e.example_keys for k in keys]
+        object.__setattr__(self, "index", KeyIndex(known))
 
     def entry(self, faq_id: str) -> Entry:
         """The entry called ``faq_id``; KeyError if there is none."""
@@ -254,20 +303,24 @@ class Faq:
 
     def analyse(self, text: str) -> Analysis:
         """Which entries ``text`` asks about, clause by clause, and what excludes them."""
-        masked = [_mask(self._ignores(), _clause_keys(part)) for part in clauses(text)]
+        keyed = [_clause_keys(part) for part in clauses(text)]
+        near = self.index.near(k for keys in keyed for k in keys)
+        masked = [_mask(self._ignores(), keys, near) for keys in keyed]
         topics: list[str] = []
         for keys in masked:
-            topic = self._clause_topic(keys)
+            topic = self._clause_topic(keys, near)
             if topic and topic not in topics:
                 topics.append(topic)
         whole = [k for keys in masked for k in keys]
         whole_set = frozenset(k for k in whole if k)
-        evidence = {e.id: _evidence(e, whole, whole_set) for e in self.entries}
+        evidence = {e.id: _evidence(e, whole, whole_set, near) for e in self.entries}
         if not topics:
             # No single clause is conclusive, but the closest example may be.
             topics = [e.id for e in self.entries if evidence[e.id].example >= EXAMPLE_MATCH][:1]
         excluded = {
-            e.id: found for e in self.entries if (found := _phrases_in(e.exclude, whole)) != ()
+            e.id: found
+            for e in self.entries
+            if (found := _phrases_in(e.exclude, whole, near)) != ()
         }
         return Analysis(tuple(topics), evidence, excluded)
 
@@ -290,9 +343,9 @@ class Faq:
             reason=f"{faq_id}: {evidence.describe()}",
         )
 
-    def _clause_topic(self, keys: Sequence[str]) -> str | None:
+    def _clause_topic(self, keys: Sequence[str], near: Near) -> str | None:
         # A keyword beats hints; between equals, the entry listed first wins.
-        found = [_evidence(entry, keys, frozenset()) for entry in self.entries]
+        found = [_evidence(entry, keys, frozenset(), near) for entry in self.entries]
         with_keywords = [ev for ev in found if ev.keywords]
         if with_keywords:
             return with_keywords[0].entry_id
@@ -315,43 +368,44 @@ def _clause_keys(clause: str) -> list[str]:
     return [key(w) for w in _WORD.findall(clause) if w not in STOPWORDS]
 
 
-def _find(phrase: Phrase, keys: Sequence[str]) -> list[int]:
-    """Start positions where the phrase's keys occur in a row."""
+def _find(phrase: Phrase, keys: Sequence[str], near: Near) -> list[int]:
+    """Start positions where the phrase's keys occur in a row (``near``: what each of
+    ``keys`` matches, from :meth:`KeyIndex.near`)."""
     n = len(phrase.keys)
-    if n == 0:
+    if n == 0 or not all(k in near.said for k in phrase.keys):
         return []
     return [
         i
         for i in range(len(keys) - n + 1)
-        if all(same_key(phrase.keys[j], keys[i + j]) for j in range(n))
+        if all(phrase.keys[j] in near.of[keys[i + j]] for j in range(n))
     ]
 
 
-def _mask(ignores: Iterable[Phrase], keys: list[str]) -> list[str]:
+def _mask(ignores: Iterable[Phrase], keys: list[str], near: Near) -> list[str]:
     """Blank the words covered by an "ignore" phrase ("enviar un mensaje" is not shipping)."""
     masked = list(keys)
     for phrase in ignores:
-        for start in _find(phrase, keys):
+        for start in _find(phrase, keys, near):
             for i in range(start, start + len(phrase.keys)):
                 masked[i] = ""
     return masked
 
 
-def _phrases_in(phrases: Iterable[Phrase], keys: Sequence[str]) -> tuple[str, ...]:
-    return tuple(p.text for p in phrases if _find(p, keys))
+def _phrases_in(phrases: Iterable[Phrase], keys: Sequence[str], near: Near) -> tuple[str, ...]:
+    return tuple(p.text for p in phrases if _find(p, keys, near))
 
 
-def _evidence(entry: Entry, keys: Sequence[str], key_set: frozenset[str]) -> Evidence:
+def _evidence(entry: Entry, keys: Sequence[str], key_set: frozenset[str], near: Near) -> Evidence:
     example = 0.0
     if key_set:
+        matched = frozenset().union(*(near.of[t] for t in key_set))
         for example_keys in entry.example_keys:
             if len(example_keys) >= 2:
-                shared = sum(1 for k in example_keys if any(same_key(k, t) for t in key_set))
-                example = max(example, shared / len(example_keys))
+                example = max(example, len(example_keys & matched) / len(example_keys))
     return Evidence(
         entry_id=entry.id,
-        keywords=_phrases_in(entry.keywords, keys),
-        hints=_phrases_in(entry.hints, keys),
+        keywords=_phrases_in(entry.keywords, keys, near),
+        hints=_phrases_in(entry.hints, keys, near),
         example=round(example, 2),
     )
 
