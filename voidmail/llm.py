@@ -66,6 +66,7 @@ __all__ = [
     "backoff",
     "estimate_prompt_tokens",
     "is_reasoning_model",
+    "status_error",
 ]
 
 log = structlog.get_logger("voidmail.llm")
@@ -301,7 +302,7 @@ class LlmClient:
                 status = exc.status_code
                 # An error answer generated nothing; whether the prompt counted is unknown.
                 used = prompt_estimate
-                error = _status_error(exc, self._settings.model)
+                error = status_error(exc, self._settings.model)
                 if status == 429:
                     self._rate_limited += 1
                 if isinstance(error, RateLimited):
@@ -386,7 +387,7 @@ def _completion(completion: ChatCompletion, headers: Mapping[str, str]) -> Compl
     )
 
 
-def _status_error(exc: groq.APIStatusError, model: str) -> VoidmailError:
+def status_error(exc: groq.APIStatusError, model: str) -> VoidmailError:
     """The voidmail error for an HTTP error answer."""
     status = exc.status_code
     message, code = _error_fields(exc.body)
