@@ -108,6 +108,32 @@ def test_burst_lets_a_few_go_at_once_then_paces() -> None:
     assert run(scenario) == pytest.approx([0.0, 0.0, 0.0, 2.0, 4.0, 6.0])
 
 
+def test_a_lower_limit_the_provider_states_slows_the_pace_and_a_higher_one_is_ignored() -> None:
+    async def scenario() -> tuple[list[float], list[tuple[str, int, int]], list[float]]:
+        lim = make(rpm=60)
+        before = await grant_times(lim, 2)
+        changes = lim.adopt(rpm=30, tpm=BIG * 2, rpd=0)  # more than ours, and nonsense
+        return before, changes, await grant_times(lim, 3)
+
+    before, changes, after = run(scenario)
+    assert before == pytest.approx([0.0, 1.0])
+    assert changes == [("rpm", 60, 30)]
+    assert after == pytest.approx([2.0, 4.0, 6.0])  # from the pace already set, then 2 s apart
+
+
+def test_observe_adopts_the_limits_the_headers_state() -> None:
+    async def scenario() -> tuple[list[tuple[str, int, int]], tuple[int, int, int, int]]:
+        lim = make(rpm=60, tpm=8000, rpd=1000)
+        changes = lim.observe(
+            {"x-ratelimit-limit-tokens": "6000", "x-ratelimit-limit-requests": "14400"}
+        )
+        return changes, lim.limits
+
+    changes, limits = run(scenario)
+    assert changes == [("tpm", 8000, 6000)]
+    assert limits == (60, 6000, 1000, BIG)
+
+
 def test_tokens_are_paced_at_60_over_tpm() -> None:
     async def scenario() -> list[float]:
         # 600 tokens a minute: a 100-token request buys 10 s of the pace.

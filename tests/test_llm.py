@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+import structlog
 
 from voidmail import breaker, limiter, llm
 from voidmail.breaker import BreakerState
@@ -147,9 +148,10 @@ async def test_a_completion_is_paced_settled_and_observed(
     assert all(name.startswith("x-ratelimit-") for name in completion.headers)
     # Settled with usage.total_tokens: the day counts the real cost, not the estimate.
     assert lim.daily_usage == (1, cost)
-    # Observed: what is left this minute is what the provider says.
+    # Observed: the provider's limit is ours now, and what is left of it is what it says.
+    assert lim.limits[1] == 5000
     _, minute_tokens = lim.minute_usage
-    assert 10_000_000 - minute_tokens == 5000 - cost
+    assert 5000 - minute_tokens == 5000 - cost
 
     (record,) = emulator.requests
     assert record.request is not None
@@ -289,6 +291,21 @@ async def test_a_429_with_a_long_retry_after_goes_to_the_caller(
     assert emulator.received == 1  # Not retried inside complete().
     assert sleep.waits == []
     assert cb.failures == 1
+
+
+async def test_a_429_stating_a_lower_limit_lowers_ours_and_says_which_setting(
+    emulator: GroqEmulator, client: llm.LlmClient, lim: limiter.Limiter
+) -> None:
+    # The key allows 2 requests a minute; voidmail was told 10,000.
+    emulator.set_limits(EmulatorLimits(rpm=2, tpm=1_000_000, rpd=1_000_000, tpd=100_000_000))
+    await client.complete(MESSAGES)
+    await client.complete(MESSAGES)
+    with structlog.testing.capture_logs() as logs, pytest.raises(llm.RateLimited):
+        await client.complete(MESSAGES)
+    assert lim.limits[0] == 2
+    (warning,) = [entry for entry in logs if entry["event"] == "llm_limit_lowered"]
+    assert warning["setting"] == "requests_per_minute"
+    assert (warning["configured"], warning["provider"]) == (10_000, 2)
 
 
 async def test_a_short_429_is_retried_after_its_retry_after(

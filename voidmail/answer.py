@@ -17,7 +17,6 @@ or the shop's facts, or a refusal. Such an answer is never sent; the message goe
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -26,7 +25,19 @@ from typing import Any
 
 import structlog
 
-from voidmail import breaker, catalog, compose, daemon, faq, limiter, llm, parse, store, triage
+from voidmail import (
+    breaker,
+    catalog,
+    compose,
+    daemon,
+    faq,
+    limiter,
+    llm,
+    notify,
+    parse,
+    store,
+    triage,
+)
 from voidmail.config import Settings
 from voidmail.errors import VoidmailError
 from voidmail.respond import Answer, HandOff, thread_key
@@ -267,7 +278,7 @@ class LlmAnswerer:
         self.catalog = shop_catalog
         self.own_domains = frozenset({compose.domain_of(settings.shop.address)})
         self.clock = clock
-        self._alerted_until: dict[str, float] = {}
+        self._alerts = notify.Throttle(clock)
 
     async def __call__(
         self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision
@@ -331,19 +342,16 @@ class LlmAnswerer:
     async def _alert_once(self, exc: breaker.BreakerOpen | limiter.DailyLimitReached) -> None:
         """Tell the admin once per incident that LLM-bound mail is waiting, and why."""
         kind = "daily" if isinstance(exc, limiter.DailyLimitReached) else "breaker"
-        now = self.clock()
-        if now < self._alerted_until.get(kind, -math.inf):
-            return
         wait = exc.retry_after or 0.0
+        if not self._alerts.allow(kind, max(wait, 60.0) if kind == "daily" else ALERT_AGAIN_AFTER):
+            return
         if kind == "daily":
-            self._alerted_until[kind] = now + max(wait, 60.0)
             text = (
                 f"Se gastó el cupo diario del proveedor LLM (modelo {self.settings.llm.model}). "
                 f"Las consultas que necesitan el LLM esperan hasta que vuelva (en {wait / 60:.0f} "
                 "min); las respuestas del FAQ y las derivaciones siguen."
             )
         else:
-            self._alerted_until[kind] = now + ALERT_AGAIN_AFTER
             text = (
                 "El proveedor LLM falla seguido (5xx, timeouts, 429): el circuito está abierto y "
                 "las consultas que lo necesitan esperan sin gastar intentos. Se reintenta solo."

@@ -128,12 +128,12 @@ async def check_smtp(s: config.SmtpSettings) -> Result:
     try:
         # Mailer's own connection code, so the TLS mode, certificate checks and login are
         # the ones every reply goes through.
-        smtp = sender._client()
+        smtp = sender.client()
     except mailer.SmtpPermanent as exc:
         return failed(f"{where}: {exc}")
     try:
         async with asyncio.timeout(s.timeout + GRACE):
-            await sender._open(smtp)
+            await sender.open(smtp)
     except (mailer.SmtpPermanent, mailer.SmtpTemporary) as exc:
         if isinstance(exc.__cause__, aiosmtplib.SMTPAuthenticationError):
             return failed(f"{where}: login refused (check smtp.username / smtp.password)")
@@ -186,7 +186,7 @@ async def check_llm(s: config.LlmSettings) -> Result:
         async with asyncio.timeout(s.timeout + GRACE):
             model_id = await _find_model(client, s.model)
     except groq.APIStatusError as exc:
-        error = llm._status_error(exc, s.model)
+        error = llm.status_error(exc, s.model)
         if isinstance(error, llm.LlmAuthError):
             return failed("the API key was refused (llm.api_key)")
         if isinstance(error, llm.LlmModelError):

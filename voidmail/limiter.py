@@ -41,6 +41,10 @@ Adapting to the provider
   difference is held as unexplained usage until the header's reset time.
 * ``penalize(retry_after)`` after a 429 holds every request until then. The pace then resumes
   without a burst.
+* ``adopt(...)`` lowers a limit the provider states below the configured one: the
+  ``x-ratelimit-limit-*`` headers (tokens per minute, requests per day) and the "Limit N" of a
+  429's message. A configuration that promises more than the key has would otherwise earn a 429
+  every minute. Limits are never raised: more than configured is the operator's call.
 
 Daily limits
 ------------
@@ -323,15 +327,45 @@ class Limiter:
                 self._wake()  # The next waiter may become the head with another wait.
             raise
 
-    def observe(self, headers: Mapping[str, str]) -> None:
+    def adopt(
+        self,
+        *,
+        rpm: int | None = None,
+        tpm: int | None = None,
+        rpd: int | None = None,
+        tpd: int | None = None,
+    ) -> list[tuple[str, int, int]]:
+        """Lowers each given limit that is below the current one (values under 1 are ignored);
+        the changes as ``(name, old, new)``."""
+        changes = []
+        for name, stated in (("rpm", rpm), ("tpm", tpm), ("rpd", rpd), ("tpd", tpd)):
+            current = getattr(self, "_" + name)
+            if stated is not None and 1 <= stated < current:
+                setattr(self, "_" + name, stated)
+                changes.append((name, current, stated))
+        if changes:
+            burst = round(self._tolerance / self._request_interval) + 1
+            self._request_interval = MINUTE / self._rpm
+            self._token_interval = MINUTE / self._tpm
+            self._tolerance = (burst - 1) * self._request_interval
+            self._wake()
+        return changes
+
+    def observe(self, headers: Mapping[str, str]) -> list[tuple[str, int, int]]:
         """Takes in Groq's rate-limit headers from any response (200, 413 or 429).
 
+        ``x-ratelimit-limit-tokens`` and ``x-ratelimit-limit-requests`` (tokens per minute,
+        requests per day) lower ours when below them (:meth:`adopt`; its changes are returned).
         ``x-ratelimit-remaining-tokens`` / ``-reset-tokens`` describe the minute's tokens,
         ``x-ratelimit-remaining-requests`` / ``-reset-requests`` the day's requests. When either
         says less is left than our own count, the difference is held until its reset. Headers
         that are missing or malformed are ignored.
         """
         lowered = {name.lower(): value for name, value in headers.items()}
+        changes = self.adopt(
+            tpm=_to_int(lowered.get("x-ratelimit-limit-tokens")),
+            rpd=_to_int(lowered.get("x-ratelimit-limit-requests")),
+        )
         now = self._clock()
         self._prune(now)
         remaining = _to_int(lowered.get("x-ratelimit-remaining-tokens"))
@@ -347,6 +381,7 @@ class Limiter:
                 reset = _bounded(parse_duration(lowered.get("x-ratelimit-reset-requests")), DAY)
                 self._hold(self._day, now + reset, ours - remaining, 0)
         self._wake()
+        return changes
 
     def penalize(self, retry_after: float, *, daily: bool = False) -> None:
         """The provider answered 429: release nothing for ``retry_after`` seconds.
@@ -380,6 +415,11 @@ class Limiter:
         now = self._clock()
         self._prune(now)
         return now < self._daily_refused_until or self._daily_wait(1, now) > 0
+
+    @property
+    def limits(self) -> tuple[int, int, int, int]:
+        """The limits in force: requests and tokens per minute, requests and tokens per day."""
+        return self._rpm, self._tpm, self._rpd, self._tpd
 
     @property
     def daily_usage(self) -> tuple[int, int]:

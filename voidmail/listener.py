@@ -21,9 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import math
 import random
-import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from email.header import decode_header, make_header
@@ -33,7 +31,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 import structlog
 
-from voidmail import imap, parse, store
+from voidmail import imap, notify, parse, store
 from voidmail.config import ImapSettings
 
 log = structlog.get_logger("voidmail.listener")
@@ -69,7 +67,7 @@ class Listener:
         self.connected = False
         self.rng = rng or random.Random()
         self.uidvalidity: int | None = None
-        self._login_alerted_until = -math.inf
+        self._alerts = notify.Throttle()
 
     async def run(self, stop: asyncio.Event) -> None:
         failures = 0
@@ -122,10 +120,8 @@ class Listener:
     async def _alert_login(self, failures: int, error: str) -> None:
         """After a few refused logins in a row, tell the admin (at most hourly): nothing is
         read until the password is fixed, and mail waits safely on the server meanwhile."""
-        now = time.monotonic()
-        if failures < LOGIN_ALERT_AFTER or now < self._login_alerted_until:
+        if failures < LOGIN_ALERT_AFTER or not self._alerts.allow("login", LOGIN_ALERT_EVERY):
             return
-        self._login_alerted_until = now + LOGIN_ALERT_EVERY
         await self.store.add_note(
             None,
             "alert",

@@ -66,6 +66,7 @@ __all__ = [
     "backoff",
     "estimate_prompt_tokens",
     "is_reasoning_model",
+    "status_error",
 ]
 
 log = structlog.get_logger("voidmail.llm")
@@ -88,6 +89,13 @@ DEFAULT_RETRY_AFTER = limiter.MINUTE
 _TRANSIENT_STATUSES = frozenset({408, 409, 498})
 _RETRY_IN = re.compile(r"try again in ((?:\d+(?:\.\d+)?(?:ms|h|m|s))+)", re.IGNORECASE)
 _DAILY = re.compile(r"per day|\(RPD\)|\(TPD\)", re.IGNORECASE)
+_STATED_LIMIT = re.compile(r"\((RPM|TPM|RPD|TPD)\):\s*Limit\s+(\d+)", re.IGNORECASE)
+_SETTING_OF = {
+    "rpm": "requests_per_minute",
+    "tpm": "tokens_per_minute",
+    "rpd": "requests_per_day",
+    "tpd": "tokens_per_day",
+}
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 _RATE_HEADER_PREFIX = "x-ratelimit-"
 
@@ -220,6 +228,17 @@ class LlmClient:
             timeout=httpx.Timeout(settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout)),
         )
 
+    def _lowered(self, changes: list[tuple[str, int, int]]) -> None:
+        for name, configured, stated in changes:
+            # Once per limit: adopt() only ever lowers, and never to the same value twice.
+            log.warning(
+                "llm_limit_lowered",
+                setting=_SETTING_OF[name],
+                configured=configured,
+                provider=stated,
+                hint=f"the provider allows {stated}; set llm.{_SETTING_OF[name]} = {stated}",
+            )
+
     def take_rate_limited(self) -> int:
         """429s received since the last call (the short retries included), for the statistics."""
         count, self._rate_limited = self._rate_limited, 0
@@ -301,9 +320,10 @@ class LlmClient:
                 status = exc.status_code
                 # An error answer generated nothing; whether the prompt counted is unknown.
                 used = prompt_estimate
-                error = _status_error(exc, self._settings.model)
+                error = status_error(exc, self._settings.model)
                 if status == 429:
                     self._rate_limited += 1
+                    self._lowered(self._limiter.adopt(**_stated_limit(exc.body)))
                 if isinstance(error, RateLimited):
                     self._limiter.penalize(_wait_of(error))
                     verdict = "failure"
@@ -330,7 +350,8 @@ class LlmClient:
             return result
         finally:
             reservation.settle(used)
-            self._limiter.observe(headers)  # After settle: compare with our count of it.
+            # After settle: compare with our count of it.
+            self._lowered(self._limiter.observe(headers))
             if verdict == "success":
                 self._breaker.record_success()
             elif verdict == "failure":
@@ -361,6 +382,14 @@ class LlmClient:
         return request
 
 
+def _stated_limit(body: object) -> dict[str, int]:
+    """The limit a 429's message states ("... per minute (RPM): Limit 30, Used ..."), by the
+    name :meth:`limiter.Limiter.adopt` takes; empty when it states none."""
+    message, _ = _error_fields(body)
+    found = _STATED_LIMIT.search(message)
+    return {found.group(1).lower(): int(found.group(2))} if found else {}
+
+
 def _completion(completion: ChatCompletion, headers: Mapping[str, str]) -> Completion:
     if not completion.choices:
         raise LlmUnavailable("the LLM provider answered with no choices")
@@ -386,7 +415,7 @@ def _completion(completion: ChatCompletion, headers: Mapping[str, str]) -> Compl
     )
 
 
-def _status_error(exc: groq.APIStatusError, model: str) -> VoidmailError:
+def status_error(exc: groq.APIStatusError, model: str) -> VoidmailError:
     """The voidmail error for an HTTP error answer."""
     status = exc.status_code
     message, code = _error_fields(exc.body)

@@ -47,7 +47,8 @@ class Mailer:
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
 
-    def _client(self) -> aiosmtplib.SMTP:
+    def client(self) -> aiosmtplib.SMTP:
+        """A client for the configured server, not yet connected (plaintext only to loopback)."""
         s = self.settings
         if s.security == "plain" and not is_loopback(s.host):
             raise SmtpPermanent("plaintext SMTP is allowed only to loopback")
@@ -75,9 +76,9 @@ class Mailer:
 
         ``accepted`` runs once the server took the data, before the connection is closed.
         """
-        smtp = self._client()
+        smtp = self.client()
         try:
-            await self._open(smtp)
+            await self.open(smtp)
             utf8 = not all(a.isascii() for a in [sender, *recipients])
             if utf8 and not smtp.supports_extension("smtputf8"):
                 raise SmtpPermanent("the server cannot take non-ASCII addresses (no SMTPUTF8)")
@@ -110,7 +111,8 @@ class Mailer:
                 except (aiosmtplib.SMTPException, OSError):
                     smtp.close()  # the message's fate is already decided; QUIT is manners
 
-    async def _open(self, smtp: aiosmtplib.SMTP) -> None:
+    async def open(self, smtp: aiosmtplib.SMTP) -> None:
+        """Connect ``smtp`` and log in; SmtpTemporary or SmtpPermanent when that fails."""
         s = self.settings
         try:
             await smtp.connect()
