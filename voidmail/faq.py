@@ -33,7 +33,9 @@ HINT_WEIGHT = 0.5
 # without a keyword.
 EXAMPLE_MATCH = 0.75
 
-ENTRY_FIELDS = frozenset({"id", "answer", "examples", "keywords", "hints", "exclude", "ignore"})
+ENTRY_FIELDS = frozenset(
+    {"id", "answer", "examples", "keywords", "hints", "exclude", "ignore", "after_purchase"}
+)
 LIST_FIELDS = ("examples", "keywords", "hints", "exclude", "ignore")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
@@ -218,6 +220,7 @@ class Entry:
     exclude: tuple[Phrase, ...]
     ignore: tuple[Phrase, ...]
     example_keys: tuple[frozenset[str], ...]
+    after_purchase: bool = False  # the answer is for people who already bought (exchanges)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -317,6 +320,11 @@ class Faq:
         if not topics:
             # No single clause is conclusive, but the closest example may be.
             topics = [e.id for e in self.entries if evidence[e.id].example >= EXAMPLE_MATCH][:1]
+        if not topics:
+            # Nor is any example, but hints spread over several clauses may add up, for one
+            # entry only ("Disponibilidad" in the subject, "¿está disponible?" in the body).
+            present = [e.id for e in self.entries if evidence[e.id].present]
+            topics = present if len(present) == 1 else []
         excluded = {
             e.id: found
             for e in self.entries
@@ -480,6 +488,9 @@ def _entry(raw: object, index: int, placeholders: Mapping[str, str], source: str
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise ConfigError(f"{where}: {field!r} must be a list of strings", key="faq.file")
         lists[field] = tuple(v.strip() for v in value)
+    after_purchase = raw.get("after_purchase", False)
+    if not isinstance(after_purchase, bool):
+        raise ConfigError(f"{where}: 'after_purchase' must be true or false", key="faq.file")
     if not lists["keywords"] and not lists["examples"]:
         raise ConfigError(f"{where}: give 'keywords' or 'examples' to match on", key="faq.file")
     for field in ("keywords", "hints", "exclude", "ignore"):
@@ -497,6 +508,7 @@ def _entry(raw: object, index: int, placeholders: Mapping[str, str], source: str
         exclude=tuple(Phrase.of(p) for p in lists["exclude"]),
         ignore=tuple(Phrase.of(p) for p in lists["ignore"]),
         example_keys=tuple(frozenset(content_keys(e)) for e in lists["examples"]),
+        after_purchase=after_purchase,
     )
 
 

@@ -32,7 +32,7 @@ Route = Literal["faq", "llm", "human"]
 INTENTS = ("envios", "pagos", "cambios", "talles", "stock", "producto", "pedido", "reclamo", "otro")
 
 # A message longer than this, or with more questions than this, needs a composed answer.
-MAX_FAQ_WORDS = 45
+MAX_FAQ_WORDS = 80  # rambling customers are still asking one thing; longer ones rarely are
 MAX_FAQ_QUESTIONS = 3
 MAX_ANALYSED_CHARS = 3000
 
@@ -113,8 +113,35 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bme\s+equivoque\b",
             r"\bme\s+mude\b|\bme\s+estoy\s+mudando\b",
             r"\botr[oa]\s+(?:direccion|domicilio|lugar\s+de\s+entrega)\b|\blugar\s+de\s+entrega\b",
+            r"\ben\s+(?:vez|lugar)\s+de\s+(?:la|mi|el)\s+(?:direccion|domicilio)\b|\bmudanza\b",
             r"\b(?:change|update|correct)\s+(?:the|my)\s+(?:shipping\s+|delivery\s+)?address\b",
             r"\bwrong\s+address\b",
+        ),
+    ),
+    (
+        # An order overdue or lost: somebody has to look at it with the courier.
+        "delivery_problem",
+        "pedido",
+        _any(
+            r"\b(?:figura|aparece|dice|marca|sale|esta|puso)\s+(?:como\s+)?entregad[oa]s?\b",
+            r"\bnunca\s+(?:me\s+|nos\s+)?(?:llego|llegaron|recibi|recibimos)\b",
+            r"^(?=.*\b(?:todavia|aun|sigo\s+sin|seguimos\s+sin)\s+(?:no\s+)?(?:me\s+|nos\s+)?"
+            r"(?:llego|llegaron|llega|recibi|recibimos|recibir|nada)\b)"
+            r"(?=.*\b(?:semanas?|mes|meses|\d{2,}\s+dias)\b)",
+            r"\bseguimiento\b.{0,40}\bno\s+(?:se\s+)?(?:actualiza|mueve|avanza|cambia)\w*",
+            r"\b(?:se\s+)?(?:perdio|extravio|perdieron|extraviaron)\s+(?:mi|el|la)\s+(?:pedido"
+            r"|paquete|envio|compra|encomienda)\b",
+        ),
+    ),
+    (
+        # Money taken, and the order does not show it.
+        "payment_problem",
+        "pagos",
+        _any(
+            r"\bme\s+(?:debitaron|descontaron|cobraron)\b.{0,80}\b(?:pendiente|no\s+figura|no\s+aparece"
+            r"|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
+            r"\b(?:pague|pagamos|transferi|abone)\b.{0,80}\b(?:pendiente\s+de\s+pago|no\s+figura"
+            r"|no\s+aparece|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
         ),
     ),
     (
@@ -165,7 +192,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "reclamo",
         _any(
             r"\bdefensa\s+(?:del|al|de\s+los)\s+consumidor",
-            r"\babogad\w*|\badvogad\w*",
+            # "mi abogado", "un abogado": a signature's "Estudio Pérez - Abogados" threatens nobody.
+            r"\b(?:mi|mis|un|una|unos|nuestr[oa]s?|el|los|al|del)\s+(?:abogad|advogad)\w*",
             r"\bdenunci\w*",
             r"\bdemandar\w*|\buna\s+demanda\b|\bdemanda\s+(?:judicial|legal)\b",
             r"\bcarta\s+documento\b",
@@ -255,14 +283,17 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ),
 )
 
+# A past purchase, said in passing: specific unless the FAQ answer is for buyers (exchanges).
+PURCHASE = re.compile(
+    r"(?<!nunca\s)(?<!no\s)(?<!jamas\s)(?<!todavia\sno\s)(?<!aun\sno\s)"
+    r"\b(?:compre|pedi|pague|encargue|transferi|abone|deposite|compramos|pedimos|pagamos)\b"
+)
 # A specific order of the writer's.
 ORDER = _any(
     r"\bmis?\s+(?:pedido|compra|orden|paquete|envio|encomienda|seguimiento|cambio)s?\b",
     r"\bme\s+(?:salio|costo|cobraron)\b",
     r"\b(?:hice|realice|hicimos|efectue|tengo|hizo)\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden)\b",
     r"\b(?:el|la)\s+(?:pedido|compra|orden)\s+que\s+(?:hice|realice|hicimos|pague|me\s+llego)\b",
-    r"(?<!nunca\s)(?<!no\s)(?<!jamas\s)(?<!todavia\sno\s)(?<!aun\sno\s)"
-    r"\b(?:compre|pedi|pague|encargue|transferi|abone|deposite|compramos|pedimos|pagamos)\b",
     r"\b(?:envie|mande|adjunto)\s+(?:el|la|los)\s+(?:comprobante|transferencia|pago)\b",
     r"\b(?:reenvi\w*|adjunt\w*)\b.{0,30}\b(?:compra|pedido|orden|comprobante|factura)\b",
     r"\b(?:ya\s+)?(?:me\s+)?(?:despacharon|enviaron|mandaron)\s+(?:mi|el|la|lo)\b",
@@ -349,6 +380,30 @@ FORM_BODY_LABEL = re.compile(
     r"^\s*(?:mensaje|message|consulta|comentarios?)\s*:\s*", re.IGNORECASE | re.MULTILINE
 )
 
+# Words of a short reply that is a message after all ("Muchas Gracias", "Buenas Tardes").
+COURTESY_WORDS = frozenset(
+    "hola gracias muchas buenas buenos buen dia dias tardes noches saludos ok dale perfecto genial"
+    " listo joya barbaro excelente si no chau abrazo besos".split()
+)
+# A company footer: confidentiality notices, "think before printing", separator rules.
+DISCLAIMER = _any(
+    r"\bconfidencial\w*|\bconfidential\w*|\bdestinatari[oa]\b|\bintended\s+recipient",
+    r"\bsecreto\s+profesional\b|\baviso\s+legal\b|\bdisclaimer\b",
+    r"\bantes\s+de\s+imprimir\b|\bmedio\s+ambiente\b|\bplease\s+consider\s+the\s+environment",
+    r"^[\s_=*~-]{10,}$",
+)
+# Subjects the curated answers say nothing about, however close their words: a curated answer
+# about shipping is wrong for "do you ship wholesale orders?".
+NOT_COVERED = _any(
+    r"\bpor\s+mayor\b|\bmayorist\w*|\brevend\w*|\breventa\b|\bwholesale\b",
+    r"\bgift\s*cards?\b|\bvoucher\w*|\btarjetas?\s+(?:de\s+)?regalo\b|\bcupon(?:es)?\s+de\s+regalo\b",
+    r"\benvuelt[oa]s?\b|\benvolver\w*|\benvoltori\w*|\bpapel\s+de\s+regalo\b|\bpaquete\s+de\s+regalo\b",
+    r"\bfactura\s+[abc]\b|\bcuit\b",
+    r"\bhorarios?\b|\babren\b|\batienden\s+(?:los|el)\s+(?:sabado|domingo|feriado)",
+    r"\bbusqueda\s+laboral\b|\bcurriculum\b|\bcv\b|\bcolabora\w*|\bcanje\s+(?:con|por)\s+"
+    r"(?:publicidad|contenido|posteo)",
+)
+
 # Language markers: words frequent in one language and rare in Argentine Spanish mail.
 LANGUAGE_MARKERS: dict[str, frozenset[str]] = {
     "en": frozenset(
@@ -411,6 +466,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     if not re.search(r"\w", text):
         reason = "attachment_only" if mail.attachments else "empty"
         return Decision("human", "otro", None, 1.0, f"human: {reason}")
+    if _only_a_name(text):
+        # A reply whose new part is its signature: whatever they meant is in an attachment, a
+        # picture, or nowhere; a person looks.
+        return Decision("human", "otro", None, 1.0, "human: nothing but a signature")
     normal = faq_module.normalize(text)
     subject = faq_module.normalize(_bare_subject(mail.subject))
 
@@ -437,7 +496,23 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         return Decision("llm", intent, None, 0.0, f"llm: specific product ({found!r})")
 
     # The topic of a long message only sets its intent, so its start is enough.
-    analysis = faq.analyse(text[:MAX_ANALYSED_CHARS])
+    analysed = text[:MAX_ANALYSED_CHARS]
+    analysis = faq.analyse(analysed)
+    bare_subject = _bare_subject(mail.subject).strip()
+    if not analysis.topics and bare_subject:
+        # "Asunto: Stock" and a body asking "¿lo que figura en la web está disponible?": the
+        # subject names the topic the body only hints at.
+        analysed = f"{bare_subject}.\n{analysed}"
+        analysis = faq.analyse(analysed)
+    purchase = PURCHASE.search(normal)
+    if purchase and not (
+        len(analysis.topics) == 1 and faq.entry(analysis.topics[0]).after_purchase
+    ):
+        return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({purchase.group(0)!r})")
+    uncovered = NOT_COVERED.search(normal)
+    if uncovered:
+        intent = analysis.primary() or "otro"
+        return Decision("llm", intent, None, 0.0, f"llm: not an faq topic ({uncovered.group(0)!r})")
     topic = analysis.primary()
     if topic is None:
         intent = "producto" if GARMENT.search(normal) else "otro"
@@ -459,7 +534,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         return Decision(
             "llm", topic, None, score, f"llm: long message ({word_count} words, {questions} ?)"
         )
-    matched = faq.match(text)
+    matched = faq.match(analysed)
     if matched is None or matched.faq_id != topic:
         return Decision("llm", topic, None, score, f"llm: {topic} below threshold")
     return Decision("faq", topic, topic, matched.score, f"faq: {matched.reason}")
@@ -484,9 +559,15 @@ def detect_language(normal: str) -> str:
 
 
 def _customer_text(new_text: str) -> str:
-    """The customer's words: contact-form field lines dropped, "Mensaje:" labels removed."""
+    """The customer's words: contact-form field lines dropped, "Mensaje:" labels removed, and
+    the legal notices and eco footers a company signature appends (never the first paragraph)."""
     text = FORM_LABEL.sub("", new_text)
-    return FORM_BODY_LABEL.sub("", text).strip()
+    text = FORM_BODY_LABEL.sub("", text).strip()
+    paragraphs = re.split(r"\n\s*\n", text)
+    kept = paragraphs[:1] + [
+        p for p in paragraphs[1:] if not DISCLAIMER.search(faq_module.normalize(p))
+    ]
+    return "\n\n".join(kept).strip()
 
 
 def _bare_subject(subject: str) -> str:
@@ -505,9 +586,22 @@ def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | Non
     return None
 
 
+def _only_a_name(text: str) -> bool:
+    """True for a text of two to four capitalised words and nothing else ("Claudia Ferreyra",
+    "Lic. Ana M. Pérez"): a signature, not a message."""
+    tokens = text.split()
+    return (
+        2 <= len(tokens) <= 4
+        and all(t[0].isupper() and re.fullmatch(r"[^\W\d_]+\.?", t) for t in tokens)
+        and not any(w in COURTESY_WORDS for w in re.findall(r"\w+", faq_module.normalize(text)))
+    )
+
+
 def _shouting(text: str) -> bool:
+    """Capitals with a volley of exclamation marks. Capitals alone are a way of writing (older
+    customers, phones stuck in caps lock), not anger: "QUERIA SABER SI HACEN ENVIOS"."""
     letters = [ch for ch in text if ch.isalpha()]
-    if len(letters) < 20:
+    if len(letters) < 20 or not re.search(r"!{2,}", text):
         return False
     upper = sum(1 for ch in letters if ch.isupper())
     return upper / len(letters) >= 0.7
