@@ -129,6 +129,8 @@ def test_a_good_answer_passes() -> None:
         ("Sale 4500 pesos.", "stop", "price not in the catalog"),
         ("Lo siento, no puedo ayudarte con eso.", "stop", "refusal"),
         ("As an AI language model I cannot help.", "stop", "refusal"),
+        ("DERIVAR", "stop", "a person must answer"),
+        ("derivar.", "stop", "a person must answer"),
     ],
 )
 def test_unsafe_answers_are_held(text: str, finish: str, why: str) -> None:

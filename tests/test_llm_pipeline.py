@@ -11,7 +11,7 @@ import pytest
 
 from tests.fixtures.daemon import Wired, rig_settings, wait_until
 from tests.test_pipeline import mail, replies_to
-from voidmail import config, dlq
+from voidmail import answer, config, dlq
 from voidmail.config import Secret
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.groq_emulator import DEFAULT_API_KEY, EmulatorLimits, GroqEmulator
@@ -121,6 +121,38 @@ async def test_an_echoed_system_prompt_is_never_sent(
     assert row["status"] == "human"
     assert "held back" in row["error_message"]
     assert row["prompt_tokens"] > 0, "tokens spent on a held-back answer are still counted"
+
+
+async def test_the_model_can_hand_a_message_to_a_person_or_flag_its_promise_of_one(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    # The rules tell the model to answer DERIVAR when the data is not enough; an answer that
+    # promises a person anyway is sent, and the admin is told too.
+    def responder(request: dict[str, Any]) -> str:
+        customer = str(request["messages"][-1]["content"])
+        if "canguro" in customer:
+            return answer.HANDOFF_WORD
+        return "Lo tenemos en verde oliva. Una persona del equipo te confirma el envío hoy."
+
+    groq.set_responder(responder)
+    unsure = dovecot.append(mail(1, PRODUCT_QUESTION))
+    promised = dovecot.append(mail(2, "¿La remera oversize la tienen en verde oliva talle M?"))
+    settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
+    async with Wired(settings) as p:
+        await wait_until(lambda: "\\Flagged" in dovecot.flags(unsure), what="handed over")
+        await wait_until(lambda: "\\Answered" in dovecot.flags(promised), what="answered")
+        await wait_until(lambda: len(smtp_sink.messages) == 2, what="the reply and the note")
+        rows = await p.tasks()
+    assert rows["<m1@correo.example>"]["status"] == "human"
+    assert rows["<m2@correo.example>"]["status"] == "done"
+    (reply,) = customer_replies(smtp_sink)
+    assert reply["To"] == "cliente2@correo.example"
+    assert answer.HANDOFF_WORD not in reply.get_content()
+    (note,) = [m.message for m in smtp_sink.messages if m.message["To"] == ADMIN]
+    text = note.get_content()
+    assert "cliente1@correo.example" in text
+    assert "cliente2@correo.example" in text
+    assert "alguien del equipo" in text
 
 
 async def test_bad_api_key_parks_tasks_mails_the_admin_and_replay_answers_them(

@@ -321,7 +321,7 @@ class Daemon:
             await self._settle(self.store.finish(task_id, outcome))
             if outcome.imap_flags:
                 self.listener.wake.set()
-            if outcome.status == "human":
+            if outcome.status == "human" or outcome.noted:
                 self._poke()
             self.processed += 1
             log.info(

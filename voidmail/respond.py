@@ -43,6 +43,7 @@ class Answer:
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    follow_up: str | None = None  # sent, and a person must still follow it up: why
 
 
 # Produces the LLM's answer for a message, or raises (RetryableError to retry later,
@@ -128,6 +129,10 @@ class MailResponder:
         except _DeliveryUnknown as exc:
             return await self._hand_off(task, mail, str(exc), decision.intent)
         await self._remember(task, mail, answer.text)
+        if answer.follow_up:
+            note = f"{mail.sender} · {mail.subject} · {answer.follow_up}"
+            await self.store.add_note(task["id"], "handoff", note)
+            log.info("reply_needs_follow_up", reason=answer.follow_up)
         return store.Outcome(
             "done",
             route,
@@ -135,6 +140,7 @@ class MailResponder:
             imap_flags=ANSWERED,
             prompt_tokens=answer.prompt_tokens,
             completion_tokens=answer.completion_tokens,
+            noted=answer.follow_up is not None,
         )
 
     async def _remember(self, task: dict[str, Any], mail: parse.Mail, reply: str | None) -> None:

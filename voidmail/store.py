@@ -65,6 +65,7 @@ class Outcome:
     imap_flags: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    noted: bool = False  # a note for the admin was added (not stored: it only wakes the notifier)
 
 
 def load_queries(path: Path = QUERIES_FILE) -> dict[str, str]:
