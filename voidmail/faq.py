@@ -356,9 +356,15 @@ class Faq:
         found = [_evidence(entry, keys, frozenset(), near) for entry in self.entries]
         with_keywords = [ev for ev in found if ev.keywords]
         if with_keywords:
-            return with_keywords[0].entry_id
+            # The entry whose keywords cover more of the clause wins: "formas de pago" (two
+            # words) over "disponibles" (one) in "¿qué formas de pago hay disponibles?".
+            return max(with_keywords, key=lambda ev: self._covered(ev)).entry_id
         with_hints = [ev for ev in found if ev.present]
         return with_hints[0].entry_id if with_hints else None
+
+    def _covered(self, evidence: Evidence) -> int:
+        found = set(evidence.keywords)
+        return sum(len(p.keys) for p in self.entry(evidence.entry_id).keywords if p.text in found)
 
     def _ignores(self) -> tuple[Phrase, ...]:
         return tuple(p for e in self.entries for p in e.ignore)
@@ -400,7 +406,13 @@ def _mask(ignores: Iterable[Phrase], keys: list[str], near: Near) -> list[str]:
 
 
 def _phrases_in(phrases: Iterable[Phrase], keys: Sequence[str], near: Near) -> tuple[str, ...]:
-    return tuple(p.text for p in phrases if _find(p, keys, near))
+    """The phrases found; one per set of keys, so "pago" and "pagar" (both "pag") are one word
+    found, not two pieces of evidence."""
+    found: dict[tuple[str, ...], str] = {}
+    for p in phrases:
+        if p.keys not in found and _find(p, keys, near):
+            found[p.keys] = p.text
+    return tuple(found.values())
 
 
 def _evidence(entry: Entry, keys: Sequence[str], key_set: frozenset[str], near: Near) -> Evidence:

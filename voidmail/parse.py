@@ -696,7 +696,9 @@ def _history_start(lines: Sequence[str]) -> int:
     """Index of the first line of quoted or forwarded history, or len(lines)."""
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if not stripped:
+        if not stripped or stripped.startswith(">"):
+            # A quoted attribution belongs to the quote, which is dropped anyway; the writer's
+            # words may come after it (bottom-posting, as Apple Mail does).
             continue
         if _SEPARATOR.match(stripped):
             return index

@@ -123,7 +123,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "delivery_problem",
         "pedido",
         _any(
-            r"\b(?:figura|aparece|dice|marca|sale|esta|puso)\s+(?:como\s+)?entregad[oa]s?\b",
+            r"\b(?:figura|aparece|dice|marca|sale|esta|puso)\s+(?:como\s+)?[\"'“”«]?\s*entregad[oa]s?\b",
             r"\bnunca\s+(?:me\s+|nos\s+)?(?:llego|llegaron|recibi|recibimos)\b",
             r"^(?=.*\b(?:todavia|aun|sigo\s+sin|seguimos\s+sin)\s+(?:no\s+)?(?:me\s+|nos\s+)?"
             r"(?:llego|llegaron|llega|recibi|recibimos|recibir|nada)\b)"
@@ -230,7 +230,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "insult",
         "reclamo",
         _any(
-            r"\b(?:boludo|boludos|boluda|pelotud\w*|forro|forros|forra|chorr[oa]s?|chant[ae]s?"
+            # "forro" is the lining of a garment too: an insult only when said of somebody.
+            r"\b(?:sos|son|eres|sois|que|unos|unas|manga\s+de)\s+(?:un\s+|una\s+)?forr[oa]s?\b",
+            r"\b(?:boludo|boludos|boluda|pelotud\w*|chorr[oa]s?|chant[ae]s?"
             r"|ladron\w*|garca\w*|mierda\w*|carajo|concha|puta|puto|putos|hdp|idiota\w*|imbecil\w*"
             r"|inutil\w*|sinverguenza\w*|tarad[oa]s?|estupid[oa]s?|basura|verga|cagad[oa]s?"
             r"|caradura\w*|delincuente\w*|rata|ratas|truch[oa]s?|vendehumo\w*)\b",
@@ -295,7 +297,8 @@ ORDER = _any(
     r"\b(?:hice|realice|hicimos|efectue|tengo|hizo)\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden)\b",
     r"\b(?:el|la)\s+(?:pedido|compra|orden)\s+que\s+(?:hice|realice|hicimos|pague|me\s+llego)\b",
     r"\b(?:envie|mande|adjunto)\s+(?:el|la|los)\s+(?:comprobante|transferencia|pago)\b",
-    r"\b(?:reenvi\w*|adjunt\w*)\b.{0,30}\b(?:compra|pedido|orden|comprobante|factura)\b",
+    r"\b(?:reenvi\w*|adjunt\w*)\b.{0,30}\b(?:compra|pedido|orden|comprobante|factura"
+    r"|confirmacion|recibo|ticket)\b",
     r"\b(?:ya\s+)?(?:me\s+)?(?:despacharon|enviaron|mandaron)\s+(?:mi|el|la|lo)\b",
     r"\bno\s+(?:me\s+)?(?:llego|llegaron|recibi|recibimos)\b|\btodavia\s+no\s+(?:me\s+)?(?:llega|llego|recibi)\b",
     r"\bdonde\s+esta\s+(?:mi|el|la)\s+(?:pedido|compra|paquete|envio|orden)\b",
@@ -399,6 +402,7 @@ NOT_COVERED = _any(
     r"\bgift\s*cards?\b|\bvoucher\w*|\btarjetas?\s+(?:de\s+)?regalo\b|\bcupon(?:es)?\s+de\s+regalo\b",
     r"\benvuelt[oa]s?\b|\benvolver\w*|\benvoltori\w*|\bpapel\s+de\s+regalo\b|\bpaquete\s+de\s+regalo\b",
     r"\bfactura\s+[abc]\b|\bcuit\b",
+    r"\befectivo\b|\bdescuentos?\b|\bpromo\s+bancaria\b",
     r"\bhorarios?\b|\babren\b|\batienden\s+(?:los|el)\s+(?:sabado|domingo|feriado)",
     r"\bbusqueda\s+laboral\b|\bcurriculum\b|\bcv\b|\bcolabora\w*|\bcanje\s+(?:con|por)\s+"
     r"(?:publicidad|contenido|posteo)",
@@ -482,7 +486,8 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     if language != "es":
         return Decision("llm", _foreign_intent(normal), None, 0.0, f"llm: language {language}")
 
-    order = ORDER.search(normal)
+    # "Fwd: Recibimos tu pedido #5578": an order named in the subject is as specific.
+    order = ORDER.search(normal) or ORDER.search(subject)
     if order:
         return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({order.group(0)!r})")
 
