@@ -315,8 +315,9 @@ class Faq:
             if topic and topic not in topics:
                 topics.append(topic)
         whole = [k for keys in masked for k in keys]
-        whole_set = frozenset(k for k in whole if k)
-        evidence = {e.id: _evidence(e, whole, whole_set, near) for e in self.entries}
+        whole_set = {k for k in whole if k}
+        said = frozenset().union(*(near.of[k] for k in whole_set))
+        evidence = {e.id: _evidence(e, whole, said, near) for e in self.entries}
         if not topics:
             # No single clause is conclusive, but the closest example may be.
             topics = [e.id for e in self.entries if evidence[e.id].example >= EXAMPLE_MATCH][:1]
@@ -415,13 +416,13 @@ def _phrases_in(phrases: Iterable[Phrase], keys: Sequence[str], near: Near) -> t
     return tuple(found.values())
 
 
-def _evidence(entry: Entry, keys: Sequence[str], key_set: frozenset[str], near: Near) -> Evidence:
+def _evidence(entry: Entry, keys: Sequence[str], said: frozenset[str], near: Near) -> Evidence:
+    """What ``entry`` finds in ``keys``; ``said`` (the known keys they match, masked words left
+    out) is empty where examples are not to count."""
     example = 0.0
-    if key_set:
-        matched = frozenset().union(*(near.of[t] for t in key_set))
-        for example_keys in entry.example_keys:
-            if len(example_keys) >= 2:
-                example = max(example, len(example_keys & matched) / len(example_keys))
+    for example_keys in entry.example_keys:
+        if len(example_keys) >= 2 and said:
+            example = max(example, len(example_keys & said) / len(example_keys))
     return Evidence(
         entry_id=entry.id,
         keywords=_phrases_in(entry.keywords, keys, near),

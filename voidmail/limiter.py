@@ -217,6 +217,7 @@ class Limiter:
 
     __slots__ = (
         "_blocked_until",
+        "_burst",
         "_clock",
         "_daily_blocked_until",
         "_daily_refused_until",
@@ -270,6 +271,7 @@ class Limiter:
         self._clock = clock
         self._request_interval = MINUTE / rpm
         self._token_interval = MINUTE / tpm
+        self._burst = burst
         self._tolerance = (burst - 1) * self._request_interval
         # GCRA "theoretical arrival times": the pace allows a request once now >= tat - tolerance.
         self._next_request = -math.inf
@@ -344,10 +346,9 @@ class Limiter:
                 setattr(self, "_" + name, stated)
                 changes.append((name, current, stated))
         if changes:
-            burst = round(self._tolerance / self._request_interval) + 1
             self._request_interval = MINUTE / self._rpm
             self._token_interval = MINUTE / self._tpm
-            self._tolerance = (burst - 1) * self._request_interval
+            self._tolerance = (self._burst - 1) * self._request_interval
             self._wake()
         return changes
 

@@ -130,8 +130,7 @@ class MailResponder:
             return await self._hand_off(task, mail, str(exc), decision.intent)
         await self._remember(task, mail, answer.text)
         if answer.follow_up:
-            note = f"{mail.sender} · {mail.subject} · {answer.follow_up}"
-            await self.store.add_note(task["id"], "handoff", note)
+            await self._note(task, mail, answer.follow_up)
             log.info("reply_needs_follow_up", reason=answer.follow_up)
         return store.Outcome(
             "done",
@@ -170,13 +169,17 @@ class MailResponder:
     async def _hand_off(
         self, task: dict[str, Any], mail: parse.Mail | None, why: str, intent: str | None
     ) -> store.Outcome:
-        sender = mail.sender if mail is not None else task["sender"]
-        subject = mail.subject if mail is not None else task["subject"]
-        await self.store.add_note(task["id"], "handoff", f"{sender} · {subject} · {why}")
+        await self._note(task, mail, why)
         if mail is not None:
             await self._remember(task, mail, None)
         log.info("message_handed_off", reason=why)
         return store.Outcome("human", "human", intent=intent, error=why, imap_flags=FLAGGED)
+
+    async def _note(self, task: dict[str, Any], mail: parse.Mail | None, why: str) -> None:
+        """A line for the admin's digest: who, about what, and what a person must do."""
+        sender = mail.sender if mail is not None else task["sender"]
+        subject = mail.subject if mail is not None else task["subject"]
+        await self.store.add_note(task["id"], "handoff", f"{sender} · {subject} · {why}")
 
     async def _send_reply(self, task: dict[str, Any], mail: parse.Mail, text: str) -> None:
         try:
