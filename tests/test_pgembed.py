@@ -137,7 +137,7 @@ def test_stale_pidfile_of_an_unrelated_process_is_not_trusted(state_dir: Path) -
         bystander.communicate(timeout=10)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="only root has to hand the server to another user")
+@pytest.mark.root
 def test_as_root_the_server_runs_as_another_user(state_dir: Path) -> None:
     server = pgembed.EmbeddedPostgres(state_dir)
     server.start()
@@ -150,7 +150,7 @@ def test_as_root_the_server_runs_as_another_user(state_dir: Path) -> None:
         server.stop()
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="only root has to hand the server to another user")
+@pytest.mark.root
 def test_binaries_the_server_user_cannot_reach_are_copied_with_their_libraries(
     state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -176,9 +176,8 @@ def test_binaries_the_server_user_cannot_reach_are_copied_with_their_libraries(
         server.stop()
 
 
+@pytest.mark.root
 def test_unreachable_state_dir_is_a_clear_error(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("only root hands the data directory to another user")
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
     with pytest.raises(DatabaseError, match="cannot enter"):

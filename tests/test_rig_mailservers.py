@@ -277,9 +277,8 @@ def test_start_is_fast_and_stop_leaves_no_process(
     assert server.pid is None
 
 
+@pytest.mark.root
 def test_unsearchable_base_dir_is_refused(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("only root drops to the dovecot user")
     # tmp_path lies under pytest's 0700 directories.
     (tmp_path / "private").mkdir(mode=0o700)
     server = Dovecot(tmp_path / "private" / "dovecot")

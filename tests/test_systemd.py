@@ -114,7 +114,7 @@ def test_sysusers_creates_the_service_user(tmp_path: Path) -> None:
     assert user[6] in ("/usr/sbin/nologin", "/sbin/nologin")
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="tmpfiles chowns to root")
+@pytest.mark.root
 def test_tmpfiles_locks_down_the_credentials(tmp_path: Path) -> None:
     sysusers, tmpfiles = tool("systemd-sysusers"), tool("systemd-tmpfiles")
     (tmp_path / "etc").mkdir()

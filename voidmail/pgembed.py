@@ -150,23 +150,34 @@ class EmbeddedPostgres:
             ) from exc
         self._run_as = self._choose_user()
         self._bin = self._binaries_for(self._run_as)
-        if self._run_as.uid is None:
-            return
-        # Root: the server's user must reach and own what it writes to.
-        if created:
-            os.chmod(self.state_dir, 0o711)  # noqa: S103 - enter, not list
-        blocked = _first_unsearchable(self.state_dir)
-        if blocked is not None:
+        uid, gid = self._run_as.uid, self._run_as.gid
+        if uid is not None:
+            # Root: the server's user must reach and own what it writes to.
+            if created:
+                os.chmod(self.state_dir, 0o711)  # noqa: S103 - enter, not list
+            blocked = _first_unsearchable(self.state_dir)
+            if blocked is not None:
+                raise DatabaseError(
+                    f"the embedded database runs as user {self._run_as.name!r}, who cannot "
+                    f"enter {blocked} (on the way to daemon.state_dir {self.state_dir}); choose "
+                    "a state_dir under /var/lib, run voidmail as a regular user, or set "
+                    "database.url"
+                )
+        # Whoever runs the server, these exist and are private to it.
+        try:
+            for path in (self.pgdata, self.socket_dir):
+                path.mkdir(mode=0o700, exist_ok=True)
+                if uid is not None:
+                    os.chown(path, uid, gid if gid is not None else -1)
+                _check_private(path, os.geteuid() if uid is None else uid)
+            self.log_path.touch(mode=0o600, exist_ok=True)
+            if uid is not None:
+                os.chown(self.log_path, uid, gid if gid is not None else -1)
+        except OSError as exc:
             raise DatabaseError(
-                f"the embedded database runs as user {self._run_as.name!r}, who cannot enter "
-                f"{blocked} (on the way to daemon.state_dir {self.state_dir}); choose a "
-                "state_dir under /var/lib, run voidmail as a regular user, or set database.url"
-            )
-        for path in (self.pgdata, self.socket_dir):
-            path.mkdir(mode=0o700, exist_ok=True)
-            os.chown(path, self._run_as.uid, self._run_as.gid or -1)
-        self.log_path.touch(exist_ok=True)
-        os.chown(self.log_path, self._run_as.uid, self._run_as.gid or -1)
+                f"cannot prepare the embedded database in {self.state_dir}: {exc.strerror} "
+                f"({exc.filename})"
+            ) from exc
 
     def _choose_user(self) -> RunAs:
         if os.geteuid() != 0:
@@ -373,6 +384,15 @@ def _is_postmaster_of(pid: int, pgdata: Path) -> bool:
     except OSError:
         return False  # gone, or not ours to inspect: either way, not our server
     return Path(exe).name == "postgres" and Path(cwd) == pgdata
+
+
+def _check_private(path: Path, uid: int) -> None:
+    """Refuse a directory (say, a socket directory under /tmp) that someone else made."""
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077:
+        raise DatabaseError(
+            f"{path} exists but is not a private directory of the database's user; remove it"
+        )
 
 
 def _first_unsearchable(path: Path) -> Path | None:
