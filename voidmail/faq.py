@@ -53,7 +53,9 @@ STOPWORDS = frozenset(
     """.split()
 )  # fmt: skip
 _GREETINGS = re.compile(r"\bbuen[oa]?s?\s+(?:dias?|tardes?|noches?)\b|\bmuchas\s+gracias\b")
-_URLS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+")
+# Runs of non-space characters; links and addresses among them are dropped by _no_links. One
+# character class, so linear (a pattern like "\S+@\S+" rescans a long run from every start).
+_TOKENS = re.compile(r"\S+")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _WORD = re.compile(r"[a-z0-9ñ]+")
 # Split a sentence where a second question joins the first ("… los envíos y si hay cambios").
@@ -86,10 +88,21 @@ def normalize(text: str) -> str:
     "¿Cuándo LLEGAAA?" becomes "¿cuando llega?"; punctuation and line breaks stay, so the
     result can still be split into sentences. "ñ" becomes "n".
     """
-    text = _URLS.sub(" ", text)
+    text = _TOKENS.sub(_no_links, text)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _REPEATS.sub(r"\1", plain)
+
+
+def _no_links(token: re.Match[str]) -> str:
+    word = token.group(0)
+    lower = word.lower()
+    if lower.startswith(("http://", "https://", "www.")):
+        return " "
+    at = word.find("@")
+    if at > 0 and "." in word[at + 2 : -1]:
+        return " "
+    return word
 
 
 def key(word: str) -> str:

@@ -32,6 +32,7 @@ SIZE_ITEM = re.compile(rb"\bRFC822\.SIZE (\d+)")
 FLAGS_ITEM = re.compile(rb"\bFLAGS \(([^)]*)\)")
 LITERAL_END = re.compile(rb"\{(\d+)\}$")
 CODE_ITEM = re.compile(rb"\[(UIDVALIDITY|UIDNEXT) (\d+)\]")
+EXISTS_LINE = re.compile(rb"^\d+ EXISTS$")
 
 
 class ImapError(RetryableError):
@@ -86,6 +87,7 @@ class ImapConnection:
         self.lost = asyncio.Event()
         self._client: aioimaplib.IMAP4 | None = None
         self.idle_supported = True
+        self.new_mail = False  # an EXISTS came with a command's response: sweep again
 
     @property
     def client(self) -> aioimaplib.IMAP4:
@@ -168,12 +170,19 @@ class ImapConnection:
                 uids.extend(int(word) for word in words)
         return sorted(set(uids))
 
-    async def fetch(self, uids: Iterable[int], items: str) -> list[Fetched]:
-        """UID FETCH ``items`` for ``uids``; messages that vanished are simply absent."""
+    async def fetch(
+        self, uids: Iterable[int], items: str, *, deadline: float | None = None
+    ) -> list[Fetched]:
+        """UID FETCH ``items`` for ``uids``; messages that vanished are simply absent.
+
+        ``deadline`` (seconds; default: the command timeout) gives a large body its time.
+        """
         uid_list = ",".join(str(u) for u in uids)
         if not uid_list:
             return []
-        response = await self._call(self.client.uid("fetch", uid_list, f"({items})"), "fetch")
+        response = await self._call(
+            self.client.uid("fetch", uid_list, f"({items})"), "fetch", deadline=deadline
+        )
         if response.result != "OK":
             raise ImapError("UID FETCH failed")
         return parse_fetch(response.lines)
@@ -261,13 +270,21 @@ class ImapConnection:
     def _on_lost(self, _exc: Exception | None) -> None:
         self.lost.set()
 
-    async def _call(self, awaitable: Awaitable[T], what: str) -> T:
-        """Await with the command timeout, racing the connection-lost event."""
+    async def _call(
+        self, awaitable: Awaitable[T], what: str, *, deadline: float | None = None
+    ) -> T:
+        """Await with the command timeout, racing the connection-lost event.
+
+        An untagged EXISTS in the response (mail arrived while the command ran) is remembered
+        in ``new_mail``: aioimaplib files it with the command's lines and tells nobody, and the
+        server will not announce that message again in the next IDLE.
+        """
+        limit = self.timeout if deadline is None else deadline
         work = asyncio.ensure_future(awaitable)
         lost = asyncio.ensure_future(self.lost.wait())
         try:
             done, _ = await asyncio.wait(
-                {work, lost}, timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED
+                {work, lost}, timeout=limit, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             lost.cancel()
@@ -275,11 +292,17 @@ class ImapConnection:
             work.cancel()
             if self.lost.is_set():
                 raise ImapError(f"connection lost during {what}")
-            raise ImapError(f"IMAP {what} timed out after {self.timeout:g}s")
+            raise ImapError(f"IMAP {what} timed out after {limit:g}s")
         try:
-            return work.result()
+            result = work.result()
         except (aioimaplib.AioImapException, OSError, TimeoutError, ssl.SSLError) as exc:
             raise ImapError(f"IMAP {what} failed: {exc.__class__.__name__}: {exc}") from exc
+        lines = getattr(result, "lines", None)
+        if isinstance(lines, list) and any(
+            isinstance(line, bytes | bytearray) and EXISTS_LINE.match(bytes(line)) for line in lines
+        ):
+            self.new_mail = True
+        return result
 
 
 def parse_fetch(lines: list[Any]) -> list[Fetched]:

@@ -22,12 +22,8 @@ import asyncio
 import contextlib
 import hashlib
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from email.header import decode_header, make_header
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from email.utils import getaddresses, parsedate_to_datetime
 
 import structlog
 
@@ -36,12 +32,18 @@ from voidmail.config import ImapSettings
 
 log = structlog.get_logger("voidmail.listener")
 
-FETCH_BATCH_COUNT = 50
-FETCH_BATCH_BYTES = 8 * 1024 * 1024
+# Bodies are fetched in small batches, each under a deadline of imap.timeout plus its size at
+# MIN_FETCH_BYTES_PER_SECOND, so one slow or broken message costs little and is found out.
+FETCH_BATCH_COUNT = 10
+FETCH_BATCH_BYTES = 2 * 1024 * 1024
+MIN_FETCH_BYTES_PER_SECOND = 256 * 1024
+MAX_FETCH_TRIES = 3  # failed body fetches before a message goes to a person without its body
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
 LOGIN_ALERT_AFTER = 3  # refused logins in a row before the admin is told
 LOGIN_ALERT_EVERY = 3600.0  # seconds between such alerts
+MAX_ID_CHARS = 500  # of a Message-ID kept in the task table
+MAX_SUBJECT_CHARS = 500
 
 
 class Listener:
@@ -67,10 +69,13 @@ class Listener:
         self.connected = False
         self.rng = rng or random.Random()
         self.uidvalidity: int | None = None
+        self.failures = 0  # connection attempts in a row without a completed sweep
         self._alerts = notify.Throttle()
+        # Failed body fetches per (uidvalidity, uid): such a message is fetched alone, and
+        # after MAX_FETCH_TRIES it is recorded for a person without its body.
+        self._fetch_failures: dict[tuple[int, int], int] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
-        failures = 0
         while not stop.is_set():
             connection = imap.ImapConnection(self.settings)
             try:
@@ -86,35 +91,43 @@ class Listener:
                     idle=connection.idle_supported,
                 )
                 self.connected = True
-                failures = 0
                 await self._serve(connection, selected, stop)
             except imap.ImapLoginError as exc:
-                failures += 1
-                log.error("imap_login_refused", error=str(exc), attempt=failures)
-                await self._alert_login(failures, str(exc))
+                self.failures += 1
+                log.error("imap_login_refused", error=str(exc), attempt=self.failures)
+                await self._alert_login(self.failures, str(exc))
             except imap.ImapError as exc:
-                failures += 1
-                log.warning("imap_connection_failed", error=str(exc), attempt=failures)
+                self.failures += 1
+                log.warning("imap_connection_failed", error=str(exc), attempt=self.failures)
             finally:
                 self.connected = False
                 await connection.close()
             if not stop.is_set():
-                await self._backoff(failures, stop)
+                await self._backoff(self.failures, stop)
 
     async def _serve(
         self, connection: imap.ImapConnection, selected: imap.Selected, stop: asyncio.Event
     ) -> None:
         await self._sweep(connection, selected)
+        # Only a sweep that went through proves the connection works: until then the backoff
+        # keeps growing, however often SELECT succeeds.
+        self.failures = 0
         self.ready.set()
         while not stop.is_set():
-            await self._apply_flags(connection, selected.uidvalidity)
+            # Cleared before the flags are read, so a worker's wake-up during the STORE is
+            # kept for the IDLE below (which then returns at once).
             self.wake.clear()
+            await self._apply_flags(connection, selected.uidvalidity)
+            if connection.new_mail:
+                # A command's response said new mail arrived; IDLE would not say it again.
+                connection.new_mail = False
+                await self._sweep(connection, selected)
+                continue
             if stop.is_set():
                 break
             reason = await connection.idle(self.settings.idle_seconds, self.wake)
             log.debug("imap_woke", reason=reason)
-            # Sweep after every wake: untagged responses outside IDLE are dropped by the
-            # library, and a push tells us only that something changed.
+            # Sweep after every wake: a push tells us only that something changed.
             await self._sweep(connection, selected)
 
     async def _alert_login(self, failures: int, error: str) -> None:
@@ -138,76 +151,128 @@ class Listener:
             await asyncio.wait_for(stop.wait(), timeout=delay)
 
     async def _sweep(self, connection: imap.ImapConnection, selected: imap.Selected) -> None:
+        """Record every message not recorded yet, then remember how far we got."""
+        uidvalidity = selected.uidvalidity
+        last_uid = await self._last_recorded_uid(uidvalidity)
+        if last_uid is None:
+            todo, highest = await self._first_look(connection)
+        else:
+            todo, highest = await self._since(connection, last_uid)
+        todo = await self._unrecorded(uidvalidity, todo)
+        if todo:
+            log.info("imap_sweep", mailbox=self.settings.mailbox, new=len(todo))
+            await self._catch_up(connection, uidvalidity, todo)
+        await self.store.set_mailbox_state(self.settings.mailbox, uidvalidity, highest)
+
+    async def _last_recorded_uid(self, uidvalidity: int) -> int | None:
+        """The highest UID recorded in this mailbox, or None when we start afresh: the first
+        connection, or a changed UIDVALIDITY (whose stale flag requests are dropped)."""
         mailbox = self.settings.mailbox
         state = await self.store.mailbox_state(mailbox)
-        fresh_start = state is None or state[0] != selected.uidvalidity
-        if state is not None and state[0] != selected.uidvalidity:
-            log.warning(
-                "imap_uidvalidity_changed",
-                mailbox=mailbox,
-                old=state[0],
-                new=selected.uidvalidity,
-            )
-            await self.store.drop_stale_flags(mailbox, selected.uidvalidity)
-        last_uid = 0 if fresh_start or state is None else state[1]
+        if state is None:
+            return None
+        if state[0] != uidvalidity:
+            log.warning("imap_uidvalidity_changed", mailbox=mailbox, old=state[0], new=uidvalidity)
+            await self.store.drop_stale_flags(mailbox, uidvalidity)
+            return None
+        return int(state[1])
 
+    async def _first_look(self, connection: imap.ImapConnection) -> tuple[list[int], int]:
+        """Starting afresh only UNSEEN mail is work: old read mail is history. Every message is
+        still matched by Message-ID against what is recorded, so nothing is answered twice."""
+        todo = await connection.uid_search("UNSEEN")
+        everything = await connection.uid_search("ALL")
+        return todo, max(everything, default=0)
+
+    async def _since(self, connection: imap.ImapConnection, last_uid: int) -> tuple[list[int], int]:
+        """Everything above ``last_uid``, and every UNSEEN message (a retry, a reset flag)."""
         candidates = set(await connection.uid_search("UNSEEN"))
-        highest = last_uid
-        if fresh_start:
-            everything = await connection.uid_search("ALL")
-            highest = max(everything, default=0)
-        else:
-            # "n:*" always matches the highest UID, even below n: filter locally.
-            above = [
-                u for u in await connection.uid_search("UID", f"{last_uid + 1}:*") if u > last_uid
-            ]
-            candidates.update(above)
-            highest = max([last_uid, *above])
-        todo = sorted(candidates)
-        if todo:
-            known = set()
-            for chunk in _chunks(todo, 1000):
-                known |= await self.store.known_uids(mailbox, selected.uidvalidity, chunk)
-            todo = [u for u in todo if u not in known]
-        if todo:
-            log.info("imap_sweep", mailbox=mailbox, new=len(todo), fresh_start=fresh_start)
-            done = 0
-            for chunk in _chunks(todo, 500):
-                await self._ingest(connection, selected.uidvalidity, chunk)
-                done += len(chunk)
-                if len(todo) > 500:
-                    # A backlog: show how far the catch-up has come.
-                    log.info("imap_catch_up_progress", fetched=done, total=len(todo))
-        await self.store.set_mailbox_state(mailbox, selected.uidvalidity, highest)
+        # "n:*" always matches the highest UID, even below n: filter locally.
+        found = await connection.uid_search("UID", f"{last_uid + 1}:*")
+        above = [uid for uid in found if uid > last_uid]
+        candidates.update(above)
+        return sorted(candidates), max([last_uid, *above])
+
+    async def _unrecorded(self, uidvalidity: int, uids: list[int]) -> list[int]:
+        known: set[int] = set()
+        for chunk in _chunks(uids, 1000):
+            known |= await self.store.known_uids(self.settings.mailbox, uidvalidity, chunk)
+        return [uid for uid in uids if uid not in known]
+
+    async def _catch_up(
+        self, connection: imap.ImapConnection, uidvalidity: int, todo: list[int]
+    ) -> None:
+        done = 0
+        for chunk in _chunks(todo, 500):
+            await self._ingest(connection, uidvalidity, chunk)
+            done += len(chunk)
+            if len(todo) > 500:
+                # A backlog: show how far the catch-up has come.
+                log.info("imap_catch_up_progress", fetched=done, total=len(todo))
 
     async def _ingest(
         self, connection: imap.ImapConnection, uidvalidity: int, uids: list[int]
     ) -> None:
         cap = self.settings.max_message_bytes
         meta = await connection.fetch(uids, "UID RFC822.SIZE")
+        for item in meta:
+            if self._fetch_failures.get((uidvalidity, item.uid), 0) >= MAX_FETCH_TRIES:
+                await self._record_for_a_person(
+                    uidvalidity,
+                    item.uid,
+                    item.size,
+                    None,
+                    f"the server failed {MAX_FETCH_TRIES} times to send this message",
+                )
+        meta = [
+            m for m in meta if self._fetch_failures.get((uidvalidity, m.uid), 0) < MAX_FETCH_TRIES
+        ]
         small = [m for m in meta if m.size <= cap]
         large = [m for m in meta if m.size > cap]
-        for batch in _by_size(small, FETCH_BATCH_COUNT, FETCH_BATCH_BYTES):
-            fetched = await connection.fetch([m.uid for m in batch], "UID RFC822.SIZE BODY.PEEK[]")
+        # A message that failed before is fetched alone, so it cannot hold others back.
+        suspects = [[m] for m in small if (uidvalidity, m.uid) in self._fetch_failures]
+        healthy = [m for m in small if (uidvalidity, m.uid) not in self._fetch_failures]
+        for batch in [*suspects, *_by_size(healthy, FETCH_BATCH_COUNT, FETCH_BATCH_BYTES)]:
+            fetched = await self._fetch_bodies(connection, uidvalidity, batch)
             recorded = 0
             for item in fetched:
                 if item.raw is None:
                     continue  # expunged between the two fetches: nothing to answer
                 recorded += await self._record(
-                    uidvalidity, item.uid, item.size or len(item.raw), item.raw, False
+                    uidvalidity, item.uid, item.size or len(item.raw), item.raw
                 )
             if recorded:
                 self.on_recorded()
         for item in large:
             headers = await connection.fetch([item.uid], "UID RFC822.SIZE BODY.PEEK[HEADER]")
             raw = headers[0].raw if headers and headers[0].raw else b""
-            recorded = await self._record(uidvalidity, item.uid, item.size, raw, True)
-            if recorded:
+            why = f"message of {item.size} bytes is over imap.max_message_bytes"
+            if await self._record_for_a_person(uidvalidity, item.uid, item.size, raw, why):
                 log.warning("message_too_large", uid=item.uid, size=item.size, cap=cap)
 
-    async def _record(
-        self, uidvalidity: int, uid: int, size: int, raw: bytes, too_large: bool
-    ) -> int:
+    async def _fetch_bodies(
+        self, connection: imap.ImapConnection, uidvalidity: int, batch: list[imap.Fetched]
+    ) -> list[imap.Fetched]:
+        """The bodies of ``batch``, under a deadline that grows with their size. A failure
+        is counted against each of them (and drops the connection, as any IMAP error does)."""
+        size = sum(m.size for m in batch)
+        deadline = self.settings.timeout + size / MIN_FETCH_BYTES_PER_SECOND
+        try:
+            fetched = await connection.fetch(
+                [m.uid for m in batch], "UID RFC822.SIZE BODY.PEEK[]", deadline=deadline
+            )
+        except imap.ImapError:
+            for m in batch:
+                key = (uidvalidity, m.uid)
+                self._fetch_failures[key] = self._fetch_failures.get(key, 0) + 1
+            raise
+        for m in batch:
+            self._fetch_failures.pop((uidvalidity, m.uid), None)
+        return fetched
+
+    async def _record(self, uidvalidity: int, uid: int, size: int, raw: bytes) -> int:
+        """Record one message; 1 if it is new. Whatever it holds, it ends up recorded: a value
+        PostgreSQL refuses sends the message to a person instead."""
         header = summarize(raw, size)
         message = store.NewMessage(
             mailbox=self.settings.mailbox,
@@ -220,19 +285,59 @@ class Listener:
             subject=header.subject,
             size=size,
             received_at=header.date,
-            raw=None if too_large else raw,
-            status="human" if too_large else "pending",
-            route="human" if too_large else None,
-            error=f"message of {size} bytes is over imap.max_message_bytes" if too_large else None,
-            imap_flags="\\Flagged" if too_large else None,
+            raw=raw,
         )
-        task_id = await self.store.record(message)
+        try:
+            task_id = await self.store.record(message)
+        except store.Unstorable as exc:
+            log.warning("message_unstorable", uid=uid, error=str(exc))
+            return await self._record_for_a_person(
+                uidvalidity, uid, size, raw, "its headers could not be stored"
+            )
         if task_id is None:
             log.info("message_already_recorded", uid=uid, message_id=header.message_id)
             return 0
         log.info(
             "message_recorded", task_id=task_id, uid=uid, message_id=header.message_id, size=size
         )
+        return 1
+
+    async def _record_for_a_person(
+        self, uidvalidity: int, uid: int, size: int, raw: bytes | None, why: str
+    ) -> int:
+        """Record a message no worker should touch: status ``human``, \\Flagged in the
+        mailbox, a line in the admin's digest. Its body is kept only if it is small enough."""
+        header = summarize(raw or b"", size)
+        keep_body = raw is not None and size <= self.settings.max_message_bytes
+        message = store.NewMessage(
+            mailbox=self.settings.mailbox,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            # Headers that could not be stored, or none at all: only the UID identifies it.
+            message_key=f"uid:{uidvalidity}:{uid}" if keep_body or raw is None else header.key,
+            message_id=None if keep_body or raw is None else header.message_id,
+            sender="" if keep_body or raw is None else header.sender,
+            reply_to=None,
+            subject="" if keep_body or raw is None else header.subject,
+            size=size,
+            received_at=None,
+            raw=raw if keep_body else None,
+            status="human",
+            route="human",
+            error=why,
+            imap_flags="\\Flagged",
+        )
+        task_id = await self.store.record(message)
+        if task_id is None:
+            return 0
+        log.warning("message_for_a_person", task_id=task_id, uid=uid, reason=why)
+        await self.store.add_note(
+            task_id,
+            "handoff",
+            f"{self.settings.mailbox} UID {uid} ({size} bytes) · {why}; "
+            "quedó destacado (\\Flagged) en el buzón para que lo mire una persona",
+        )
+        self.on_alert()
         return 1
 
     async def _apply_flags(self, connection: imap.ImapConnection, uidvalidity: int) -> None:
@@ -272,72 +377,26 @@ class HeaderSummary:
 
 
 def summarize(raw: bytes, size: int) -> HeaderSummary:
-    """Message-ID, sender, Reply-To, subject and date of ``raw``; never raises."""
-    parsed = BytesHeaderParser(policy=compat32).parsebytes(raw)
-    # Raw values, not get(): raw 8-bit bytes in a header (RFC 6532, or a careless mailer) are
-    # read as parse.py reads them (UTF-8, else Latin-1) instead of turning into U+FFFD.
-    headers: dict[str, list[str]] = {}
-    for name, value in parsed.raw_items():
-        headers.setdefault(str(name).lower(), []).append(parse.header_text(str(value)))
+    """Message-ID, sender, Reply-To, subject and date of ``raw``; never raises.
 
-    def first(name: str) -> str | None:
-        return headers[name][0] if name in headers else None
-
-    message_id = _message_id(first("message-id"))
-    sender = _first_address(headers.get("from", []))
-    reply_to = _first_address(headers.get("reply-to", [])) or None
-    subject = _decoded(first("subject"))
-    date = _date(first("date"))
+    The headers are read by ``parse`` (the one owner of header decoding: linear, capped), then
+    cut to what the task table can index. A NUL never reaches PostgreSQL.
+    """
+    mail = parse.parse_headers(raw)
+    message_id = _storable(mail.message_id or "", MAX_ID_CHARS) or None
+    sender = mail.sender if len(mail.sender) <= parse.MAX_ADDRESS_CHARS else ""
+    subject = _storable(mail.subject, MAX_SUBJECT_CHARS)
     if message_id:
         key = message_id
     else:
-        basis = "\n".join([first("date") or "", sender, subject, str(size)])
+        basis = "\n".join([str(mail.date or ""), sender, subject, str(size)])
         key = "sha256:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()
-    return HeaderSummary(key, message_id, sender, reply_to, subject[:500], date)
+    return HeaderSummary(key, message_id, sender, mail.reply_to, subject, mail.date)
 
 
-def _message_id(value: object) -> str | None:
-    if value is None:
-        return None
-    text = "".join(str(value).split())
-    if not text:
-        return None
-    start, end = text.find("<"), text.find(">")
-    if 0 <= start < end:
-        text = text[start : end + 1]
-    return text[:500] or None
-
-
-def _decoded(value: object) -> str:
-    if value is None:
-        return ""
-    try:
-        text = str(make_header(decode_header(str(value))))
-    except (ValueError, LookupError, UnicodeError):
-        text = str(value)
-    return " ".join(text.replace("\x00", " ").split())
-
-
-def _first_address(values: Sequence[object]) -> str:
-    try:
-        pairs = getaddresses([_decoded(v) for v in values])
-    except (ValueError, IndexError):
-        return ""
-    for _name, address in pairs:
-        address = address.strip()
-        if "@" in address and " " not in address:
-            return address.lower()
-    return ""
-
-
-def _date(value: object) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = parsedate_to_datetime(str(value))
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed if parsed.tzinfo is not None else None
+def _storable(text: str, limit: int) -> str:
+    """``text`` on one line, without NULs (PostgreSQL refuses them in text), capped."""
+    return " ".join(text.replace("\x00", " ").split())[:limit]
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

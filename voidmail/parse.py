@@ -37,6 +37,15 @@ MAX_PARTS = 200
 MAX_TEXT_CHARS = 200_000
 MAX_HTML_CHARS = 2_000_000
 MAX_HTML_NESTING = 256
+MAX_TAG_CHARS = 8_192  # a longer tag or comment is text, not markup
+# What a header may hold: longer values are cut before decoding (RFC 5322 allows 998 per line;
+# a folded References of a long thread stays far below this).
+MAX_HEADER_CHARS = 32_768
+MAX_SUBJECT_CHARS = 998
+# An address longer than RFC 5321 allows (a 256-octet path less "<>") is refused, never cut.
+MAX_ADDRESS_CHARS = 254
+# Lines longer than this are text, never an attribution, separator or signature.
+MAX_MARKER_LINE = 400
 # Single-byte charsets whose bytes always "decode", so a UTF-8 body mislabelled as one of them
 # would silently turn into mojibake: valid UTF-8 is tried first for these.
 LATIN_FAMILY = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})
@@ -48,7 +57,12 @@ FALLBACK_CHARSETS = ("utf-8", "cp1252")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(=\?[^?\s]+\?[QqBb]\?[^?]*\?=)\s+(?==\?[^?\s]+\?[QqBb]\?[^?]*\?=)")
 _MSG_ID = re.compile(r"<([^<>]*)>")
-_ADDR_SPEC = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+\.[^\s<>()\[\]\\,;:\"@]+")
+# A run of characters that may stand in an addr-spec: one character class, so linear.
+_ADDRESS_TOKEN = re.compile(r"[^\s<>()\[\]\\,;:\"]+")
+# The stdlib address parser recurses per comment level and is slow on long garbage: beyond
+# these, only the linear token scan is used.
+MAX_PARSED_ADDRESS_HEADER = 4_096
+MAX_COMMENT_MARKS = 32
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 
@@ -109,12 +123,27 @@ class Mail:
 
 def parse(raw: bytes) -> Mail:
     """Parse ``raw`` into a :class:`Mail`. Never raises, whatever the bytes."""
+    return _guarded(raw, headers_only=False)
+
+
+def parse_headers(raw: bytes) -> Mail:
+    """Only the headers of ``raw`` (``text`` and ``attachments`` stay empty): what the
+    listener records before any worker reads the message. Never raises."""
+    return _guarded(raw, headers_only=True)
+
+
+def _guarded(raw: bytes, *, headers_only: bool) -> Mail:
     try:
-        return _parse(raw)
+        return _parse(raw, headers_only=headers_only)
     except Exception as exc:  # noqa: BLE001
         # The contract is "never raises": any input, however broken, becomes a Mail so the
         # message can still be recorded and handed to a person. Known failure modes are handled
         # where they happen; this only catches what nobody foresaw.
+        failure = f"parse_failed:{type(exc).__name__}"
+        if not headers_only:
+            # The headers alone may still say who wrote (so a person can answer).
+            headers = _guarded(raw, headers_only=True)
+            return dataclasses.replace(headers, defects=(*headers.defects, failure))
         return Mail(
             message_id=None,
             in_reply_to=None,
@@ -130,8 +159,13 @@ def parse(raw: bytes) -> Mail:
             new_text="",
             attachments=(),
             size=len(raw) if isinstance(raw, bytes | bytearray) else 0,
-            defects=(f"parse_failed:{type(exc).__name__}",),
+            defects=(failure,),
         )
+
+
+def unreadable(mail: Mail) -> bool:
+    """True when ``mail`` could not be parsed at all: a person must look at the raw message."""
+    return any(defect.startswith("parse_failed:") for defect in mail.defects)
 
 
 def body_hash(text: str) -> str:
@@ -184,7 +218,7 @@ def _codec_name(declared: str | None) -> str | None:
         return None
     try:
         return codecs.lookup(label).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the label
         return None
 
 
@@ -267,8 +301,10 @@ def _header_pairs(msg: email.message.Message, defects: list[str]) -> list[tuple[
     """(lower-case name, raw unfolded value, decoded single-line value) for every header."""
     pairs = []
     for name, value in msg.raw_items():
-        raw_name = single_line(_surrogates_to_text(str(name))).lower()
-        raw_value = _surrogates_to_text(str(value))
+        raw_name = single_line(_surrogates_to_text(str(name)[:MAX_HEADER_CHARS])).lower()
+        raw_value = _surrogates_to_text(str(value)[:MAX_HEADER_CHARS])
+        if len(str(value)) > MAX_HEADER_CHARS:
+            defects.append(f"header_truncated:{raw_name}")
         try:
             decoded = decode_rfc2047(raw_value)
         except (ValueError, LookupError) as exc:  # pragma: no cover - _decode_word is total
@@ -288,27 +324,30 @@ def _first(pairs: Sequence[tuple[str, str, str]], name: str, *, raw: bool = Fals
 def _addresses(raw_value: str) -> list[tuple[str, str]]:
     """(display name, lower-case addr-spec) pairs from an address header, best effort."""
     found: list[tuple[str, str]] = []
-    try:
-        parsed = email.utils.getaddresses([raw_value])
-    except (ValueError, TypeError, IndexError):
-        parsed = []
+    parsed: list[tuple[str, str]] = []
+    if len(raw_value) <= MAX_PARSED_ADDRESS_HEADER and raw_value.count("(") <= MAX_COMMENT_MARKS:
+        try:
+            parsed = email.utils.getaddresses([raw_value])
+        except (ValueError, TypeError, IndexError, RecursionError):
+            parsed = []
     for name, address in parsed:
         address = address.strip().strip("<>").lower()
         if _usable_address(address):
             found.append((single_line(decode_rfc2047(name)).strip("\"' "), address))
     if not found:
         # getaddresses gives up on some broken headers; a bare addr-spec is still usable.
-        for match in _ADDR_SPEC.finditer(raw_value):
+        for match in _ADDRESS_TOKEN.finditer(raw_value):
             address = match.group(0).strip(".").lower()
-            if _usable_address(address):
+            if "." in address.rpartition("@")[2] and _usable_address(address):
                 name = raw_value[: match.start()].strip().strip("<").strip()
-                found.append((single_line(decode_rfc2047(name)).strip("\"' "), address))
+                shown = single_line(decode_rfc2047(name[:MAX_SUBJECT_CHARS])).strip("\"' ")
+                found.append((shown, address))
                 break
     return found
 
 
 def _usable_address(address: str) -> bool:
-    if address.count("@") != 1:
+    if address.count("@") != 1 or len(address) > MAX_ADDRESS_CHARS:
         return False
     local, domain = address.split("@")
     if not local or not domain or domain.startswith(".") or domain.endswith("."):
@@ -621,9 +660,10 @@ class _TextExtractor(html.parser.HTMLParser):
 
 def html_to_text(markup: str) -> str:
     """Visible text of an HTML body: no styles, scripts or images; links kept as text."""
+    markup = _defuse(markup[:MAX_HTML_CHARS])
     extractor = _TextExtractor()
     try:
-        extractor.feed(markup[:MAX_HTML_CHARS])
+        extractor.feed(markup)
         extractor.close()
     except (AssertionError, ValueError, IndexError):
         # html.parser is lenient but not total on every malformed declaration.
@@ -631,19 +671,56 @@ def html_to_text(markup: str) -> str:
     return _clean_text(extractor.text())
 
 
+# How a markup construct that starts with "<" + the key ends; anything else ends at ">".
+_CONSTRUCT_ENDS = (("!--", "-->"), ("![CDATA[", "]]>"))
+
+
+def _defuse(markup: str) -> str:
+    """``markup`` with every "<" that does not open a complete, short construct escaped.
+
+    html.parser rescans from an unfinished construct ("<a ", "<!--", "</") to the end of the
+    input, once per such "<": quadratic, minutes for a few hundred kilobytes. Escaping them
+    first leaves the parser only constructs that end within ``MAX_TAG_CHARS``. Linear: each
+    search for an end is remembered, so a missing end is looked for once.
+    """
+    out: list[str] = []
+    ends: dict[str, int] = {}  # terminator -> where it next occurs (-1: nowhere after here)
+    start = 0
+    at = markup.find("<")
+    while at != -1:
+        terminator = ">"
+        for opener, closer in _CONSTRUCT_ENDS:
+            if markup.startswith(opener, at + 1):
+                terminator = closer
+                break
+        found = ends.get(terminator)
+        if found is None or (found != -1 and found < at):
+            found = markup.find(terminator, at + 1)
+            ends[terminator] = found
+        follower = markup[at + 1 : at + 2]
+        opens = follower.isalpha() or follower in ("/", "!", "?")
+        if not opens or found == -1 or found - at > MAX_TAG_CHARS:
+            out.append(markup[start:at])
+            out.append("&lt;")
+            start = at + 1
+            at = markup.find("<", start)
+            continue
+        at = markup.find("<", found + len(terminator))
+    out.append(markup[start:])
+    return "".join(out)
+
+
 # --------------------------------------------------------------------------- quote stripping
 
 # "El lun, 3 feb 2025 a las 10:00, Fulano (<x@y>) escribió:" and its English, Portuguese,
 # French and German forms; matched on up to three joined lines because clients wrap them.
-_ATTRIBUTION = re.compile(
-    r"^(?:el|on|em|le|am)\b.{4,250}?\b(?:escribi[oó]|wrote|escreveu|a\s+[ée]crit|schrieb)\s*:\s*$",
-    re.IGNORECASE,
+# The verb is looked for only at the end of the (short) line; the rest is checked with string
+# operations, so no pattern can backtrack over the customer's text.
+_ATTRIBUTION_VERB = re.compile(
+    r"\b(?:escribi[oó]|wrote|escreveu|a\s{1,3}[ée]crit|schrieb)\Z", re.IGNORECASE
 )
-# Without the leading "El"/"On" ("Fulano <x@y> escribió:") an address must be on the first line.
-_BARE_ATTRIBUTION = re.compile(
-    r"^[^?!]{0,200}[@<][^?!]{0,200}\b(?:escribi[oó]|wrote|escreveu|a\s+[ée]crit|schrieb)\s*:\s*$",
-    re.IGNORECASE,
-)
+_ATTRIBUTION_LEAD = re.compile(r"(?:el|on|em|le|am)\b", re.IGNORECASE)
+_VERB_SPAN = 16  # longest verb form, with its spaces
 _SEPARATOR = re.compile(
     r"""^\s*(?:
         [-_=*]{2,}\s*(?:original\s+message|mensaje\s+original|forwarded\s+message|
@@ -662,17 +739,19 @@ _OTHER_FIELDS = re.compile(
     re.IGNORECASE,
 )
 _RULE = re.compile(r"^\s*(?:_{5,}|-{5,})\s*$")
+# Matched at the start of a stripped line of at most MAX_MARKER_LINE characters; no pattern
+# has two unbounded runs that could share characters.
 _SIGNATURE = re.compile(
-    r"""^\s*(?:
-        --\s?
+    r"""(?:
+        --\Z
       | (?:enviado|enviada)\s+(?:desde|con)\s+
-        (?:mi|el|la|yahoo|outlook|correo|gmail|samsung|huawei|xiaomi|motorola|proton).*
-      | sent\s+(?:from|with|via)\s+(?:my|yahoo|outlook|mail|gmail|samsung|proton).*
-      | (?:obtener|obt[ée]n|descargar|descarga|get|download)\s+outlook\s+(?:para|for)\s+\w+.*
-      | enviado\s+do\s+meu\s+.*
-      | envoy[ée]\s+de\s+mon\s+.*
-      | von\s+meinem\s+.*\s+gesendet
-    )\s*$""",
+        (?:mi|el|la|yahoo|outlook|correo|gmail|samsung|huawei|xiaomi|motorola|proton)
+      | sent\s+(?:from|with|via)\s+(?:my|yahoo|outlook|mail|gmail|samsung|proton)
+      | (?:obtener|obt[ée]n|descargar|descarga|get|download)\s+outlook\s+(?:para|for)\s+\w
+      | enviado\s+do\s+meu\s
+      | envoy[ée]\s+de\s+mon\s
+      | von\s+meinem\s(?=.*\sgesendet\Z)
+    )""",
     re.IGNORECASE | re.VERBOSE,
 )
 _QUOTED_LINE = re.compile(r"^\s*>")
@@ -685,7 +764,7 @@ def strip_reply(text: str) -> str:
     cut = _history_start(lines)
     kept = lines[:cut]
     for index, line in enumerate(kept):
-        if _SIGNATURE.match(line):
+        if len(line) <= MAX_MARKER_LINE and _SIGNATURE.match(line.strip()):
             kept = kept[:index]
             break
     kept = [line for line in kept if not _QUOTED_LINE.match(line)]
@@ -696,7 +775,7 @@ def _history_start(lines: Sequence[str]) -> int:
     """Index of the first line of quoted or forwarded history, or len(lines)."""
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if not stripped or stripped.startswith(">"):
+        if not stripped or stripped.startswith(">") or len(stripped) > MAX_MARKER_LINE:
             # A quoted attribution belongs to the quote, which is dropped anyway; the writer's
             # words may come after it (bottom-posting, as Apple Mail does).
             continue
@@ -721,13 +800,36 @@ def _is_attribution(lines: Sequence[str], index: int) -> bool:
             return False
         parts.append(part)
         joined = " ".join(parts)
-        if len(joined) > 400:
+        if len(joined) > MAX_MARKER_LINE:
             return False
-        if _ATTRIBUTION.match(joined):
+        before = _before_attribution_verb(joined)
+        if before is None:
+            continue
+        lead = _ATTRIBUTION_LEAD.match(before)
+        if lead is not None and 4 <= len(before) - lead.end() <= 250:
             return True
-        if _BARE_ATTRIBUTION.match(joined) and re.search(r"[@<]", parts[0]):
+        if _bare_attribution(before, parts[0]):
             return True
     return False
+
+
+def _before_attribution_verb(line: str) -> str | None:
+    """What comes before "escribió:" (or another verb) ending ``line``, or None."""
+    line = line.rstrip()
+    if not line.endswith(":"):
+        return None
+    head = line[:-1].rstrip()
+    verb = _ATTRIBUTION_VERB.search(head, max(0, len(head) - _VERB_SPAN))
+    return None if verb is None else head[: verb.start()]
+
+
+def _bare_attribution(before: str, first_line: str) -> bool:
+    """ "Fulano <x@y> escribió:": no question or exclamation, an address mark on the first line
+    with at most 200 characters on either side of it."""
+    if "?" in before or "!" in before or not ("@" in first_line or "<" in first_line):
+        return False
+    marks = [i for i, ch in enumerate(before) if ch in "@<"]
+    return any(i <= 200 and len(before) - i - 1 <= 201 for i in marks)
 
 
 def _is_header_block(lines: Sequence[str], index: int) -> bool:
@@ -760,12 +862,12 @@ def _next_nonblank(lines: Sequence[str], index: int) -> int | None:
 # --------------------------------------------------------------------------- assembly
 
 
-def _parse(raw: bytes) -> Mail:
+def _parse(raw: bytes, *, headers_only: bool) -> Mail:
     raw = bytes(raw)
     defects: list[str] = []
-    deep = False
+    deep = headers_only
     try:
-        msg = email.message_from_bytes(raw, policy=compat32)
+        msg = email.parser.BytesParser(policy=compat32).parsebytes(raw, headersonly=headers_only)
     except RecursionError:
         # The stdlib parser recurses once per MIME level; thousands of levels are an attack,
         # not a message. The headers are still worth having: sender, loop marks.
@@ -801,7 +903,7 @@ def _parse(raw: bytes) -> Mail:
         sender_name=sender_name,
         reply_to=reply_tos[0][1] if reply_tos else None,
         return_path=_return_path(_first(pairs, "return-path", raw=True)),
-        subject=_first(pairs, "subject") or "",
+        subject=(_first(pairs, "subject") or "")[:MAX_SUBJECT_CHARS],
         date=_date(_first(pairs, "date"), defects),
         headers=tuple((name, decoded) for name, _raw, decoded in pairs),
         text=text,

@@ -15,6 +15,7 @@ itself, milliseconds long.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 from collections.abc import Awaitable, Callable
@@ -85,17 +86,26 @@ class MailResponder:
         raw = await self.store.body(task["id"])
         if raw is None:
             return await self._hand_off(task, None, "no message body was recorded", None)
-        mail = parse.parse(raw)
+        # Reading and deciding are pure CPU on customer bytes: a thread keeps the event loop
+        # (IDLE, the watchdog, other workers) running whatever the message holds.
+        mail = await asyncio.to_thread(parse.parse, raw)
+        if parse.unreadable(mail):
+            return await self._hand_off(task, mail, "the message could not be read", None)
         reason = guard.check(mail, self.own_addresses, self.own_domains)
         if reason is not None:
             log.info("message_ignored", reason=reason)
             return store.Outcome("ignored", "ignored", error=f"ignored: {reason}", imap_flags=SEEN)
+        try:
+            compose.recipient(mail.reply_address)
+        except ValueError as exc:
+            # Known before any answer is paid for: a person replies by hand, if at all.
+            return await self._hand_off(task, mail, f"cannot address a reply: {exc}", None)
         limited = await self._over_limits(task, mail)
         if limited is not None:
             log.info("message_ignored", reason=limited)
             return store.Outcome("ignored", "ignored", error=f"ignored: {limited}", imap_flags=SEEN)
 
-        decision = triage.decide(mail, self.faq)
+        decision = await asyncio.to_thread(triage.decide, mail, self.faq)
         log.info(
             "message_triaged",
             route=decision.route,

@@ -20,7 +20,7 @@ import asyncpg
 
 from voidmail import migrate, pgembed
 from voidmail.config import Settings
-from voidmail.errors import DatabaseError
+from voidmail.errors import DatabaseError, PermanentError
 
 QUERIES_FILE = Path(__file__).resolve().parent / "sql" / "queries.sql"
 NAME_LINE = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*--\s*$", re.MULTILINE)
@@ -31,6 +31,10 @@ LOCK_NAMESPACE = 0x766D  # "vm"
 TASK_STATUSES = (
     "pending", "processing", "done", "failed", "dead_letter", "reprocessing", "human", "ignored",
 )  # fmt: skip
+
+
+class Unstorable(PermanentError):
+    """PostgreSQL refused a value of one message (a data error, an index entry too large)."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,12 @@ class Store:
 
         A message already recorded under another UID is kept as an ignored duplicate.
         """
-        m = message
+        try:
+            return await self._record(message)
+        except (asyncpg.DataError, asyncpg.ProgramLimitExceededError) as exc:
+            raise Unstorable(f"{type(exc).__name__}: {exc}") from exc
+
+    async def _record(self, m: NewMessage) -> int | None:
         async with self.pool.acquire() as conn, conn.transaction():
             task_id: int | None = await conn.fetchval(
                 self.queries["insert_task"], m.mailbox, m.uidvalidity, m.uid, m.message_id,
