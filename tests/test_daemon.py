@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from tests.fixtures.daemon import rig_settings, running, wait_until
-from voidmail import store
+from voidmail import daemon, store
 from voidmail.errors import RetryableError
 from voidmail.rig.dovecot import Dovecot
 
@@ -211,3 +211,69 @@ async def test_claims_of_a_dead_daemon_are_released(database_url: str) -> None:
         await holder.close()
     finally:
         await conn.close()
+
+
+class Gate:
+    """A responder whose first task waits for ``release``; later ones are just counted."""
+
+    def __init__(self, seen: Counter[str]) -> None:
+        self.seen = seen
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def handle(self, task: dict[str, Any]) -> store.Outcome:
+        if not self.entered.is_set():
+            self.entered.set()
+            await self.release.wait()
+        self.seen[task["message_id"]] += 1
+        return store.Outcome("done", "faq:test", intent="test")
+
+
+async def test_stop_claims_nothing_new_and_lasts_only_as_long_as_the_task_in_flight(
+    dovecot: Dovecot, database_url: str, state_dir: Path
+) -> None:
+    dovecot.append_many([customer_mail(n) for n in range(6)])
+    seen: Counter[str] = Counter()
+    gate = Gate(seen)
+    settings = rig_settings(dovecot, database_url, state_dir, worker={"concurrency": 1})
+    async with store.open_store(settings) as st:
+        service = daemon.Daemon(settings, st, gate, shutdown_grace=30.0)
+        run = asyncio.create_task(service.run())
+        await wait_until(gate.entered.is_set, what="the first task in flight")
+        await wait_until(lambda: service.queue.qsize() > 0, what="more tasks queued")
+        service.stop()
+        started = time.monotonic()
+        gate.release.set()
+        await asyncio.wait_for(run, timeout=30)
+        took = time.monotonic() - started
+        statuses = Counter(r["status"] for r in await st.pool.fetch("SELECT status FROM tasks"))
+    assert sum(seen.values()) == 1, "the task in flight finished, nothing else was claimed"
+    assert statuses == Counter({"done": 1, "pending": 5})
+    assert took < 15, f"the stop waited {took:.1f}s: the grace period, not the task"
+
+
+async def test_a_backlog_does_not_keep_the_dispatcher_polling(
+    dovecot: Dovecot, database_url: str, state_dir: Path
+) -> None:
+    dovecot.append_many([customer_mail(n) for n in range(6)])
+    seen: Counter[str] = Counter()
+    gate = Gate(seen)
+    settings = rig_settings(dovecot, database_url, state_dir, worker={"concurrency": 1})
+    async with running(settings, lambda st: gate) as (_, st):
+        await wait_until(gate.entered.is_set, what="the first task in flight")
+        calls = 0
+        original = st.next_due_in
+
+        async def counted(exclude: list[int]) -> float | None:
+            nonlocal calls
+            calls += 1
+            return await original(exclude)
+
+        st.next_due_in = counted  # type: ignore[method-assign]
+        # Two seconds of a held backlog: a dispatcher that counts queued tasks as due asks
+        # twenty times a second; one that waits for work asks at most a few times.
+        deadline = time.monotonic() + 2.0
+        await wait_until(lambda: time.monotonic() > deadline, within=5, what="two seconds")
+        gate.release.set()
+        await wait_until(lambda: sum(seen.values()) == 6, what="the backlog answered")
+    assert calls <= 5, f"{calls} due-time queries in 2 s of a held backlog"

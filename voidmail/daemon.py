@@ -158,9 +158,11 @@ class Daemon:
                 self.systemd.stopping()
                 self.systemd.status(f"stopping · {len(self.busy)} in flight")
                 await self._shutdown(listener, dispatcher, workers)
-                for task in side - {listener, dispatcher}:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(task), timeout=5.0)
+                # The notifier sends what is left (a crash's own alert among it). Waiting with
+                # asyncio.wait, never awaiting the task: a crashed one must not re-raise here.
+                rest = [t for t in side - {listener, dispatcher} if not t.done()]
+                if rest:
+                    await asyncio.wait(rest, timeout=5.0)
                 if crashed:
                     first = crashed[0]
                     cause = None if first.cancelled() else first.exception()
@@ -199,8 +201,11 @@ class Daemon:
         dispatcher: asyncio.Task[None],
         workers: list[asyncio.Task[None]],
     ) -> None:
+        """One stop sequence: nothing new is claimed (``stop_event`` is set and the dispatcher
+        ends); idle workers end now; busy ones end after their task, within the grace period,
+        then are cancelled (their task goes back to pending); the listener sets the last
+        flags and logs out. Queued tasks were never claimed: they stay pending."""
         dispatcher.cancel()
-        # Idle workers stop at once; busy ones get the grace period to finish their task.
         for number, task in enumerate(workers):
             if number not in self.busy:
                 task.cancel()
@@ -210,8 +215,8 @@ class Daemon:
             _, late = await asyncio.wait(busy, timeout=self.shutdown_grace)
             for task in late:
                 task.cancel()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(listener), timeout=self.settings.imap.timeout)
+        if not listener.done():
+            await asyncio.wait([listener], timeout=self.settings.imap.timeout)
         listener.cancel()
 
     @contextlib.asynccontextmanager
@@ -263,7 +268,7 @@ class Daemon:
                     # Full: the next wake comes from a worker taking an item.
                     await self._wait_for(self.work.wait(), FALLBACK_WAKE)
                     continue
-            due = await self.store.next_due_in()
+            due = await self.store.next_due_in(sorted(self.inflight))
             timeout = FALLBACK_WAKE if due is None else min(FALLBACK_WAKE, max(due, 0.05))
             await self._wait_for(self.work.wait(), timeout)
 
@@ -275,11 +280,14 @@ class Daemon:
     # -- workers -------------------------------------------------------------------------
 
     async def _worker(self, number: int) -> None:
-        while True:
+        """Take ids from the queue until stopped; once stopped, claim nothing more."""
+        while not self.stop_event.is_set():
             task_id = await self.queue.get()
             self.work.set()  # a place in the queue is free
             self.busy[number] = task_id
             try:
+                if self.stop_event.is_set():
+                    return  # unclaimed: it stays pending for the next start
                 task = await self.store.claim(task_id, self.daemon_id)
                 if task is not None:
                     await self._process(task)

@@ -159,8 +159,8 @@ class Store:
         rows = await self.pool.fetch(self.queries["runnable_ids"], exclude, limit)
         return [row["id"] for row in rows]
 
-    async def next_due_in(self) -> float | None:
-        value: float | None = await self.pool.fetchval(self.queries["next_due_in"])
+    async def next_due_in(self, exclude: list[int]) -> float | None:
+        value: float | None = await self.pool.fetchval(self.queries["next_due_in"], exclude)
         return value
 
     async def claim(self, task_id: int, daemon_id: int) -> dict[str, Any] | None:

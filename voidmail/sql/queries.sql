@@ -66,9 +66,11 @@ ORDER BY next_attempt_at, id
 LIMIT $2;
 
 -- name: next_due_in --
--- Seconds until the next scheduled retry, or NULL if none is waiting.
+-- Seconds until the next runnable task this daemon does not already hold falls due, or NULL.
+-- Queued ids ($1) are left out: they are due but taken, and counting them would wake the
+-- dispatcher again at once for as long as a backlog lasts.
 SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 FROM tasks
-WHERE status IN ('pending', 'failed', 'reprocessing');
+WHERE status IN ('pending', 'failed', 'reprocessing') AND NOT (id = ANY($1::bigint[]));
 
 -- name: claim --
 -- Take task $1 for daemon $2 if it is runnable and nobody else holds it. Counts the attempt.
