@@ -272,3 +272,22 @@ async def test_a_429_storm_delays_but_loses_nothing_and_parks_nothing(
     assert limited == groq.count_by_status()[429]
     assert len(customer_replies(smtp_sink)) == len(questions)
     assert max(replies_to(smtp_sink).values()) == 1
+
+
+async def test_a_send_refused_before_the_data_is_retried_with_the_text_already_paid_for(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    # 451 to RCPT: nothing left, so the ledger row must be 'failed' (not 'sending', which
+    # would hand it to a person), and the retry sends the ledger's text without a new request.
+    smtp_sink.fail_next(451, count=1, stage="rcpt")
+    dovecot.append(mail(1, PRODUCT_QUESTION, subject="Buzo"))
+    settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
+    async with Wired(settings) as p:
+        await wait_until(lambda: customer_replies(smtp_sink), within=60, what="the retried reply")
+        await wait_until(lambda: p.status_is("<m1@correo.example>", "done"), what="done")
+        ledger = await p.store.pool.fetch("SELECT status, attempts, body FROM outbound")
+    assert len(chat_requests(groq)) == 1, "the retry asked the LLM again"
+    [row] = ledger
+    assert (row["status"], row["attempts"]) == ("sent", 1)
+    [reply] = customer_replies(smtp_sink)
+    assert reply.get_content().startswith(row["body"].strip()[:40])

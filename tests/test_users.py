@@ -94,7 +94,12 @@ def test_the_service_user_runs_in_its_state_directory(
     state, uid, gid = service_state_dir
     for path in (Path(sys.executable), Path(sys.prefix)):
         if pgembed._first_unsearchable(path) is not None:
-            pytest.fail(f"{path} is out of the service user's reach: put the venv elsewhere")
+            # A venv under a private home (pyenv's under /root): the service user cannot run
+            # this Python. CI builds one it can reach, and there this is a failure.
+            message = f"{path} is out of the service user's reach"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
     env = {"STATE_DIRECTORY": str(state), "HOME": "/nonexistent"}
     assert_every_command_works(env, user=uid, group=gid)
     pgdata = state / "pgdata"

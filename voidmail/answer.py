@@ -40,7 +40,7 @@ from voidmail import (
 )
 from voidmail.config import Settings
 from voidmail.errors import VoidmailError
-from voidmail.respond import Answer, HandOff, thread_key
+from voidmail.respond import Answer, HandOff, follow_up_for, thread_key
 
 log = structlog.get_logger("voidmail.answer")
 
@@ -56,12 +56,6 @@ HANDOFF_WORD = "DERIVAR"  # the model's answer when a person must take the messa
 FENCE_OPEN = "<<<MENSAJE>>>"
 FENCE_CLOSE = "<<<FIN>>>"
 _PERSON_NEEDED = re.compile(rf"\b{HANDOFF_WORD}\b", re.IGNORECASE)
-# An answer that tells the customer a person will write: it goes out, and a person is told.
-_PROMISES_A_PERSON = re.compile(
-    r"\b(?:una\s+persona|alguien|un\s+asesor|una\s+asesora|un\s+representante)\s+del\s+equipo\b"
-    r"|\b(?:te|le|les)\s+(?:va|van)\s+a\s+(?:responder|contactar|escribir)\b",
-    re.IGNORECASE,
-)
 _FENCE_LIKE = re.compile(r"<{2,}|>{2,}")
 _URL = re.compile(r"(?:https?://|www\.)([^\s/?#<>\"')]+)", re.IGNORECASE)
 _MONEY = re.compile(
@@ -341,16 +335,11 @@ class LlmAnswerer:
                 prompt_tokens=completion.prompt_tokens,
                 completion_tokens=completion.completion_tokens,
             )
-        promise = _PROMISES_A_PERSON.search(completion.text)
         return Answer(
             completion.text.strip(),
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
-            follow_up=(
-                f"la respuesta automática prometió que alguien del equipo escribe ({promise[0]!r})"
-                if promise
-                else None
-            ),
+            follow_up=follow_up_for(completion.text),
         )
 
     async def _record_throttles(self) -> None:

@@ -70,11 +70,14 @@ class Mailer:
         sender: str,
         recipients: list[str],
         *,
+        starting: Callable[[], Awaitable[object]] | None = None,
         accepted: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         """Deliver ``message`` to ``recipients`` with envelope ``sender``; see the module doc.
 
-        ``accepted`` runs once the server took the data, before the connection is closed.
+        ``starting`` runs once the server accepted MAIL and every RCPT, just before the data
+        (an exception from it ends the send, nothing sent); ``accepted`` runs once the server
+        took the data, before the connection is closed.
         """
         smtp = self.client()
         try:
@@ -94,6 +97,8 @@ class Mailer:
                 raise SmtpTemporary(
                     f"SMTP connection failed before the data: {_name(exc)}"
                 ) from exc
+            if starting is not None:
+                await starting()
             try:
                 await smtp.data(message.as_bytes())
             except aiosmtplib.SMTPResponseException as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import math
 import time
 from collections.abc import Callable
@@ -20,7 +19,8 @@ import structlog
 
 from voidmail import compose, store
 from voidmail.config import Settings
-from voidmail.mailer import Mailer, SmtpPermanent, SmtpTemporary, SmtpUncertain
+from voidmail.ledger import DeliveryUnknown, Ledger
+from voidmail.mailer import Mailer, SmtpPermanent, SmtpTemporary
 
 log = structlog.get_logger("voidmail.notify")
 
@@ -55,7 +55,7 @@ class Notifier:
     def __init__(self, settings: Settings, st: store.Store, mailer: Mailer, delay: float) -> None:
         self.settings = settings
         self.store = st
-        self.mailer = mailer
+        self.ledger = Ledger(st, mailer, settings.shop.address)
         self.delay = delay
         self.poked = asyncio.Event()
 
@@ -134,24 +134,15 @@ class Notifier:
             await self._deliver(row["id"], message)
 
     async def _deliver(self, outbound_id: int, message: EmailMessage) -> None:
-        if not await self.store.mark_sending(outbound_id):
-            return
         try:
-            await self.mailer.send(
-                message,
-                self.settings.shop.address,
-                [str(message["To"])],
-                accepted=functools.partial(self.store.mark_sent, outbound_id),
-            )
+            await self.ledger.deliver(outbound_id, message, str(message["To"]))
         except SmtpTemporary as exc:
-            await self.store.mark_send_failed(outbound_id, "failed", str(exc))
             log.warning("admin_note_failed", error=str(exc))
             return
         except SmtpPermanent as exc:
-            await self.store.mark_send_failed(outbound_id, "abandoned", str(exc))
             log.error("admin_note_refused", error=str(exc))
             return
-        except SmtpUncertain as exc:
+        except DeliveryUnknown as exc:
             log.error("admin_note_uncertain", error=str(exc))
             return
         log.info("admin_note_sent", outbound_id=outbound_id)

@@ -5,19 +5,18 @@ admin; answer (FAQ or LLM) → the reply goes through the outbound ledger, then 
 \\Seen \\Answered.
 
 At most once. The reply and its Message-ID are written to the ``outbound`` ledger before SMTP
-(one reply per task, enforced by a unique index), marked ``sending`` just before the data goes
-out and ``sent`` the moment the server accepts the data, before QUIT. A task that finds its
-reply already ``sent`` is done. A task that finds it ``sending`` was interrupted (killed, or
-the connection died) while the server may have been taking the data: it is not sent again but
-handed to a person, who can see whether it went. That window is the SMTP data transfer
-itself, milliseconds long.
+(one reply per task, enforced by a unique index); :mod:`voidmail.ledger` owns its states. A
+task that finds its reply already ``sent`` is done. A task that finds it ``sending`` was
+interrupted while the server may have been taking the data: it is not sent again but handed
+to a person, who can see whether it went. A task retried after a refused or failed send
+sends the text already in the ledger, without asking the LLM again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -28,13 +27,20 @@ import structlog
 from voidmail import compose, faq, guard, parse, store, triage
 from voidmail.config import Settings, ShopSettings
 from voidmail.errors import PermanentError
-from voidmail.mailer import Mailer, SmtpPermanent, SmtpTemporary, SmtpUncertain
+from voidmail.ledger import DeliveryUnknown, Ledger
+from voidmail.mailer import Mailer
 
 log = structlog.get_logger("voidmail.respond")
 
 SEEN = "\\Seen"
 ANSWERED = "\\Seen \\Answered"
 FLAGGED = "\\Flagged"
+# An answer that tells the customer a person will write: it goes out, and a person is told.
+_PROMISES_A_PERSON = re.compile(
+    r"\b(?:una\s+persona|alguien|un\s+asesor|una\s+asesora|un\s+representante)\s+del\s+equipo\b"
+    r"|\b(?:te|le|les)\s+(?:va|van)\s+a\s+(?:responder|contactar|escribir)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,14 @@ class Answer:
 # Produces the LLM's answer for a message, or raises (RetryableError to retry later,
 # PermanentError or HandOff to give it to a person).
 LlmAnswerer = Callable[[dict[str, Any], parse.Mail, triage.Decision], Awaitable[Answer]]
+
+
+def follow_up_for(text: str) -> str | None:
+    """Why a person must follow up a reply saying ``text`` (it promises one), or None."""
+    promise = _PROMISES_A_PERSON.search(text)
+    if promise is None:
+        return None
+    return f"la respuesta automática prometió que alguien del equipo escribe ({promise[0]!r})"
 
 
 class HandOff(Exception):
@@ -75,7 +89,7 @@ class MailResponder:
     ) -> None:
         self.settings = settings
         self.store = st
-        self.mailer = mailer
+        self.ledger = Ledger(st, mailer, settings.shop.address)
         self.faq = answers
         self.llm = llm
         shop = settings.shop.address.lower()
@@ -116,7 +130,12 @@ class MailResponder:
         )
         if decision.route == "human":
             return await self._hand_off(task, mail, decision.reason, decision.intent)
-        if decision.route == "faq" and decision.faq_id is not None:
+        earlier = await self.store.reply_of(task["id"])
+        if earlier is not None:
+            # A retry after a send that failed: the ledger's text is the answer, already paid.
+            answer = Answer(earlier["body"], follow_up=follow_up_for(earlier["body"]))
+            route = f"faq:{decision.faq_id}" if decision.route == "faq" else "llm"
+        elif decision.route == "faq" and decision.faq_id is not None:
             answer = Answer(self.faq.entry(decision.faq_id).answer)
             route = f"faq:{decision.faq_id}"
         elif self.llm is None:
@@ -136,7 +155,7 @@ class MailResponder:
             route = "llm"
         try:
             await self._send_reply(task, mail, answer.text)
-        except _DeliveryUnknown as exc:
+        except DeliveryUnknown as exc:
             return await self._hand_off(task, mail, str(exc), decision.intent)
         await self._remember(task, mail, answer.text)
         if answer.follow_up:
@@ -207,30 +226,14 @@ class MailResponder:
             log.info("reply_already_sent", reply_id=row["message_id"])
             return
         if row["status"] in ("sending", "abandoned"):
-            raise _DeliveryUnknown(
+            raise DeliveryUnknown(
                 "an earlier attempt was interrupted while sending the reply; it may or may not "
                 f"have been delivered (reply Message-ID {row['message_id']})"
             )
         if row["message_id"] != message["Message-ID"]:
             # A retry: send exactly what the first attempt wrote to the ledger.
             message = draft(self.settings.shop, mail, row["body"], message_id=row["message_id"])
-        if not await self.store.mark_sending(row["id"]):
-            raise _DeliveryUnknown("another worker is sending this reply")
-        try:
-            await self.mailer.send(
-                message,
-                self.settings.shop.address,
-                [mail.reply_address],
-                accepted=functools.partial(self.store.mark_sent, row["id"]),
-            )
-        except SmtpTemporary as exc:
-            await self.store.mark_send_failed(row["id"], "failed", str(exc))
-            raise
-        except SmtpPermanent as exc:
-            await self.store.mark_send_failed(row["id"], "abandoned", str(exc))
-            raise
-        except SmtpUncertain as exc:
-            raise _DeliveryUnknown(str(exc)) from exc
+        await self.ledger.deliver(row["id"], message, compose.recipient(mail.reply_address))
         log.info("reply_sent", reply_id=row["message_id"])
 
 
@@ -260,7 +263,3 @@ def draft(
 def thread_key(subject: str) -> str:
     """A conversation's key within one customer's mail: the subject without Re:/Fwd:."""
     return compose.reply_subject(subject).removeprefix("Re: ").strip().casefold()[:200]
-
-
-class _DeliveryUnknown(Exception):
-    """The reply may have left; never send it again, tell a person."""

@@ -276,6 +276,11 @@ class Store:
         )
         return outbound_id
 
+    async def reply_of(self, task_id: int) -> dict[str, Any] | None:
+        """The reply already in the ledger for task ``task_id``, if any."""
+        row = await self.pool.fetchrow(self.queries["reply_of"], task_id)
+        return None if row is None else dict(row)
+
     async def mark_sending(self, outbound_id: int) -> bool:
         return await self.pool.fetchval(self.queries["mark_sending"], outbound_id) is not None
 

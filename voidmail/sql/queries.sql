@@ -145,6 +145,9 @@ UNION ALL
 SELECT id, message_id, status, body FROM outbound WHERE task_id = $1 AND kind = 'reply'
 LIMIT 1;
 
+-- name: reply_of --
+SELECT id, message_id, status, body FROM outbound WHERE task_id = $1 AND kind = 'reply';
+
 -- name: add_outbound --
 INSERT INTO outbound (task_id, kind, message_id, recipient, subject, body)
 VALUES ($1, $2, $3, $4, $5, $6)
