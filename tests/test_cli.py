@@ -132,7 +132,7 @@ def test_dlq_and_stats_commands(database_url: str, tmp_path: Path) -> None:
     assert "the dead-letter queue is empty" in voidmail("dlq", "list", env=env).stdout
 
     assert voidmail("dlq", "purge", "--older-than", "soon", env=env).returncode == 2
-    assert "deleted 0" in voidmail("dlq", "purge", "--older-than", "30d", env=env).stdout
+    assert "purged 0" in voidmail("dlq", "purge", "--older-than", "30d", env=env).stdout
 
     stats = voidmail("stats", "--json", env=env)
     assert stats.returncode == 0, stats.stderr

@@ -17,7 +17,7 @@ TASK_COLUMNS = {
     "completion_tokens", "created_at", "finished_at",
 }  # fmt: skip
 STATUSES = ("pending", "processing", "done", "failed", "dead_letter", "reprocessing", "human",
-            "ignored")  # fmt: skip
+            "ignored", "purged")  # fmt: skip
 
 SNAPSHOT = """
 SELECT 'column', table_name || '.' || column_name || ':' || data_type || ':' || is_nullable

@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 
 from tests.fixtures.daemon import SHOP, Wired, rig_settings, wait_until
+from voidmail import dlq
 from voidmail.config import Secret
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.smtp_sink import SmtpSink
@@ -303,3 +304,47 @@ async def test_a_refused_imap_login_alerts_the_admin_once(
     assert alert["To"] == "duena@tienda.example"
     assert "imap.password" in alert.get_content()
     assert "wrong" not in alert.get_content()
+
+
+async def test_the_hourly_cap_holds_with_every_worker_answering_one_sender(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
+) -> None:
+    sender = "Insistente <insistente@correo.example>"
+    dovecot.append_many(
+        [mail(n, f"{FAQ_QUESTIONS[n % 5]} (consulta {n})", sender=sender) for n in range(8)]
+    )
+    settings = rig_settings(
+        dovecot, database_url, tmp_path, smtp_sink,
+        worker={"concurrency": 4, "sender_hourly_cap": 2, "retry_base": 1.0},
+        shop={"admin_email": ""},
+    )  # fmt: skip
+    async with Wired(settings) as p:
+        await wait_until(lambda: p.all_finished(8), what="eight messages handled", within=60)
+        statuses = Counter((await p.statuses()).values())
+    assert len([m for m in smtp_sink.messages if m.message["In-Reply-To"]]) == 2
+    assert statuses == Counter({"done": 2, "ignored": 6})
+
+
+async def test_a_purged_dead_letter_never_comes_back(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
+) -> None:
+    smtp_sink.set_failure(550)
+    dovecot.append(mail(6, FAQ_QUESTIONS[0]))
+    async with Pipeline(dovecot, smtp_sink, database_url, tmp_path) as p:
+        await wait_until(lambda: p.status_is("<m6@correo.example>", "dead_letter"), what="parked")
+        assert await dlq.purge(p.store, 0) == 1
+        smtp_sink.set_failure(None)
+        dovecot.append(mail(7, FAQ_QUESTIONS[1]))
+        await wait_until(lambda: p.status_is("<m7@correo.example>", "done"), what="next mail")
+    # A restart reads the mailbox afresh: the purged message is still unread there.
+    async with Pipeline(dovecot, smtp_sink, database_url, tmp_path) as p:
+        dovecot.append(mail(8, FAQ_QUESTIONS[2]))
+        await wait_until(lambda: p.status_is("<m8@correo.example>", "done"), what="after restart")
+        rows = await p.store.pool.fetch("SELECT id, message_id, status FROM tasks ORDER BY id")
+        body = await p.store.body(rows[0]["id"]) if rows else None
+    assert [(r["message_id"], r["status"]) for r in rows] == [
+        ("<m6@correo.example>", "purged"),
+        ("<m7@correo.example>", "done"),
+        ("<m8@correo.example>", "done"),
+    ]
+    assert body is None

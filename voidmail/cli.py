@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     target = dlq_retry.add_mutually_exclusive_group(required=True)
     target.add_argument("id", type=_positive_int, nargs="?")
     target.add_argument("--all", action="store_true", help="every dead letter")
-    dlq_purge = dlq_sub.add_parser("purge", help="delete old dead letters")
+    dlq_purge = dlq_sub.add_parser("purge", help="drop old dead letters for good")
     dlq_purge.add_argument("--older-than", required=True, metavar="DURATION", help="e.g. 30d")
 
     stats = sub.add_parser("stats", help="what was answered, how, how fast, at what cost")
@@ -263,7 +263,7 @@ async def _dlq(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"voidmail: {exc}", file=sys.stderr)
             return EXIT_CONFIG
-        print(f"deleted {await dlq.purge(st, seconds)} dead letter(s)")
+        print(f"purged {await dlq.purge(st, seconds)} dead letter(s)")
         return EXIT_OK
 
 

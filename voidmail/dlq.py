@@ -3,7 +3,9 @@
 A person inspects them (``voidmail dlq list``, ``dlq show ID``), fixes the cause (a bad API
 key, an SMTP outage) and replays them (``dlq retry ID|--all``): they go back to the queue as
 ``reprocessing`` with their attempts reset, and a running daemon is woken at once through
-PostgreSQL's NOTIFY. ``dlq purge --older-than 30d`` deletes old ones for good.
+PostgreSQL's NOTIFY. ``dlq purge --older-than 30d`` drops old ones for good: their bodies are
+deleted and each leaves a ``purged`` tombstone, so the message, still unread in the mailbox,
+is never recorded and processed again.
 """
 
 from __future__ import annotations

@@ -157,6 +157,12 @@ class MailResponder:
             await self._send_reply(task, mail, answer.text)
         except DeliveryUnknown as exc:
             return await self._hand_off(task, mail, str(exc), decision.intent)
+        except _OverCap:
+            # Others to this address were reserved while this one was being answered.
+            log.info("message_ignored", reason="sender_hourly_cap")
+            return store.Outcome(
+                "ignored", "ignored", error="ignored: sender_hourly_cap", imap_flags=SEEN
+            )
         await self._remember(task, mail, answer.text)
         if answer.follow_up:
             await self._note(task, mail, answer.follow_up)
@@ -221,7 +227,10 @@ class MailResponder:
             mail.reply_address,
             str(message["Subject"]),
             text,
+            hourly_cap=self.settings.worker.sender_hourly_cap,
         )
+        if row is None:
+            raise _OverCap
         if row["status"] == "sent":
             log.info("reply_already_sent", reply_id=row["message_id"])
             return
@@ -263,3 +272,7 @@ def draft(
 def thread_key(subject: str) -> str:
     """A conversation's key within one customer's mail: the subject without Re:/Fwd:."""
     return compose.reply_subject(subject).removeprefix("Re: ").strip().casefold()[:200]
+
+
+class _OverCap(Exception):
+    """The recipient's hourly cap was reached when the reply was to be reserved."""

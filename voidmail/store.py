@@ -28,8 +28,12 @@ CONNECT_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0
 # pg_advisory_lock(LOCK_NAMESPACE, daemon_id) is held by each live daemon for its lifetime.
 LOCK_NAMESPACE = 0x766D  # "vm"
+# pg_advisory_xact_lock(RECIPIENT_LOCK, hashtext(address)) serialises reply reservations to one
+# address, so the per-recipient hourly cap is counted and taken in one step.
+RECIPIENT_LOCK = 0x7672  # "vr"
 TASK_STATUSES = (
     "pending", "processing", "done", "failed", "dead_letter", "reprocessing", "human", "ignored",
+    "purged",
 )  # fmt: skip
 
 
@@ -259,13 +263,27 @@ class Store:
     # -- the outbound ledger ------------------------------------------------------------
 
     async def reserve_reply(
-        self, task_id: int, message_id: str, recipient: str, subject: str, body: str
-    ) -> dict[str, Any]:
-        row = await self.pool.fetchrow(
-            self.queries["reserve_reply"], task_id, message_id, recipient, subject, body
-        )
-        assert row is not None  # the query returns the inserted or the existing row
-        return dict(row)
+        self, task_id: int, message_id: str, recipient: str, subject: str, body: str, *,
+        hourly_cap: int,
+    ) -> dict[str, Any] | None:  # fmt: skip
+        """Write the reply of task ``task_id`` to the ledger, or return the one already there.
+
+        None when ``recipient`` already has ``hourly_cap`` replies from the last hour: counted
+        under a lock on the address, so concurrent workers cannot all pass the cap.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(self.queries["lock_recipient"], RECIPIENT_LOCK, recipient)
+            existing = await conn.fetchrow(self.queries["reply_of"], task_id)
+            if existing is not None:
+                return dict(existing)
+            recent: int = await conn.fetchval(self.queries["replies_to"], recipient, 1)
+            if recent >= hourly_cap:
+                return None
+            row = await conn.fetchrow(
+                self.queries["insert_reply"], task_id, message_id, recipient, subject, body
+            )
+            assert row is not None
+            return dict(row)
 
     async def add_outbound(
         self, task_id: int | None, kind: str, message_id: str, recipient: str, subject: str,

@@ -132,18 +132,15 @@ UPDATE tasks SET imap_flags = NULL WHERE id = $1;
 UPDATE tasks SET imap_flags = NULL WHERE mailbox = $1 AND uidvalidity <> $2
   AND imap_flags IS NOT NULL;
 
--- name: reserve_reply --
--- Write the reply to the ledger before SMTP. If the task has one already, return that one.
-WITH inserted AS (
-    INSERT INTO outbound (task_id, kind, message_id, recipient, subject, body)
-    VALUES ($1, 'reply', $2, $3, $4, $5)
-    ON CONFLICT (task_id) WHERE kind = 'reply' DO NOTHING
-    RETURNING id, message_id, status, body
-)
-SELECT id, message_id, status, body FROM inserted
-UNION ALL
-SELECT id, message_id, status, body FROM outbound WHERE task_id = $1 AND kind = 'reply'
-LIMIT 1;
+-- name: lock_recipient --
+-- Held to the end of the transaction: one reservation at a time per address (any case).
+SELECT pg_advisory_xact_lock($1::int4, hashtext(lower($2)));
+
+-- name: insert_reply --
+-- Write the reply to the ledger before SMTP (one per task: a unique index).
+INSERT INTO outbound (task_id, kind, message_id, recipient, subject, body)
+VALUES ($1, 'reply', $2, $3, $4, $5)
+RETURNING id, message_id, status, body;
 
 -- name: reply_of --
 SELECT id, message_id, status, body FROM outbound WHERE task_id = $1 AND kind = 'reply';
@@ -234,9 +231,17 @@ UPDATE outbound SET status = 'failed'
 WHERE kind = 'reply' AND status = 'abandoned' AND task_id = ANY($1::bigint[]);
 
 -- name: dlq_purge --
-DELETE FROM tasks
-WHERE status = 'dead_letter' AND coalesce(finished_at, created_at) < now() - make_interval(secs => $1)
-RETURNING id;
+-- Old dead letters become tombstones: status 'purged', their raw message dropped. The row
+-- stays so the message (still unread in the mailbox) is known and never recorded again.
+WITH purged AS (
+    UPDATE tasks SET status = 'purged', imap_flags = NULL, finished_at = now()
+    WHERE status = 'dead_letter'
+      AND coalesce(finished_at, created_at) < now() - make_interval(secs => $1)
+    RETURNING id
+), bodies AS (
+    DELETE FROM task_bodies WHERE task_id IN (SELECT id FROM purged)
+)
+SELECT id FROM purged;
 
 -- name: notify_work --
 SELECT pg_notify('voidmail_work', '');
