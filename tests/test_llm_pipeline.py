@@ -153,6 +153,17 @@ async def test_the_model_can_hand_a_message_to_a_person_or_flag_its_promise_of_o
     assert "cliente1@correo.example" in text
     assert "cliente2@correo.example" in text
     assert "alguien del equipo" in text
+    # Each under the heading of how it really ended.
+    held, answered = text.index("sin responder"), text.index("ya respondidos")
+    first, second = sorted((held, answered))
+    section_of = {held: "held", answered: "answered"}
+    sections = {
+        section_of[first]: text[first:second],
+        section_of[second]: text[second:],
+    }
+    assert "cliente1@correo.example" in sections["held"]
+    assert "cliente2@correo.example" not in sections["held"]
+    assert "cliente2@correo.example" in sections["answered"]
 
 
 async def test_bad_api_key_parks_tasks_mails_the_admin_and_replay_answers_them(

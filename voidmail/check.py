@@ -103,8 +103,9 @@ async def check_imap(s: config.ImapSettings) -> Result:
         async with asyncio.timeout(s.timeout + GRACE):
             await connection.connect()
             selected = await connection.select(s.mailbox)
-    except imap.ImapCredentialsRefused:
-        return failed(f"{where}: login refused (check imap.username / imap.password)")
+    except imap.ImapCredentialsRefused as exc:
+        said = f"; the server said {exc.said!r}" if exc.said else ""
+        return failed(f"{where}: login refused (check imap.username / imap.password){said}")
     except imap.ImapLoginError as exc:
         # Settings no server could accept; the message names the fix.
         return failed(f"{where}: {exc}")

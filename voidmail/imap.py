@@ -44,7 +44,11 @@ class ImapLoginError(PermanentError):
 
 
 class ImapCredentialsRefused(ImapLoginError):
-    """The server said no to the username and password."""
+    """The server said no to the username and password; ``said`` is its own text."""
+
+    def __init__(self, message: str, *, said: str = "") -> None:
+        super().__init__(message + (f": the server said {said!r}" if said else ""))
+        self.said = said
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,18 @@ class ImapConnection:
         await self._call(client.wait_hello_from_server(), "connect")
         if s.security == "starttls":
             await self._starttls(context)
+        if "LOGINDISABLED" in client.protocol.capabilities:
+            # RFC 3501 6.2.3: LOGIN is refused on this connection whatever the password.
+            raise ImapLoginError(
+                f"{s.host} refuses LOGIN without TLS (it advertises LOGINDISABLED): set "
+                'imap.security to "starttls" or "tls"'
+            )
         response = await self._call(client.login(quote(s.username), s.password.get()), "login")
         if response.result != "OK":
-            raise ImapCredentialsRefused(f"IMAP login as {s.username!r} refused by {s.host}")
+            raise ImapCredentialsRefused(
+                f"IMAP login as {s.username!r} refused by {s.host}",
+                said=server_text(response.lines),
+            )
         # Without IDLE we fall back to a timed sweep (see idle()).
         self.idle_supported = "IDLE" in client.protocol.capabilities
 
@@ -337,6 +350,13 @@ def parse_fetch(lines: list[Any]) -> list[Fetched]:
             current.flags = frozenset(flags[1].decode("ascii", "replace").split())
         expecting_literal = LITERAL_END.search(line) is not None
     return [found[uid] for uid in sorted(found)]
+
+
+def server_text(lines: list[Any], limit: int = 200) -> str:
+    """The server's own words from a response (its last line: the tagged completion), as one
+    printable line. The password is never part of a response."""
+    text = b" ".join(_lines(lines)[-1:]).decode("utf-8", "replace")
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())[:limit]
 
 
 def _lines(lines: list[Any]) -> list[bytes]:

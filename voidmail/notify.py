@@ -27,7 +27,8 @@ log = structlog.get_logger("voidmail.notify")
 FALLBACK = 60.0
 KIND_TITLES = {
     "alert": "aviso(s) del sistema",
-    "handoff": "mensaje(s) para responder a mano",
+    "handoff": "mensaje(s) sin responder, para responder a mano (destacados y sin leer)",
+    "follow_up": "mensaje(s) ya respondidos cuya respuesta promete que alguien del equipo escribe",
     "dead_letter": "mensaje(s) sin poder procesar",
 }
 

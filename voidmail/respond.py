@@ -165,7 +165,7 @@ class MailResponder:
             )
         await self._remember(task, mail, answer.text)
         if answer.follow_up:
-            await self._note(task, mail, answer.follow_up)
+            await self._note(task, mail, answer.follow_up, kind="follow_up")
             log.info("reply_needs_follow_up", reason=answer.follow_up)
         return store.Outcome(
             "done",
@@ -210,11 +210,17 @@ class MailResponder:
         log.info("message_handed_off", reason=why)
         return store.Outcome("human", "human", intent=intent, error=why, imap_flags=FLAGGED)
 
-    async def _note(self, task: dict[str, Any], mail: parse.Mail | None, why: str) -> None:
-        """A line for the admin's digest: who, about what, and what a person must do."""
+    async def _note(
+        self, task: dict[str, Any], mail: parse.Mail | None, why: str, *, kind: str = "handoff"
+    ) -> None:
+        """A line for the admin's digest: who, about what, and what a person must do.
+
+        ``handoff``: held, flagged and unread, nobody answered; ``follow_up``: answered, and
+        the answer promised that a person writes.
+        """
         sender = mail.sender if mail is not None else task["sender"]
         subject = mail.subject if mail is not None else task["subject"]
-        await self.store.add_note(task["id"], "handoff", f"{sender} · {subject} · {why}")
+        await self.store.add_note(task["id"], kind, f"{sender} · {subject} · {why}")
 
     async def _send_reply(self, task: dict[str, Any], mail: parse.Mail, text: str) -> None:
         try:
