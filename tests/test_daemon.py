@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from tests.fixtures.daemon import rig_settings, running, wait_until
-from voidmail import daemon, store
+from voidmail import daemon, imap, store
 from voidmail.errors import RetryableError
 from voidmail.rig.dovecot import Dovecot
 
@@ -277,3 +277,32 @@ async def test_a_backlog_does_not_keep_the_dispatcher_polling(
         gate.release.set()
         await wait_until(lambda: sum(seen.values()) == 6, what="the backlog answered")
     assert calls <= 5, f"{calls} due-time queries in 2 s of a held backlog"
+
+
+async def test_mail_arriving_during_a_flag_store_is_not_left_for_the_next_push(
+    dovecot: Dovecot, database_url: str, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Dovecot reports the new message as an EXISTS in the STORE's response, and will not
+    # announce it again in the next IDLE: with a 10-minute IDLE, only noticing that EXISTS
+    # explains a quick pickup.
+    seen: Counter[str] = Counter()
+    arrivals = iter(range(100, 103))
+    real_add_flags = imap.ImapConnection.add_flags
+
+    async def add_flags_while_mail_arrives(
+        self: imap.ImapConnection, uids: list[int], flags: str
+    ) -> None:
+        n = next(arrivals, None)
+        if n is not None:
+            await asyncio.to_thread(dovecot.append, customer_mail(n))
+        await real_add_flags(self, uids, flags)
+
+    monkeypatch.setattr(imap.ImapConnection, "add_flags", add_flags_while_mail_arrives)
+    settings = rig_settings(dovecot, database_url, state_dir, imap={"idle_seconds": 600.0})
+    async with running(settings, lambda st: Recorder(seen)):
+        dovecot.append(customer_mail(1))
+        await wait_until(
+            lambda: all(f"<consulta-{n}@correo.example>" in seen for n in (1, 100, 101, 102)),
+            within=10,
+            what="every message that arrived during a STORE",
+        )

@@ -59,3 +59,35 @@ def test_run_notifies_systemd_and_stops_cleanly_on_sigterm(
     assert process.returncode == 0, stderr.decode()[-2000:]
     assert b"Traceback" not in stderr
     assert len(smtp_sink.messages) == 1
+
+
+def test_ready_with_the_mailbox_down_and_answering_once_it_is_up(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
+) -> None:
+    # The IMAP server is down at boot: the daemon still says READY=1 (so systemd does not
+    # kill it at TimeoutStartSec), says in STATUS= that it keeps trying, and answers the mail
+    # once the server is back.
+    dovecot.append(mail(1, "Hola, ¿hacen envíos a todo el país?"))
+    dovecot.stop()
+    config_path = write_config(tmp_path, dovecot, smtp_sink, database_url)
+    socket_path = str(tmp_path / "notify.sock")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIDMAIL_", "GROQ_"))}
+    env |= {"NOTIFY_SOCKET": socket_path}
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(socket_path)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "voidmail", "--config", str(config_path), "run"],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            got = receive_until(sock, "READY=1", within=60)
+            got += receive_until(sock, "connecting to IMAP", within=30)
+            dovecot.start()
+            assert smtp_sink.wait_for(1, timeout=90), "the mail was answered once IMAP was back"
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 0, stderr.decode()[-2000:]

@@ -177,23 +177,29 @@ class Daemon:
         log.info("daemon_stopped", processed=self.processed)
 
     async def _report(self) -> None:
-        """READY=1 once the mailbox is selected and the workers run, then a STATUS= line."""
-        ready = asyncio.ensure_future(self.ready.wait())
-        stopped = asyncio.ensure_future(self.stop_event.wait())
-        try:
-            await asyncio.wait({ready, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            ready.cancel()
-            stopped.cancel()
-        if self.stop_event.is_set():
-            return
+        """READY=1 as soon as the daemon runs, then a STATUS= line every few seconds.
+
+        READY means: the configuration is valid, the database is reachable and migrated, and
+        the listener and workers are running. It does not wait for the mailbox: a daemon
+        whose IMAP server is down at boot is up and keeps trying (STATUS= says so), instead
+        of being killed by systemd at TimeoutStartSec and started again, over and over.
+        """
         self.systemd.ready()
         log.info("daemon_ready", mailbox=self.settings.imap.mailbox)
         while not self.stop_event.is_set():
-            state = "idle" if self.listener.connected else "reconnecting to IMAP"
-            queued = self.queue.qsize() + len(self.busy)
-            self.systemd.status(f"{state} · {queued} queued · {self.processed} handled")
+            self.systemd.status(self.status_line())
             await self._wait_for(self.stop_event.wait(), STATUS_EVERY)
+
+    def status_line(self) -> str:
+        """One line for systemd's STATUS=: the mailbox connection, the queue, the count."""
+        if self.listener.connected:
+            state = "idle"
+        elif self.listener.failures:
+            state = f"connecting to IMAP ({self.listener.failures} failed attempts, retrying)"
+        else:
+            state = "connecting to IMAP"
+        queued = self.queue.qsize() + len(self.busy)
+        return f"{state} · {queued} queued · {self.processed} handled"
 
     async def _shutdown(
         self,

@@ -32,7 +32,7 @@ SIZE_ITEM = re.compile(rb"\bRFC822\.SIZE (\d+)")
 FLAGS_ITEM = re.compile(rb"\bFLAGS \(([^)]*)\)")
 LITERAL_END = re.compile(rb"\{(\d+)\}$")
 CODE_ITEM = re.compile(rb"\[(UIDVALIDITY|UIDNEXT) (\d+)\]")
-EXISTS_LINE = re.compile(rb"^\d+ EXISTS$")
+UNTAGGED_EXISTS = re.compile(rb"^\*\s+\d+\s+EXISTS\b")
 
 
 class ImapError(RetryableError):
@@ -114,6 +114,7 @@ class ImapConnection:
             ssl_context=context if s.security == "tls" else None,
         )
         self._client = client
+        self._notice_new_mail(client.protocol)
         await self._call(client.wait_hello_from_server(), "connect")
         if s.security == "starttls":
             await self._starttls(context)
@@ -280,18 +281,30 @@ class ImapConnection:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.lost.wait(), timeout=1.0)
 
+    def _notice_new_mail(self, protocol: Any) -> None:
+        """Set ``new_mail`` on every untagged EXISTS, whatever command it came with.
+
+        aioimaplib drops an EXISTS that arrives with an asynchronous command (UID FETCH, UID
+        STORE, UID SEARCH): nobody waits for it. The server will not repeat it in the next
+        IDLE, so the message would wait for the next push or ``idle_seconds``. The protocol's
+        one entry point for untagged lines is wrapped to notice it.
+        """
+        untagged = protocol._untagged_response
+
+        def noting(line: bytes) -> Any:
+            if UNTAGGED_EXISTS.match(line):
+                self.new_mail = True
+            return untagged(line)
+
+        protocol._untagged_response = noting
+
     def _on_lost(self, _exc: Exception | None) -> None:
         self.lost.set()
 
     async def _call(
         self, awaitable: Awaitable[T], what: str, *, deadline: float | None = None
     ) -> T:
-        """Await with the command timeout, racing the connection-lost event.
-
-        An untagged EXISTS in the response (mail arrived while the command ran) is remembered
-        in ``new_mail``: aioimaplib files it with the command's lines and tells nobody, and the
-        server will not announce that message again in the next IDLE.
-        """
+        """Await with the command timeout, racing the connection-lost event."""
         limit = self.timeout if deadline is None else deadline
         work = asyncio.ensure_future(awaitable)
         lost = asyncio.ensure_future(self.lost.wait())
@@ -310,11 +323,6 @@ class ImapConnection:
             result = work.result()
         except (aioimaplib.AioImapException, OSError, TimeoutError, ssl.SSLError) as exc:
             raise ImapError(f"IMAP {what} failed: {exc.__class__.__name__}: {exc}") from exc
-        lines = getattr(result, "lines", None)
-        if isinstance(lines, list) and any(
-            isinstance(line, bytes | bytearray) and EXISTS_LINE.match(bytes(line)) for line in lines
-        ):
-            self.new_mail = True
         return result
 
 
