@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from voidmail import answer, catalog, cli, config, faq, llm, parse, respond, triage
+from voidmail import answer, assembly, catalog, config, faq, llm, parse, reply, triage
 from voidmail.rig import groq_emulator
 
 SHOP = config.Settings(
@@ -17,7 +17,7 @@ SHOP = config.Settings(
     )
 )
 SHOP_CATALOG = catalog.Catalog(config.DATA_DIR / "catalog.csv")
-ANSWERS = faq.load(config.DATA_DIR / "faq.toml", cli.placeholders(SHOP))
+ANSWERS = faq.load(config.DATA_DIR / "faq.toml", assembly.placeholders(SHOP))
 
 
 def mail(body: str, subject: str = "Consulta") -> parse.Mail:
@@ -148,7 +148,7 @@ def test_an_echo_of_the_system_prompt_is_held() -> None:
 
 
 def test_thread_key_ignores_reply_prefixes_and_case() -> None:
-    assert respond.thread_key("RE: Re: Fwd: Consulta Jean") == respond.thread_key("consulta jean")
+    assert reply.thread_key("RE: Re: Fwd: Consulta Jean") == reply.thread_key("consulta jean")
 
 
 def test_estimate_matches_the_client() -> None:

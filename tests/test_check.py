@@ -14,7 +14,7 @@ import pytest
 
 from tests.fixtures.daemon import SHOP
 from tests.test_pipeline import REPO, mail
-from voidmail import cli, config
+from voidmail import assembly, config
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.groq_emulator import DEFAULT_API_KEY, RETIRED_MODELS, GroqEmulator
 from voidmail.rig.smtp_sink import SmtpSink
@@ -134,7 +134,7 @@ def test_everything_reachable_passes(
 
     result = run_check(path)
 
-    assert result.returncode == cli.EXIT_OK, result.stdout + result.stderr
+    assert result.returncode == assembly.EXIT_OK, result.stdout + result.stderr
     assert list(result.lines) == NAMES
     assert all(verdict == "ok" for verdict, _ in result.lines.values()), result.stdout
     assert result.detail("configuration") == str(path)
@@ -171,7 +171,7 @@ def test_wrong_imap_password_fails_that_line_and_the_others_still_run(
 
     result = run_check(path)
 
-    assert result.returncode == cli.EXIT_FAILURE
+    assert result.returncode == assembly.EXIT_FAILURE
     assert list(result.lines) == NAMES
     assert result.verdict("imap") == "FAILED"
     assert "login refused (check imap.username / imap.password)" in result.detail("imap")
@@ -210,7 +210,7 @@ def test_llm_key_and_model_are_checked(
 
     result = run_check(path)
 
-    assert result.returncode == cli.EXIT_FAILURE
+    assert result.returncode == assembly.EXIT_FAILURE
     assert result.lines["llm"] == ("FAILED", expected)
     assert [result.verdict(name) for name in NAMES[:-1]] == ["ok"] * 4
     assert llm["api_key"] not in result.stdout + result.stderr
@@ -241,7 +241,7 @@ def test_smtp_with_nothing_listening_fails(
 
     result = run_check(path)
 
-    assert result.returncode == cli.EXIT_FAILURE
+    assert result.returncode == assembly.EXIT_FAILURE
     assert result.lines["smtp"] == ("FAILED", f"127.0.0.1:{closed_port} plain: connection refused")
     assert [result.verdict(name) for name in ("configuration", "imap", "database")] == ["ok"] * 3
 
@@ -255,7 +255,7 @@ def test_silent_smtp_server_fails_within_the_timeout(
     result = run_check(path)
     elapsed = time.monotonic() - started
 
-    assert result.returncode == cli.EXIT_FAILURE
+    assert result.returncode == assembly.EXIT_FAILURE
     assert result.verdict("smtp") == "FAILED"
     assert result.detail("smtp").startswith(f"127.0.0.1:{silent_port} plain: ")
     assert "timed out" in result.detail("smtp").lower()
@@ -296,7 +296,7 @@ def test_bad_configuration_stops_everything(tmp_path: Path) -> None:
 
     result = run_check(path)
 
-    assert result.returncode == cli.EXIT_CONFIG
+    assert result.returncode == assembly.EXIT_CONFIG
     assert result.stdout == ""
     assert result.stderr.strip().splitlines()[-1] == (
         "voidmail: configuration error: imap.host: is missing; set it in " + str(path)

@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from voidmail import cli, migrate
+from voidmail import assembly, migrate
 
 REPO = Path(__file__).resolve().parent.parent
 SUBCOMMANDS = [
@@ -150,7 +150,7 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
         "VOIDMAIL_DAEMON__STATE_DIR": str(tmp_path),
     }
     result = voidmail("tasks", env=env)
-    assert result.returncode == cli.EXIT_FAILURE
+    assert result.returncode == assembly.EXIT_FAILURE
     assert "database error" in result.stderr
     assert "hunter2" not in result.stderr
     assert "Traceback" not in result.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from voidmail import cli, config, faq, guard, parse, triage
+from voidmail import assembly, config, faq, guard, parse, triage
 from voidmail.errors import ConfigError
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -22,7 +22,7 @@ LABELS = tomllib.loads((CORPUS / "labels.toml").read_text(encoding="utf-8"))
 SHOP = "hola@lupeindumentaria.com.ar"
 ANSWERS = faq.load(
     config.DATA_DIR / "faq.toml",
-    cli.placeholders(config.Settings(shop=config.ShopSettings(name="Lupe", address=SHOP))),
+    assembly.placeholders(config.Settings(shop=config.ShopSettings(name="Lupe", address=SHOP))),
 )
 
 

@@ -29,18 +29,17 @@ from voidmail import (
     breaker,
     catalog,
     compose,
-    daemon,
     faq,
     limiter,
     llm,
-    notify,
     parse,
     store,
     triage,
 )
 from voidmail.config import Settings
-from voidmail.errors import VoidmailError
-from voidmail.respond import Answer, HandOff, follow_up_for, thread_key
+from voidmail.errors import Deferred, VoidmailError
+from voidmail.reply import Answer, HandOff, follow_up_for, thread_key
+from voidmail.throttle import Throttle
 
 log = structlog.get_logger("voidmail.answer")
 
@@ -285,7 +284,7 @@ class LlmAnswerer:
         self.catalog = shop_catalog
         self.own_domains = frozenset({compose.domain_of(settings.shop.address)})
         self.clock = clock
-        self._alerts = notify.Throttle(clock)
+        self._alerts = Throttle(clock)
 
     async def __call__(
         self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision
@@ -298,12 +297,12 @@ class LlmAnswerer:
             # Nothing was sent: wait without spending one of the task's attempts.
             await self._record_throttles()
             await self._alert_once(exc)
-            raise daemon.Deferred(str(exc), retry_after=exc.retry_after) from exc
+            raise Deferred(str(exc), retry_after=exc.retry_after) from exc
         except llm.RateLimited as exc:
             # A throttle says nothing about this message: wait as told, attempts unspent. The
             # limiter has already slowed down and the breaker counts it as a failure.
             await self._record_throttles()
-            raise daemon.Deferred(str(exc), retry_after=exc.retry_after) from exc
+            raise Deferred(str(exc), retry_after=exc.retry_after) from exc
         except VoidmailError:
             await self._record_throttles()
             raise

@@ -26,7 +26,7 @@ import asyncpg
 import groq
 import httpx
 
-from voidmail import catalog, cli, config, faq, imap, llm, mailer, store
+from voidmail import assembly, catalog, config, faq, imap, llm, mailer, store
 from voidmail.errors import DatabaseError
 
 Verdict = Literal["ok", "FAILED", "skipped"]
@@ -61,11 +61,11 @@ def skipped(detail: str) -> Result:
 
 async def main(args: argparse.Namespace) -> int:
     """Run every check in order, print one line for each, return the exit status."""
-    settings = cli.load_settings(args)
+    settings = assembly.load_settings(args)
     settings.require_servers()
     # ``run`` refuses to start on a bad FAQ or catalog file: so does ``check``, as a
     # configuration error.
-    faq.load(settings.faq.file, cli.placeholders(settings))
+    faq.load(settings.faq.file, assembly.placeholders(settings))
     catalog.Catalog(settings.catalog.file)
     secrets = secret_values(settings)
     source = str(settings.source) if settings.source else "no file: the environment only"
@@ -84,7 +84,7 @@ async def main(args: argparse.Namespace) -> int:
             result = failed(f"unexpected {describe(exc)}")
         report(result, name, secrets)
         all_passed = all_passed and result.verdict != "FAILED"
-    return cli.EXIT_OK if all_passed else cli.EXIT_FAILURE
+    return assembly.EXIT_OK if all_passed else assembly.EXIT_FAILURE
 
 
 def report(result: Result, name: str, secrets: Iterable[str]) -> None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import json
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ import structlog
 from voidmail import (
     __version__,
     answer,
-    breaker,
     catalog,
     compose,
     config,
@@ -31,8 +29,6 @@ from voidmail import (
     dlq,
     faq,
     guard,
-    limiter,
-    llm,
     logs,
     migrate,
     parse,
@@ -42,13 +38,8 @@ from voidmail import (
     store,
     triage,
 )
+from voidmail.assembly import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, load_settings, placeholders, wired
 from voidmail.errors import ConfigError, DatabaseError, VoidmailError
-from voidmail.mailer import Mailer
-from voidmail.notify import Notifier
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_CONFIG = 2
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 log = structlog.get_logger("voidmail.cli")
@@ -125,13 +116,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
-def load_settings(args: argparse.Namespace) -> config.Settings:
-    """The validated settings for ``args.config``, logging to stderr (for one-shot commands)."""
-    settings = config.load(args.config)
-    logs.configure(settings.daemon.log_level, stream=sys.stderr)
-    return settings
-
-
 async def _run(args: argparse.Namespace) -> int:
     settings = config.load(args.config)
     settings.require_servers()
@@ -141,53 +125,6 @@ async def _run(args: argparse.Namespace) -> int:
             with daemon.SignalHandlers(asyncio.get_running_loop(), service.stop):
                 await service.run()
     return EXIT_OK
-
-
-@contextlib.asynccontextmanager
-async def wired(
-    settings: config.Settings, *, systemd: sdnotify.SystemdNotifier | None = None
-) -> AsyncIterator[daemon.Daemon]:
-    """The daemon with its real collaborators, as ``voidmail run`` builds it, not yet started.
-
-    The store (and an embedded PostgreSQL) and the LLM client live as long as the block.
-    Raises ConfigError for a bad FAQ or catalog file before anything connects.
-    """
-    answers = faq.load(settings.faq.file, placeholders(settings))
-    shop_catalog = catalog.Catalog(settings.catalog.file)
-    mailer = Mailer(settings.smtp)
-    async with store.open_store(settings) as st, contextlib.AsyncExitStack() as stack:
-        answerer = None
-        if settings.llm.api_key:
-            client = await stack.enter_async_context(llm_client(settings, st))
-            answerer = answer.LlmAnswerer(settings, st, client, answers, shop_catalog)
-        else:
-            log.warning("llm_disabled", reason="llm.api_key is not set; such mail goes to a person")
-        responder = respond.MailResponder(settings, st, mailer, answers, answerer)
-        notifier = Notifier(settings, st, mailer, settings.daemon.notify_delay)
-        yield daemon.Daemon(settings, st, responder, notifier=notifier, systemd=systemd)
-
-
-@contextlib.asynccontextmanager
-async def llm_client(settings: config.Settings, st: store.Store) -> AsyncIterator[llm.LlmClient]:
-    """The process's one LLM client, with its shared limiter and breaker.
-
-    The limiter starts from today's usage recorded in the database, so a restart does not
-    spend the day's budget twice.
-    """
-    s = settings.llm
-    pace = limiter.Limiter(s.requests_per_minute, s.tokens_per_minute, s.requests_per_day,
-                           s.tokens_per_day)  # fmt: skip
-    requests, tokens = await st.llm_usage_today(s.model)
-    if requests or tokens:
-        pace.seed_daily(requests, tokens)
-    guard = breaker.CircuitBreaker(settings.breaker.threshold, settings.breaker.reset_timeout)
-    async with llm.LlmClient(s, pace, guard) as client:
-        yield client
-
-
-def placeholders(settings: config.Settings) -> dict[str, str]:
-    """What ``{name}`` placeholders in FAQ answers are filled with."""
-    return {"shop_name": settings.shop.name, "shop_email": settings.shop.address}
 
 
 async def _migrate(args: argparse.Namespace) -> int:

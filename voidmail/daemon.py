@@ -28,7 +28,7 @@ import structlog
 
 from voidmail import dlq, sdnotify, store
 from voidmail.config import Settings
-from voidmail.errors import PermanentError, RetryableError, ServiceError
+from voidmail.errors import Deferred, PermanentError, RetryableError, ServiceError
 from voidmail.listener import Listener
 from voidmail.notify import Notifier
 
@@ -44,10 +44,6 @@ class Responder(Protocol):
     """Decides what one claimed task needs and does it. Raises to ask for a retry."""
 
     async def handle(self, task: dict[str, Any]) -> store.Outcome: ...
-
-
-class Deferred(RetryableError):
-    """Not tried at all (the provider is unavailable): retry later without spending an attempt."""
 
 
 def retry_delay(

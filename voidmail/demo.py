@@ -4,7 +4,7 @@ Everything the demo uses is local and thrown away afterwards: a temporary direct
 embedded PostgreSQL and a Dovecot serving the shop's mailbox on a loopback port, an SMTP sink
 takes the replies, and the LLM is the real Groq when ``GROQ_API_KEY`` is set, else the local
 Groq emulator (the screen says which). No configuration file and no ``VOIDMAIL_*`` variable is
-read. The daemon is the one ``voidmail run`` builds (:func:`voidmail.cli.wired`); the demo only
+read. The daemon is the one ``voidmail run`` builds (:func:`voidmail.assembly.wired`); the demo only
 delivers the bundled sample mail (``voidmail/data/demo``, described by its ``manifest.toml``),
 waits until each is handled, and prints a table of what happened to it.
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from voidmail import answer, cli, config, daemon, faq, listener, logs, triage
+from voidmail import answer, assembly, config, daemon, faq, listener, logs, triage
 from voidmail.config import Secret
 from voidmail.errors import ServiceError, VoidmailError
 from voidmail.rig.dovecot import Dovecot, DovecotError
@@ -158,13 +158,13 @@ async def main(args: argparse.Namespace) -> int:
     except DovecotError:
         shutil.rmtree(workdir, ignore_errors=True)
         print(NO_DOVECOT, file=sys.stderr)
-        return cli.EXIT_FAILURE
+        return assembly.EXIT_FAILURE
     try:
         code = await _demo(workdir, imap_server, samples, Progress(sys.stdout))
     except BaseException:
         print(f"voidmail demo: its files are kept in {workdir}", file=sys.stderr)
         raise
-    if code == cli.EXIT_OK:
+    if code == assembly.EXIT_OK:
         shutil.rmtree(workdir, ignore_errors=True)
     else:
         print(f"voidmail demo: its files are kept in {workdir}", file=sys.stderr)
@@ -220,7 +220,7 @@ async def _demo(
             )
         settings = _settings(workdir, imap_server, sink, llm_settings)
         with progress.step(f"PostgreSQL: starting the embedded server in {workdir}"):
-            service = await stack.enter_async_context(cli.wired(settings))
+            service = await stack.enter_async_context(assembly.wired(settings))
         running = asyncio.create_task(service.run(), name="daemon")
         try:
             with progress.step("daemon: logging in to the mailbox"):
@@ -244,8 +244,8 @@ async def _demo(
             f"{HANDLE_WITHIN:g} s{hint if api_key else ''}",
             file=sys.stderr,
         )
-        return cli.EXIT_FAILURE
-    return cli.EXIT_OK
+        return assembly.EXIT_FAILURE
+    return assembly.EXIT_OK
 
 
 def _settings(

@@ -36,6 +36,10 @@ class RetryableError(VoidmailError):
         self.retry_after = retry_after
 
 
+class Deferred(RetryableError):
+    """Not tried at all (the provider is unavailable): retry later without spending an attempt."""
+
+
 class PermanentError(VoidmailError):
     """A failure that retrying cannot fix: bad credentials, a retired model, an SMTP 5xx."""
 

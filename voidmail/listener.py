@@ -27,8 +27,9 @@ from datetime import datetime
 
 import structlog
 
-from voidmail import imap, notify, parse, store
+from voidmail import imap, parse, store
 from voidmail.config import ImapSettings
+from voidmail.throttle import Throttle
 
 log = structlog.get_logger("voidmail.listener")
 
@@ -70,7 +71,7 @@ class Listener:
         self.rng = rng or random.Random()
         self.uidvalidity: int | None = None
         self.failures = 0  # connection attempts in a row without a completed sweep
-        self._alerts = notify.Throttle()
+        self._alerts = Throttle()
         # Failed body fetches per (uidvalidity, uid): such a message is fetched alone, and
         # after MAX_FETCH_TRIES it is recorded for a person without its body.
         self._fetch_failures: dict[tuple[int, int], int] = {}

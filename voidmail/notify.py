@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-import time
-from collections.abc import Callable
 from email.message import EmailMessage
 
 import structlog
@@ -31,23 +28,6 @@ KIND_TITLES = {
     "follow_up": "mensaje(s) ya respondidos cuya respuesta promete que alguien del equipo escribe",
     "dead_letter": "mensaje(s) sin poder procesar",
 }
-
-
-class Throttle:
-    """Lets an alert of each kind through at most once per period: an incident is reported
-    once, not on every message it touches."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._quiet_until: dict[str, float] = {}
-
-    def allow(self, kind: str, period: float) -> bool:
-        """True (and quiet for ``period`` seconds from now) unless ``kind`` is quiet."""
-        now = self._clock()
-        if now < self._quiet_until.get(kind, -math.inf):
-            return False
-        self._quiet_until[kind] = now + period
-        return True
 
 
 class Notifier:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
@@ -29,51 +27,18 @@ from voidmail.config import Settings, ShopSettings
 from voidmail.errors import PermanentError
 from voidmail.ledger import DeliveryUnknown, Ledger
 from voidmail.mailer import Mailer
+from voidmail.reply import Answer, HandOff, follow_up_for, thread_key
 
 log = structlog.get_logger("voidmail.respond")
 
 SEEN = "\\Seen"
 ANSWERED = "\\Seen \\Answered"
 FLAGGED = "\\Flagged"
-# An answer that tells the customer a person will write: it goes out, and a person is told.
-_PROMISES_A_PERSON = re.compile(
-    r"\b(?:una\s+persona|alguien|un\s+asesor|una\s+asesora|un\s+representante)\s+del\s+equipo\b"
-    r"|\b(?:te|le|les)\s+(?:va|van)\s+a\s+(?:responder|contactar|escribir)\b",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A reply text and what producing it cost."""
-
-    text: str
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    follow_up: str | None = None  # sent, and a person must still follow it up: why
 
 
 # Produces the LLM's answer for a message, or raises (RetryableError to retry later,
 # PermanentError or HandOff to give it to a person).
 LlmAnswerer = Callable[[dict[str, Any], parse.Mail, triage.Decision], Awaitable[Answer]]
-
-
-def follow_up_for(text: str) -> str | None:
-    """Why a person must follow up a reply saying ``text`` (it promises one), or None."""
-    promise = _PROMISES_A_PERSON.search(text)
-    if promise is None:
-        return None
-    return f"la respuesta automática prometió que alguien del equipo escribe ({promise[0]!r})"
-
-
-class HandOff(Exception):
-    """The message should go to a person; the text says why. Tokens already spent on it (an
-    LLM answer that was held back) are still recorded."""
-
-    def __init__(self, why: str, *, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
-        super().__init__(why)
-        self.prompt_tokens = prompt_tokens
-        self.completion_tokens = completion_tokens
 
 
 class MailResponder:
@@ -273,11 +238,6 @@ def draft(
         signature=shop.signature,
         message_id=message_id,
     )
-
-
-def thread_key(subject: str) -> str:
-    """A conversation's key within one customer's mail: the subject without Re:/Fwd:."""
-    return compose.reply_subject(subject).removeprefix("Re: ").strip().casefold()[:200]
 
 
 class _OverCap(Exception):
