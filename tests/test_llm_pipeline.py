@@ -3,7 +3,10 @@ through the official SDK, with the daemon's real responder, limiter and breaker.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +14,7 @@ import pytest
 
 from tests.fixtures.daemon import Wired, rig_settings, wait_until
 from tests.test_pipeline import mail, replies_to
-from voidmail import answer, config, dlq
+from voidmail import answer, config, dlq, lanes
 from voidmail.config import Secret
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.groq_emulator import DEFAULT_API_KEY, EmulatorLimits, GroqEmulator
@@ -302,3 +305,43 @@ async def test_a_send_refused_before_the_data_is_retried_with_the_text_already_p
     assert (row["status"], row["attempts"]) == ("sent", 1)
     [reply] = customer_replies(smtp_sink)
     assert reply.get_content().startswith(row["body"].strip()[:40])
+
+
+async def test_faq_mail_is_answered_at_once_behind_an_llm_backlog(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    # An LLM paced to one request every 10 s and 12 product questions waiting: the FAQ
+    # questions that arrive behind them need nothing scarce and must not wait for them.
+    backlog = [mail(n, f"{PRODUCT_QUESTION} Pregunta {n}.", subject=f"Buzo {n}") for n in range(12)]
+    dovecot.append_many(backlog)
+    settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
+    llm_settings = dataclasses.replace(settings.llm, requests_per_minute=6)
+    settings = dataclasses.replace(settings, llm=llm_settings)
+    async with Wired(settings) as p:
+        await wait_until(lambda: len(p.daemon.lane) > 0, what="LLM mail waiting in the lane")
+        latencies = []
+        for n, question in ((20, "Hola, ¿hacen envíos a todo el país?"),
+                            (21, "¿Cuántos días tengo para hacer un cambio?")):  # fmt: skip
+            started = time.monotonic()
+            dovecot.append(mail(n, question, subject="Consulta"))
+            key = f"<m{n}@correo.example>"
+            await wait_until(lambda: p.status_is(key, "done"), within=30, what="the FAQ reply")  # noqa: B023
+            latencies.append(time.monotonic() - started)
+        answered_by_llm = len(chat_requests(groq))
+    assert max(latencies) < 5.0, latencies
+    assert answered_by_llm < 12, "the FAQ mail was answered only after the LLM backlog"
+
+
+def test_lane_order_is_conversation_then_the_shops_topics_then_the_rest() -> None:
+    t0 = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    other = lanes.place(lanes.OTHER, t0)
+    shop = lanes.place(lanes.ABOUT_THE_SHOP, t0 + timedelta(seconds=60))
+    ongoing = lanes.place(lanes.CONVERSATION, t0 + timedelta(seconds=120))
+    assert ongoing < shop < other
+    # Age still counts: a stranger who waited 11 minutes goes before a customer just arrived.
+    assert lanes.place(lanes.OTHER, t0) < lanes.place(
+        lanes.CONVERSATION, t0 + timedelta(minutes=11)
+    )
+    assert lanes.lane_class(shop_wrote_before=True, intent="otro") == lanes.CONVERSATION
+    assert lanes.lane_class(shop_wrote_before=False, intent="envios") == lanes.ABOUT_THE_SHOP
+    assert lanes.lane_class(shop_wrote_before=False, intent="otro") == lanes.OTHER

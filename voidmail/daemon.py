@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import signal
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 import asyncpg
 import structlog
 
-from voidmail import dlq, sdnotify, store
+from voidmail import dlq, lanes, sdnotify, store
 from voidmail.config import Settings
 from voidmail.errors import Deferred, PermanentError, RetryableError, ServiceError
 from voidmail.listener import Listener
@@ -35,15 +36,18 @@ from voidmail.notify import Notifier
 log = structlog.get_logger("voidmail.daemon")
 
 QUEUE_PER_WORKER = 4
+LANE_PER_WORKER = 16  # LLM-bound tasks decided and waiting, per LLM worker
+LANE_FULL_RETRY = 15.0  # seconds before a task that found the LLM lane full is looked at again
 RECLAIM_EVERY = 30.0  # seconds between sweeps for tasks of dead daemons
 FALLBACK_WAKE = 30.0  # the dispatcher looks at the table at least this often
 STATUS_EVERY = 10.0  # seconds between STATUS= lines to systemd
 
 
 class Responder(Protocol):
-    """Decides what one claimed task needs and does it. Raises to ask for a retry."""
+    """Decides what one claimed task needs and does it, or returns what needs the LLM as a
+    ``lanes.Later`` for the LLM workers. Raises to ask for a retry."""
 
-    async def handle(self, task: dict[str, Any]) -> store.Outcome: ...
+    async def handle(self, task: dict[str, Any]) -> store.Outcome | lanes.Later: ...
 
 
 def retry_delay(
@@ -83,6 +87,9 @@ class Daemon:
         self.queue: asyncio.Queue[int] = asyncio.Queue(maxsize=concurrency * QUEUE_PER_WORKER)
         self.inflight: set[int] = set()
         self.busy: dict[int, int] = {}  # worker number -> task id
+        # LLM-bound tasks wait here, claimed and decided, for the LLM workers (see lanes.py).
+        self.lane = lanes.Lane(concurrency * LANE_PER_WORKER)
+        self.llm_busy: dict[int, int] = {}  # LLM worker number -> task id
         self.stop_event = asyncio.Event()
         self.work = asyncio.Event()
         self.listener = Listener(
@@ -113,6 +120,10 @@ class Daemon:
                 asyncio.create_task(self._worker(n), name=f"worker-{n}")
                 for n in range(self.settings.worker.concurrency)
             ]
+            llm_workers = [
+                asyncio.create_task(self._llm_worker(n), name=f"llm-worker-{n}")
+                for n in range(self.settings.worker.concurrency)
+            ]
             side = {listener, dispatcher}
             if self.notifier is not None:
                 side.add(asyncio.create_task(self.notifier.run(self.stop_event), name="notifier"))
@@ -137,7 +148,7 @@ class Daemon:
             )
             try:
                 done, _ = await asyncio.wait(
-                    {stopper, *side, *workers}, return_when=asyncio.FIRST_COMPLETED
+                    {stopper, *side, *workers, *llm_workers}, return_when=asyncio.FIRST_COMPLETED
                 )
                 asked_to_stop = self.stop_event.is_set()
                 # A side task that ends by itself, with or without an exception, has died.
@@ -153,7 +164,7 @@ class Daemon:
                 self.stop()
                 self.systemd.stopping()
                 self.systemd.status(f"stopping · {len(self.busy)} in flight")
-                await self._shutdown(listener, dispatcher, workers)
+                await self._shutdown(listener, dispatcher, workers, llm_workers)
                 # The notifier sends what is left (a crash's own alert among it). Waiting with
                 # asyncio.wait, never awaiting the task: a crashed one must not re-raise here.
                 rest = [t for t in side - {listener, dispatcher} if not t.done()]
@@ -167,9 +178,9 @@ class Daemon:
                     raise ServiceError(message) from cause
             finally:
                 stopper.cancel()
-                for task in (*side, *workers):
+                for task in (*side, *workers, *llm_workers):
                     task.cancel()
-                await asyncio.gather(*side, *workers, return_exceptions=True)
+                await asyncio.gather(*side, *workers, *llm_workers, return_exceptions=True)
         log.info("daemon_stopped", processed=self.processed)
 
     async def _report(self) -> None:
@@ -195,28 +206,36 @@ class Daemon:
         else:
             state = "connecting to IMAP"
         queued = self.queue.qsize() + len(self.busy)
-        return f"{state} · {queued} queued · {self.processed} handled"
+        llm = len(self.lane) + len(self.llm_busy)
+        return f"{state} · {queued} queued · {llm} for the LLM · {self.processed} handled"
 
     async def _shutdown(
         self,
         listener: asyncio.Task[None],
         dispatcher: asyncio.Task[None],
         workers: list[asyncio.Task[None]],
+        llm_workers: list[asyncio.Task[None]],
     ) -> None:
         """One stop sequence: nothing new is claimed (``stop_event`` is set and the dispatcher
         ends); idle workers end now; busy ones end after their task, within the grace period,
-        then are cancelled (their task goes back to pending); the listener sets the last
-        flags and logs out. Queued tasks were never claimed: they stay pending."""
+        then are cancelled (their task goes back to pending); tasks waiting in the LLM lane go
+        back to pending; the listener sets the last flags and logs out. Queued ids were never
+        claimed: they stay pending."""
         dispatcher.cancel()
-        for number, task in enumerate(workers):
-            if number not in self.busy:
-                task.cancel()
-        busy = [w for n, w in enumerate(workers) if n in self.busy]
+        busy = []
+        for pool, busy_numbers in ((workers, self.busy), (llm_workers, self.llm_busy)):
+            for number, task in enumerate(pool):
+                if number in busy_numbers:
+                    busy.append(task)
+                else:
+                    task.cancel()
         if busy:
             log.info("daemon_draining", in_flight=len(busy), grace=self.shutdown_grace)
             _, late = await asyncio.wait(busy, timeout=self.shutdown_grace)
             for task in late:
                 task.cancel()
+        for entry in self.lane.drain():
+            await self._settle(self.store.release_claim(entry.task["id"], self.daemon_id))
         if not listener.done():
             await asyncio.wait([listener], timeout=self.settings.imap.timeout)
         listener.cancel()
@@ -292,20 +311,37 @@ class Daemon:
                     return  # unclaimed: it stays pending for the next start
                 task = await self.store.claim(task_id, self.daemon_id)
                 if task is not None:
-                    await self._process(task)
+                    await self._process(task, functools.partial(self.responder.handle, task))
             finally:
                 self.busy.pop(number, None)
                 self.inflight.discard(task_id)
                 self.queue.task_done()
 
-    async def _process(self, task: dict[str, Any]) -> None:
+    async def _llm_worker(self, number: int) -> None:
+        """Take decided LLM-bound tasks from the lane, best first, until stopped."""
+        while not self.stop_event.is_set():
+            entry = await self.lane.take()
+            if self.stop_event.is_set():
+                await self._settle(self.store.release_claim(entry.task["id"], self.daemon_id))
+                return
+            self.llm_busy[number] = entry.task["id"]
+            try:
+                await self._process(entry.task, entry.later.run)
+            finally:
+                self.llm_busy.pop(number, None)
+
+    async def _process(
+        self,
+        task: dict[str, Any],
+        step: Callable[[], Awaitable[store.Outcome | lanes.Later]],
+    ) -> None:
         task_id = task["id"]
         structlog.contextvars.bind_contextvars(
             task_id=task_id, uid=task["uid"], message_id=task["message_id"]
         )
         started = time.monotonic()
         try:
-            outcome = await self.responder.handle(task)
+            result = await step()
         except asyncio.CancelledError:
             # Shutdown ran out of time: give the task back, its attempt unspent.
             await asyncio.shield(self.store.release_claim(task_id, self.daemon_id))
@@ -328,25 +364,40 @@ class Daemon:
                 task, f"internal error: {exc.__class__.__name__}: {exc}", None
             )
         else:
-            await self._settle(self.store.finish(task_id, outcome))
-            if outcome.imap_flags:
+            if isinstance(result, lanes.Later):
+                await self._to_lane(task, result)
+                return
+            await self._settle(self.store.finish(task_id, result))
+            if result.imap_flags:
                 self.listener.wake.set()
-            if outcome.status == "human" or outcome.noted:
+            if result.status == "human" or result.noted:
                 self._poke()
             self.processed += 1
             log.info(
                 "task_finished",
-                status=outcome.status,
-                route=outcome.route,
-                intent=outcome.intent,
-                error=outcome.error,
-                prompt_tokens=outcome.prompt_tokens,
-                completion_tokens=outcome.completion_tokens,
+                status=result.status,
+                route=result.route,
+                intent=result.intent,
+                error=result.error,
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=result.completion_tokens,
                 ms=round((time.monotonic() - started) * 1000, 1),
             )
         finally:
             structlog.contextvars.unbind_contextvars("task_id", "uid", "message_id")
             self.work.set()
+
+    async def _to_lane(self, task: dict[str, Any], later: lanes.Later) -> None:
+        """Queue a decided LLM-bound task for the LLM workers; when the lane is full, give it
+        back (its attempt unspent) to be looked at again later."""
+        if self.lane.offer(task, later):
+            log.info("task_waiting_for_llm", lane_class=later.klass, waiting=len(self.lane))
+            return
+        delay = retry_delay(1, LANE_FULL_RETRY, self.rng)
+        await self._settle(
+            self.store.schedule_retry(task["id"], "waiting for the LLM", delay, refund_attempt=True)
+        )
+        log.info("task_deferred", error="the LLM lane is full", retry_in=round(delay, 1))
 
     async def _retry_or_park(
         self, task: dict[str, Any], error: str, retry_after: float | None

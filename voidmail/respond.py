@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from typing import Any
 
 import structlog
 
-from voidmail import compose, faq, guard, parse, store, triage
+from voidmail import compose, faq, guard, lanes, parse, store, triage
 from voidmail.config import Settings, ShopSettings
 from voidmail.errors import PermanentError
 from voidmail.ledger import DeliveryUnknown, Ledger
@@ -61,7 +62,8 @@ class MailResponder:
         self.own_addresses = frozenset({shop})
         self.own_domains = frozenset({compose.domain_of(shop)})
 
-    async def handle(self, task: dict[str, Any]) -> store.Outcome:
+    async def handle(self, task: dict[str, Any]) -> store.Outcome | lanes.Later:
+        """Decide ``task`` and do whatever needs no LLM; what does is returned as a ``Later``."""
         raw = await self.store.body(task["id"])
         if raw is None:
             return await self._hand_off(task, None, "no message body was recorded", None)
@@ -100,24 +102,40 @@ class MailResponder:
             # A retry after a send that failed: the ledger's text is the answer, already paid.
             answer = Answer(earlier["body"], follow_up=follow_up_for(earlier["body"]))
             route = f"faq:{decision.faq_id}" if decision.route == "faq" else "llm"
-        elif decision.route == "faq" and decision.faq_id is not None:
+            return await self._reply(task, mail, decision, route, answer)
+        if decision.route == "faq" and decision.faq_id is not None:
             answer = Answer(self.faq.entry(decision.faq_id).answer)
-            route = f"faq:{decision.faq_id}"
-        elif self.llm is None:
+            return await self._reply(task, mail, decision, f"faq:{decision.faq_id}", answer)
+        if self.llm is None:
             return await self._hand_off(
                 task, mail, "needs a written answer; no LLM configured", decision.intent
             )
-        else:
-            try:
-                answer = await self.llm(task, mail, decision)
-            except HandOff as exc:
-                outcome = await self._hand_off(task, mail, str(exc), decision.intent)
-                return dataclasses.replace(
-                    outcome,
-                    prompt_tokens=exc.prompt_tokens,
-                    completion_tokens=exc.completion_tokens,
-                )
-            route = "llm"
+        # The scarce part: queued in the LLM lane, so this worker goes on to cheap work.
+        wrote_before = await self.store.shop_wrote_to(mail.reply_address)
+        klass = lanes.lane_class(shop_wrote_before=wrote_before, intent=decision.intent)
+        return lanes.Later(klass, functools.partial(self._answer_with_llm, task, mail, decision))
+
+    async def _answer_with_llm(
+        self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision
+    ) -> store.Outcome:
+        assert self.llm is not None
+        try:
+            answer = await self.llm(task, mail, decision)
+        except HandOff as exc:
+            outcome = await self._hand_off(task, mail, str(exc), decision.intent)
+            return dataclasses.replace(
+                outcome, prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens
+            )
+        return await self._reply(task, mail, decision, "llm", answer)
+
+    async def _reply(
+        self,
+        task: dict[str, Any],
+        mail: parse.Mail,
+        decision: triage.Decision,
+        route: str,
+        answer: Answer,
+    ) -> store.Outcome:
         try:
             await self._send_reply(task, mail, answer.text)
         except DeliveryUnknown as exc:

@@ -294,6 +294,11 @@ class Store:
         )
         return outbound_id
 
+    async def shop_wrote_to(self, customer: str) -> bool:
+        """True if the shop has answered this address before (any thread)."""
+        wrote: bool = await self.pool.fetchval(self.queries["shop_wrote_to"], customer)
+        return wrote
+
     async def reply_of(self, task_id: int) -> dict[str, Any] | None:
         """The reply already in the ledger for task ``task_id``, if any."""
         row = await self.pool.fetchrow(self.queries["reply_of"], task_id)

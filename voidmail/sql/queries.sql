@@ -142,6 +142,9 @@ INSERT INTO outbound (task_id, kind, message_id, recipient, subject, body)
 VALUES ($1, 'reply', $2, $3, $4, $5)
 RETURNING id, message_id, status, body;
 
+-- name: shop_wrote_to --
+SELECT EXISTS (SELECT 1 FROM turns WHERE customer = lower($1) AND role = 'shop');
+
 -- name: reply_of --
 SELECT id, message_id, status, body FROM outbound WHERE task_id = $1 AND kind = 'reply';
 

@@ -1,0 +1,94 @@
+"""Where mail that needs the LLM waits, and which goes first: the one visible policy.
+
+Cheap work (ignoring, handing to a person, FAQ answers) is done by the workers the moment it
+is decided. A message that needs the LLM is decided by a worker too, then queued here, and the
+worker goes on to the next message: no worker waits for tokens, so an LLM backlog never delays
+an FAQ answer. A separate set of LLM workers takes from this lane, best first:
+
+1. ``CONVERSATION``: the shop has written to this customer before (a reply in a thread the shop
+   answered, or a returning customer);
+2. ``ABOUT_THE_SHOP``: a first contact about one of the shop's topics (shipping, payments,
+   exchanges, sizes, stock, a product, an order);
+3. ``OTHER``: everything else.
+
+Age still counts, so nothing starves: a message's place is its arrival time moved earlier by
+its class's head start, and one that has waited longer than the difference goes first anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from voidmail import store
+
+CONVERSATION, ABOUT_THE_SHOP, OTHER = 0, 1, 2
+# Seconds of head start over OTHER: 10 and 5 minutes.
+HEAD_START = {CONVERSATION: 600.0, ABOUT_THE_SHOP: 300.0, OTHER: 0.0}
+SHOP_INTENTS = frozenset(
+    {"envios", "pagos", "cambios", "talles", "stock", "producto", "pedido", "reclamo",
+     "reembolso", "cancelacion"}
+)  # fmt: skip
+
+
+def lane_class(*, shop_wrote_before: bool, intent: str) -> int:
+    """The class of an LLM-bound message (see the module doc)."""
+    if shop_wrote_before:
+        return CONVERSATION
+    return ABOUT_THE_SHOP if intent in SHOP_INTENTS else OTHER
+
+
+def place(klass: int, arrived: datetime) -> float:
+    """Where a message of ``klass`` that arrived at ``arrived`` stands: lower goes first."""
+    return arrived.timestamp() - HEAD_START[klass]
+
+
+@dataclass(frozen=True)
+class Later:
+    """A decided message that needs the LLM: its class, and the rest of its handling."""
+
+    klass: int
+    run: Callable[[], Awaitable[store.Outcome]]
+
+
+@dataclass(order=True)
+class Entry:
+    place: float
+    seq: int
+    task: dict[str, Any] = field(compare=False)
+    later: Later = field(compare=False)
+
+
+class Lane:
+    """A bounded priority queue of claimed, decided, LLM-bound tasks."""
+
+    def __init__(self, capacity: int) -> None:
+        self._queue: asyncio.PriorityQueue[Entry] = asyncio.PriorityQueue(maxsize=capacity)
+        self._seq = itertools.count()
+
+    def offer(self, task: dict[str, Any], later: Later) -> bool:
+        """Queue ``task``; False when the lane is full (the caller gives the task back)."""
+        arrived = task.get("created_at") or datetime.now().astimezone()
+        entry = Entry(place(later.klass, arrived), next(self._seq), task, later)
+        try:
+            self._queue.put_nowait(entry)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def take(self) -> Entry:
+        return await self._queue.get()
+
+    def drain(self) -> list[Entry]:
+        """Everything still waiting (on stop: each goes back to pending)."""
+        entries = []
+        while not self._queue.empty():
+            entries.append(self._queue.get_nowait())
+        return entries
+
+    def __len__(self) -> int:
+        return self._queue.qsize()
