@@ -269,3 +269,86 @@ def test_real_customers_in_the_corpus_pass(name: str) -> None:
 def test_parse_failure_is_still_safe() -> None:
     # A Mail with nothing usable must be ignored, not answered.
     assert check(parse.parse(b"\x00\xff")) == "no_sender"
+
+
+# -- forged senders and spam verdicts ---------------------------------------------------------
+
+GMAIL_FAIL = (
+    "Authentication-Results: mx.google.com; dkim=none; spf=fail (google.com: domain of "
+    "ana.gomez@gmail.com does not designate 203.0.113.9 as permitted sender) "
+    "smtp.mailfrom=ana.gomez@gmail.com; dmarc=fail (p=NONE) header.from=gmail.com"
+)
+GMAIL_PASS = (
+    "Authentication-Results: mx.google.com; dkim=pass header.i=@gmail.com; spf=pass "
+    "smtp.mailfrom=ana.gomez@gmail.com; dmarc=pass (p=NONE) header.from=gmail.com"
+)
+
+
+def raw_mail(header_lines: list[str]) -> parse.Mail:
+    """The customer message with ``header_lines`` on top, in that order (topmost first)."""
+    data = "\r\n".join([*header_lines, *CUSTOMER.split("\n")])
+    return parse.parse((data + "\r\n\r\nHola, ¿hacen envíos a Salta?\r\n").encode("utf-8"))
+
+
+def test_a_dmarc_fail_from_the_trusted_server_gets_no_reply() -> None:
+    forged = raw_mail([GMAIL_FAIL])
+    assert guard.check(forged, OWN_ADDRESSES, OWN_DOMAINS, authserv_id="mx.google.com") == (
+        "dmarc_fail"
+    )
+    # Without a trusted server configured, nobody's header is believed.
+    assert check(forged) is None
+
+
+def test_spf_fail_counts_only_without_a_dkim_pass() -> None:
+    spf_only = "Authentication-Results: mx.example.net; spf=fail smtp.mailfrom=ana@x; dkim=none"
+    with_dkim = "Authentication-Results: mx.example.net; spf=fail smtp.mailfrom=ana@x; dkim=pass"
+    trusted = {"authserv_id": "mx.example.net"}
+    assert guard.check(raw_mail([spf_only]), OWN_ADDRESSES, OWN_DOMAINS, **trusted) == "spf_fail"
+    assert guard.check(raw_mail([with_dkim]), OWN_ADDRESSES, OWN_DOMAINS, **trusted) is None
+
+
+def test_a_verdict_written_by_the_sender_changes_nothing() -> None:
+    # The sender's own copy, naming the trusted server, sits below the server's real header.
+    planted = raw_mail([GMAIL_PASS, GMAIL_FAIL])
+    assert guard.check(planted, OWN_ADDRESSES, OWN_DOMAINS, authserv_id="mx.google.com") is None
+    # A header from another server is not read at all.
+    other = raw_mail([GMAIL_FAIL.replace("mx.google.com", "mx.evil.example")])
+    assert guard.check(other, OWN_ADDRESSES, OWN_DOMAINS, authserv_id="mx.google.com") is None
+
+
+def test_topmost_reads_a_header_without_authserv_id_as_microsoft_writes_it() -> None:
+    microsoft = (
+        "Authentication-Results: spf=fail (sender IP is 203.0.113.9) smtp.mailfrom=gmail.com; "
+        "dkim=none (message not signed) header.d=none;dmarc=fail action=none "
+        "header.from=gmail.com;compauth=fail reason=001"
+    )
+    assert guard.check(
+        raw_mail([microsoft]), OWN_ADDRESSES, OWN_DOMAINS, authserv_id="topmost"
+    ) == ("dmarc_fail")
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("X-Rspamd-Action: add header", "spam_rspamd"),
+        ("X-Rspamd-Action: reject", "spam_rspamd"),
+        ("X-MS-Exchange-Organization-SCL: 6", "spam_scl"),
+        ("X-Forefront-Antispam-Report: CIP:203.0.113.9;CTRY:;LANG:es;SCL:9;SRV:;", "spam_scl"),
+        ("X-Spam-Status: Yes, score=12.1 required=5.0", "spam_flag"),
+    ],
+)
+def test_spam_verdicts_of_the_shops_filter(header: str, reason: str) -> None:
+    assert check(raw_mail([header])) == reason
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "X-Rspamd-Action: no action",
+        "X-MS-Exchange-Organization-SCL: 1",
+        "X-MS-Exchange-Organization-SCL: -1",
+        "X-Forefront-Antispam-Report: CIP:203.0.113.9;SCL:1;SRV:;",
+    ],
+)
+def test_clean_verdicts_pass(header: str) -> None:
+    assert check(raw_mail([header])) is None

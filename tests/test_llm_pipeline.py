@@ -345,3 +345,25 @@ def test_lane_order_is_conversation_then_the_shops_topics_then_the_rest() -> Non
     assert lanes.lane_class(shop_wrote_before=True, intent="otro") == lanes.CONVERSATION
     assert lanes.lane_class(shop_wrote_before=False, intent="envios") == lanes.ABOUT_THE_SHOP
     assert lanes.lane_class(shop_wrote_before=False, intent="otro") == lanes.OTHER
+
+
+async def test_mail_the_model_calls_spam_is_ignored_and_gets_no_reply(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    def responder(request: dict[str, Any]) -> str:
+        customer = str(request["messages"][-1]["content"])
+        return answer.SPAM_WORD if "criptomonedas" in customer else "Sí, lo tenemos en L."
+
+    groq.set_responder(responder)
+    spam = "Invierta hoy en criptomonedas y gane 300% por mes, escríbanos ya a nuestro asesor."
+    dovecot.append_many([mail(1, spam, subject="Oportunidad"), mail(2, PRODUCT_QUESTION)])
+    settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
+    async with Wired(settings) as p:
+        await wait_until(lambda: p.all_finished(2), what="both handled")
+        rows = await p.tasks()
+    assert rows["<m1@correo.example>"]["status"] == "ignored"
+    assert rows["<m1@correo.example>"]["error_message"] == "ignored: spam_llm"
+    assert rows["<m1@correo.example>"]["prompt_tokens"] > 0, "the tokens spent are recorded"
+    assert [m["To"] for m in customer_replies(smtp_sink)] == ["cliente2@correo.example"]
+    system = chat_requests(groq)[0]["messages"][0]["content"]
+    assert f"solo {answer.SPAM_WORD}" in system

@@ -348,3 +348,35 @@ async def test_a_purged_dead_letter_never_comes_back(
         ("<m8@correo.example>", "done"),
     ]
     assert body is None
+
+
+async def test_forged_mail_gets_no_reply_and_a_planted_verdict_changes_nothing(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
+) -> None:
+    fail = (
+        "mx.google.com; dkim=none; spf=fail smtp.mailfrom=cliente1@correo.example; "
+        "dmarc=fail (p=REJECT) header.from=correo.example"
+    )
+    passed = (
+        "mx.google.com; dkim=pass header.i=@correo.example; spf=pass "
+        "smtp.mailfrom=cliente2@correo.example; dmarc=pass header.from=correo.example"
+    )
+    forged = b"Authentication-Results: " + fail.encode() + b"\r\n" + mail(1, FAQ_QUESTIONS[0])
+    # Written by the sender (below the server's header): it must change nothing.
+    planted = (
+        b"Authentication-Results: " + passed.encode() + b"\r\n"
+        + b"Authentication-Results: " + fail.replace("cliente1", "cliente2").encode() + b"\r\n"
+        + mail(2, FAQ_QUESTIONS[1])
+    )  # fmt: skip
+    dovecot.append_many([forged, planted])
+    settings = rig_settings(
+        dovecot, database_url, tmp_path, smtp_sink,
+        guard={"authserv_id": "mx.google.com"}, shop={"admin_email": ""},
+    )  # fmt: skip
+    async with Wired(settings) as p:
+        await wait_until(lambda: p.all_finished(2), what="both handled")
+        rows = await p.tasks()
+    assert rows["<m1@correo.example>"]["status"] == "ignored"
+    assert rows["<m1@correo.example>"]["error_message"] == "ignored: dmarc_fail"
+    assert rows["<m2@correo.example>"]["status"] == "done"
+    assert [m.message["To"] for m in smtp_sink.messages] == ["cliente2@correo.example"]

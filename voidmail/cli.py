@@ -276,7 +276,12 @@ async def _try(args: argparse.Namespace) -> int:
     )
     print(f"subject     {mail.subject or '-'}")
     print(f"new text    {len(mail.new_text.strip())} characters after quotes and signature")
-    ignored = guard.check(mail, frozenset({shop.lower()}), frozenset({compose.domain_of(shop)}))
+    ignored = guard.check(
+        mail,
+        frozenset({shop.lower()}),
+        frozenset({compose.domain_of(shop)}),
+        authserv_id=settings.guard.authserv_id,
+    )
     if ignored is not None:
         print(f"route       ignored ({ignored}): no reply, marked \\Seen")
         return EXIT_OK

@@ -145,6 +145,14 @@ class BreakerSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class GuardSettings:
+    # Whose Authentication-Results header to believe (RFC 8601): the shop's own receiving
+    # server. "" believes none; "topmost" the first one, for servers that write no
+    # authserv-id (Microsoft 365). Gmail and Google Workspace: "mx.google.com".
+    authserv_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class FaqSettings:
     file: Path = DATA_DIR / "faq.toml"  # FAQ entries; defaults to the shipped file
 
@@ -164,6 +172,7 @@ class Settings:
     llm: LlmSettings = dataclasses.field(default_factory=LlmSettings)
     worker: WorkerSettings = dataclasses.field(default_factory=WorkerSettings)
     breaker: BreakerSettings = dataclasses.field(default_factory=BreakerSettings)
+    guard: GuardSettings = dataclasses.field(default_factory=GuardSettings)
     faq: FaqSettings = dataclasses.field(default_factory=FaqSettings)
     catalog: CatalogSettings = dataclasses.field(default_factory=CatalogSettings)
     source: Path | None = None

@@ -46,6 +46,13 @@ REPORT_TYPES = frozenset(
     }
 )
 
+# RFC 8601 "method=result" pairs; the header value is capped before it is read.
+AUTH_RESULT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
+MAX_AUTH_RESULTS = 4096
+RSPAMD_SPAM_ACTIONS = frozenset({"reject", "add header", "rewrite subject", "soft reject"})
+SCL_SPAM = 5  # Microsoft's spam confidence level: 5 and above is spam
+FOREFRONT_SCL = re.compile(r"\bSCL:(-?\d+)", re.IGNORECASE)
+
 # Local parts that no person reads. "+tag" and "-suffix" variants count too.
 DAEMON_LOCAL = re.compile(r"^(?:mailer[-_.]?daemon|post[-_.]?master|bounces?)(?:[-+_.].*)?$")
 NOREPLY_LOCAL = re.compile(
@@ -102,18 +109,25 @@ AUTO_BODY = re.compile(
 
 
 def check(
-    mail: parse.Mail, own_addresses: frozenset[str], own_domains: frozenset[str]
+    mail: parse.Mail,
+    own_addresses: frozenset[str],
+    own_domains: frozenset[str],
+    *,
+    authserv_id: str = "",
 ) -> str | None:
     """The reason ``mail`` must be ignored (a short snake_case word), or None to go on.
 
     ``own_addresses`` and ``own_domains`` are lower case: the shop's mailbox address(es) and the
-    domains its Message-IDs are made in.
+    domains its Message-IDs are made in. ``authserv_id`` names the receiving server whose
+    Authentication-Results header is believed (``guard.authserv_id``).
     """
     own_addresses = frozenset(a.lower() for a in own_addresses)
     own_domains = frozenset(d.lower().lstrip("@") for d in own_domains)
     for rule in (
         _sender,
         lambda m: _ours(m, own_addresses, own_domains),
+        lambda m: _forged(m, authserv_id),
+        _spam_verdict,
         _headers,
         _report,
         _machine_sender,
@@ -150,6 +164,61 @@ def _ours(
     return None
 
 
+def _forged(mail: parse.Mail, authserv_id: str) -> str | None:
+    """The shop's own receiving server says the sender is forged: a reply would be backscatter.
+
+    Only one Authentication-Results header is read: the topmost one whose authserv-id is the
+    configured one (or the topmost of all, with "topmost"). The receiving server adds its
+    header above everything the message arrived with, so a copy written by the sender, even
+    one naming the same server, sits below it and is never read.
+    """
+    wanted = authserv_id.strip().lower()
+    if not wanted:
+        return None
+    for value in mail.header_all("authentication-results"):
+        value = value[:MAX_AUTH_RESULTS]
+        server = value.split(";", 1)[0].strip().split(None, 1)[0].lower() if value else ""
+        if wanted != "topmost" and server != wanted:
+            continue
+        results = {method.lower(): result.lower() for method, result in AUTH_RESULT.findall(value)}
+        if results.get("dmarc") == "fail":
+            return "dmarc_fail"
+        if results.get("spf") == "fail" and results.get("dkim") != "pass":
+            return "spf_fail"
+        return None
+    return None
+
+
+def _spam_verdict(mail: parse.Mail) -> str | None:
+    """A spam filter in front of the mailbox said spam (Rspamd, SpamAssassin, Microsoft).
+
+    These headers could be written by the sender too; believing them costs the sender only
+    its own reply, so they are read wherever they are.
+    """
+    for name, value in mail.headers:
+        word = _first_token(value)
+        if name in ("x-spam-flag", "x-spam") and word in ("yes", "true"):
+            return "spam_flag"
+        if name == "x-spam-status" and word.startswith("yes"):
+            return "spam_flag"
+        if name == "x-rspamd-action" and value.strip().lower() in RSPAMD_SPAM_ACTIONS:
+            return "spam_rspamd"
+        if name == "x-ms-exchange-organization-scl" and _scl(value) >= SCL_SPAM:
+            return "spam_scl"
+        if name == "x-forefront-antispam-report":
+            found = FOREFRONT_SCL.search(value[:MAX_AUTH_RESULTS])
+            if found and _scl(found.group(1)) >= SCL_SPAM:
+                return "spam_scl"
+    return None
+
+
+def _scl(value: str) -> int:
+    try:
+        return int(value.strip()[:3])
+    except ValueError:
+        return -1
+
+
 def _headers(mail: parse.Mail) -> str | None:
     for name, value in mail.headers:
         word = _first_token(value)
@@ -173,12 +242,6 @@ def _headers(mail: parse.Mail) -> str | None:
             return "exchange_generated"
         elif name == "x-loop":
             return "x_loop"
-        elif name == "x-spam-flag" or name == "x-spam":
-            if word in ("yes", "true"):
-                return "spam_flag"
-        elif name == "x-spam-status":
-            if word.startswith("yes"):
-                return "spam_flag"
         elif name == "x-ms-exchange-message-is-ndr":
             return "delivery_report"
         elif name not in VALUE_CHECKED and AUTO_HEADER.search(name) and word not in NEGATIVE_VALUES:

@@ -39,6 +39,15 @@ class HandOff(Exception):
         self.completion_tokens = completion_tokens
 
 
+class Spam(Exception):
+    """The LLM judged the message spam: it is ignored, nothing is sent. Tokens are recorded."""
+
+    def __init__(self, *, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
+        super().__init__("spam, said the LLM")
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+
+
 def follow_up_for(text: str) -> str | None:
     """Why a person must follow up a reply saying ``text`` (it promises one), or None."""
     promise = _PROMISES_A_PERSON.search(text)

@@ -28,7 +28,7 @@ from voidmail.config import Settings, ShopSettings
 from voidmail.errors import PermanentError
 from voidmail.ledger import DeliveryUnknown, Ledger
 from voidmail.mailer import Mailer
-from voidmail.reply import Answer, HandOff, follow_up_for, thread_key
+from voidmail.reply import Answer, HandOff, Spam, follow_up_for, thread_key
 
 log = structlog.get_logger("voidmail.respond")
 
@@ -72,7 +72,12 @@ class MailResponder:
         mail = await asyncio.to_thread(parse.parse, raw)
         if parse.unreadable(mail):
             return await self._hand_off(task, mail, "the message could not be read", None)
-        reason = guard.check(mail, self.own_addresses, self.own_domains)
+        reason = guard.check(
+            mail,
+            self.own_addresses,
+            self.own_domains,
+            authserv_id=self.settings.guard.authserv_id,
+        )
         if reason is not None:
             log.info("message_ignored", reason=reason)
             return store.Outcome("ignored", "ignored", error=f"ignored: {reason}", imap_flags=SEEN)
@@ -125,6 +130,16 @@ class MailResponder:
             outcome = await self._hand_off(task, mail, str(exc), decision.intent)
             return dataclasses.replace(
                 outcome, prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens
+            )
+        except Spam as exc:
+            log.info("message_ignored", reason="spam_llm")
+            return store.Outcome(
+                "ignored",
+                "ignored",
+                error="ignored: spam_llm",
+                imap_flags=SEEN,
+                prompt_tokens=exc.prompt_tokens,
+                completion_tokens=exc.completion_tokens,
             )
         return await self._reply(task, mail, decision, "llm", answer)
 
