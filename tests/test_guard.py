@@ -352,3 +352,18 @@ def test_spam_verdicts_of_the_shops_filter(header: str, reason: str) -> None:
 )
 def test_clean_verdicts_pass(header: str) -> None:
     assert check(raw_mail([header])) is None
+
+
+@pytest.mark.parametrize(
+    "sender",
+    ["googlealerts-noreply@google.com", "ventas.no-reply@tienda.example", "x+donotreply@y.com"],
+)
+def test_a_noreply_component_anywhere_in_the_local_part_is_a_machine(sender: str) -> None:
+    assert check(mail(f"From: Alertas <{sender}>")) == "noreply_sender"
+
+
+def test_an_absence_notice_without_marks_is_ignored_but_a_traveller_asking_is_not() -> None:
+    notice = "Estoy de licencia hasta el 3 de septiembre. Durante mi ausencia escriba a Ramiro."
+    assert check(mail(body=notice)) == "out_of_office"
+    asking = "Estoy de vacaciones hasta el lunes, ¿pueden mandar el pedido después?"
+    assert check(mail(body=asking)) is None

@@ -16,6 +16,7 @@ nothing in the message falls outside what that answer covers.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import tomllib
 import unicodedata
@@ -77,6 +78,7 @@ _SUFFIXES = tuple(
     )
 )
 MIN_STEM = 3
+SIGNATURE_CHARS = 40  # an answer's sentence this long is specific enough to recognise quoted
 
 
 # --------------------------------------------------------------------------- text keys
@@ -234,6 +236,20 @@ class Entry:
     ignore: tuple[Phrase, ...]
     example_keys: tuple[frozenset[str], ...]
     after_purchase: bool = False  # the answer is for people who already bought (exchanges)
+
+    @functools.cached_property
+    def signatures(self) -> tuple[str, ...]:
+        """Normalised sentences of the answer long enough to be its own (not the greeting
+        every entry shares): one of them in a message means the message quotes this answer."""
+        flat = " ".join(normalize(self.answer).split())
+        sentences = (part.strip() for part in re.split(r"(?<=[.!?:])\s+", flat))
+        return tuple(sentence for sentence in sentences if len(sentence) >= SIGNATURE_CHARS)
+
+
+def quoted_entries(text: str, answers: Faq) -> list[str]:
+    """The ids of FAQ entries whose answer ``text`` quotes (a reply to our canned answer)."""
+    flat = " ".join(normalize(text.replace(">", " ")).split())
+    return [e.id for e in answers.entries if any(sig in flat for sig in e.signatures)]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

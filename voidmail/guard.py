@@ -64,6 +64,18 @@ NOREPLY_LOCAL = re.compile(
     re.VERBOSE,
 )
 
+LOCAL_SEPARATOR = re.compile(r"[-_.+]")
+# The sentences of an absence notice sent without any automatic mark (no Auto-Submitted, a
+# subject that is only "Re: …"). Counted only when the new text holds no question.
+OUT_OF_OFFICE = re.compile(
+    r"\b(?:estoy|me\s+encuentro|estar[eé]|estaremos|estamos)\s+"
+    r"(?:de\s+licencia|de\s+vacaciones|fuera\s+de\s+(?:la\s+)?oficina|ausente)\s+"
+    r"(?:hasta|desde|del|entre)\b"
+    r"|\bdurante\s+mi\s+ausencia\b"
+    r"|\bi\s+am\s+(?:currently\s+)?out\s+of\s+(?:the\s+)?office\b|\bduring\s+my\s+absence\b",
+    re.IGNORECASE,
+)
+
 # Subjects of vacation replies, delivery failures and read receipts, matched at the start
 # after any "[tag]" and reply prefixes. Only phrases a person does not open a question with.
 AUTO_SUBJECT = re.compile(
@@ -261,13 +273,13 @@ def _machine_sender(mail: parse.Mail) -> str | None:
     local = mail.sender.partition("@")[0]
     if DAEMON_LOCAL.match(local):
         return "mailer_daemon"
-    if NOREPLY_LOCAL.match(local):
+    if _noreply(local):
         # Shop platforms relay contact forms from a no-reply address with the customer in
         # Reply-To; a Reply-To elsewhere that a person reads makes the message answerable.
         reply = mail.reply_to
         if reply and _domain(reply) != _domain(mail.sender):
             reply_local = reply.partition("@")[0]
-            if not (NOREPLY_LOCAL.match(reply_local) or DAEMON_LOCAL.match(reply_local)):
+            if not (_noreply(reply_local) or DAEMON_LOCAL.match(reply_local)):
                 return None
         return "noreply_sender"
     return None
@@ -280,9 +292,19 @@ def _subject(mail: parse.Mail) -> str | None:
     return None
 
 
+def _noreply(local: str) -> bool:
+    """A no-reply local part, also as a later component: "googlealerts-noreply", "x.no-reply"."""
+    starts = [0, *(found.end() for found in LOCAL_SEPARATOR.finditer(local))]
+    return any(NOREPLY_LOCAL.match(local[start:]) for start in starts)
+
+
 def _body(mail: parse.Mail) -> str | None:
-    if AUTO_BODY.search(" ".join(mail.new_text.split())):
+    text = " ".join(mail.new_text.split())
+    if AUTO_BODY.search(text):
         return "automatic_notice"
+    if "?" not in text and OUT_OF_OFFICE.search(text):
+        # An absence notice asks nothing; a customer who mentions a trip asks something.
+        return "out_of_office"
     return None
 
 

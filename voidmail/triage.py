@@ -32,6 +32,18 @@ Route = Literal["faq", "llm", "human"]
 INTENTS = ("envios", "pagos", "cambios", "talles", "stock", "producto", "pedido", "reclamo", "otro")
 
 # A message longer than this, or with more questions than this, needs a composed answer.
+REPLY_SUBJECT = re.compile(r"^\s*(?:re|rv|rta|resp|aw|sv)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
+# A customer telling us the last answer did not help, or that nobody answered: a person's job.
+# Matched on the normalised new text of a reply only.
+NOT_HELPED = re.compile(
+    r"\bno\s+(?:me\s+)?(?:respond\w*|contest\w*)\s+(?:a\s+)?(?:lo\s+que|mi\s+(?:pregunta|consulta))"
+    r"|\bno\s+(?:es|era)\s+lo\s+que\s+(?:pregunt|consult)\w*"
+    r"|\b(?:el|la)\s+mism[oa]\s+(?:mensaje|respuesta|mail|correo)"
+    r"|\b(?:mensaje|respuesta|mail|correo)\s+automatic[oa]\b.{0,40}\bno\s+(?:me\s+)?(?:sirv|ayud|respond|contest)\w*"
+    r"|\bno\s+me\s+(?:sirv|ayud)\w*"
+    r"|\bnadie\s+(?:me\s+)?(?:respond|contest)\w*"
+    r"|\bsigo\s+sin\s+(?:respuesta|saber)\b"
+)
 MAX_FAQ_WORDS = 80  # rambling customers are still asking one thing; longer ones rarely are
 MAX_FAQ_QUESTIONS = 3
 MAX_ANALYSED_CHARS = 3000
@@ -482,6 +494,18 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         category, intent, found = handoff
         return Decision("human", intent, None, 1.0, f"human: {category} ({found!r})")
 
+    # A reply in a thread: whatever it asks, a canned answer already in it is not sent again,
+    # and a customer saying the last answer did not help (or nobody answered) gets a person.
+    is_reply = mail.in_reply_to is not None or bool(REPLY_SUBJECT.match(mail.subject))
+    quoted = faq_module.quoted_entries(mail.text, faq) if is_reply else []
+    if is_reply:
+        unhelped = NOT_HELPED.search(normal)
+        if unhelped:
+            intent = quoted[0] if quoted else "reclamo"
+            return Decision(
+                "human", intent, None, 1.0, f"human: not helped by our answer ({unhelped[0]!r})"
+            )
+
     language = detect_language(normal)
     if language != "es":
         return Decision("llm", _foreign_intent(normal), None, 0.0, f"llm: language {language}")
@@ -542,6 +566,9 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     matched = faq.match(analysed)
     if matched is None or matched.faq_id != topic:
         return Decision("llm", topic, None, score, f"llm: {topic} below threshold")
+    if topic in quoted:
+        # They have this answer already: a written one, which sees the thread, is needed.
+        return Decision("llm", topic, None, score, f"llm: {topic} already answered in this thread")
     return Decision("faq", topic, topic, matched.score, f"faq: {matched.reason}")
 
 
