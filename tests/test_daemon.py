@@ -17,8 +17,8 @@ import asyncpg
 import pytest
 
 from tests.fixtures.daemon import rig_settings, running, wait_until
-from voidmail import daemon, imap, store
-from voidmail.errors import RetryableError
+from voidmail import daemon, imap, listener, store
+from voidmail.errors import RetryableError, ServiceError
 from voidmail.rig.dovecot import Dovecot
 
 pytestmark = pytest.mark.timeout(180)
@@ -306,3 +306,60 @@ async def test_mail_arriving_during_a_flag_store_is_not_left_for_the_next_push(
             within=10,
             what="every message that arrived during a STORE",
         )
+
+
+async def test_a_message_the_server_keeps_failing_to_send_goes_to_a_person(
+    dovecot: Dovecot, database_url: str, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uids = dovecot.append_many([customer_mail(n) for n in range(4)])
+    poisoned = uids[1]
+    real_fetch = imap.ImapConnection.fetch
+    attempts: Counter[str] = Counter()
+
+    async def failing_fetch(
+        self: imap.ImapConnection, uids: list[int], items: str, *, deadline: float | None = None
+    ) -> list[imap.Fetched]:
+        uids = list(uids)
+        if "BODY.PEEK[]" in items and poisoned in uids:
+            attempts["body"] += 1
+            raise imap.ImapError("IMAP fetch timed out (simulated)")
+        return await real_fetch(self, uids, items, deadline=deadline)
+
+    monkeypatch.setattr(imap.ImapConnection, "fetch", failing_fetch)
+    seen: Counter[str] = Counter()
+    settings = rig_settings(dovecot, database_url, state_dir)
+    async with running(settings, lambda st: Recorder(seen)) as (_, st):
+        await wait_until(lambda: len(seen) == 3, within=60, what="the three good messages")
+
+        async def isolated() -> bool:
+            row = await st.pool.fetchrow("SELECT status, error_message FROM tasks WHERE uid = $1",
+                                         poisoned)  # fmt: skip
+            return row is not None and row["status"] == "human"
+
+        await wait_until(isolated, within=60, what="the poisoned message handed to a person")
+        row = await st.pool.fetchrow("SELECT error_message, imap_flags FROM tasks WHERE uid = $1",
+                                     poisoned)  # fmt: skip
+        notes = await st.pool.fetch("SELECT note FROM admin_notes")
+    assert attempts["body"] == listener.MAX_FETCH_TRIES
+    assert row is not None
+    assert "failed 3 times" in row["error_message"]
+    assert any(f"UID {poisoned}" in n["note"] for n in notes)
+    assert "<consulta-1@correo.example>" not in seen
+
+
+async def test_a_side_task_that_raises_takes_the_service_error_path(
+    dovecot: Dovecot, database_url: str, state_dir: Path
+) -> None:
+    class Broken:
+        def poke(self) -> None:
+            pass
+
+        async def run(self, stop: asyncio.Event) -> None:
+            raise ValueError("the notifier broke")
+
+    seen: Counter[str] = Counter()
+    settings = rig_settings(dovecot, database_url, state_dir)
+    async with store.open_store(settings) as st:
+        service = daemon.Daemon(settings, st, Recorder(seen), notifier=Broken())  # type: ignore[arg-type]
+        with pytest.raises(ServiceError, match="notifier stopped unexpectedly: ValueError"):
+            await asyncio.wait_for(service.run(), timeout=60)

@@ -367,3 +367,15 @@ def test_an_absence_notice_without_marks_is_ignored_but_a_traveller_asking_is_no
     assert check(mail(body=notice)) == "out_of_office"
     asking = "Estoy de vacaciones hasta el lunes, ¿pueden mandar el pedido después?"
     assert check(mail(body=asking)) is None
+
+
+def test_replies_that_would_go_to_a_noreply_box_are_not_sent() -> None:
+    notice = mail(
+        "From: Mercado Libre <info@mercadolibre.com.ar>\nReply-To: noreply@mercadolibre.com.ar"
+    )
+    assert check(notice) == "noreply_reply_to"
+    bank = mail("From: Banco <avisos@notificaciones.banco.example>")
+    assert check(bank) == "noreply_sender"
+    # A contact form: a no-reply sender relaying the customer, who is in Reply-To.
+    form = mail("From: Tienda Web <noreply@tiendanube.com>\nReply-To: ana.gomez@gmail.com")
+    assert check(form) is None

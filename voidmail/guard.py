@@ -58,7 +58,7 @@ DAEMON_LOCAL = re.compile(r"^(?:mailer[-_.]?daemon|post[-_.]?master|bounces?)(?:
 NOREPLY_LOCAL = re.compile(
     r"""^(?:
         no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|no[-_.]?responder|no[-_.]?responda
-      | no[-_.]?respuesta|no[-_.]?contestar|notificaciones?|notifications?|notify|alertas?
+      | no[-_.]?respuesta|no[-_.]?contestar|notificaciones?|notifications?|notify|alertas?|avisos
       | alerts?|newsletters?|automated|auto[-_.]?confirm|auto[-_.]?mail|mailer[-_.]?noreply
     )(?:[-+_.].*)?$""",
     re.VERBOSE,
@@ -282,6 +282,11 @@ def _machine_sender(mail: parse.Mail) -> str | None:
             if not (_noreply(reply_local) or DAEMON_LOCAL.match(reply_local)):
                 return None
         return "noreply_sender"
+    if mail.reply_to:
+        # A person's address in From, but replies go to a no-reply box: a platform's notice.
+        reply_local = mail.reply_to.partition("@")[0]
+        if _noreply(reply_local) or DAEMON_LOCAL.match(reply_local):
+            return "noreply_reply_to"
     return None
 
 
