@@ -574,3 +574,18 @@ def test_parse_duration(text: str | None, seconds: float | None) -> None:
     else:
         assert result is not None
         assert math.isclose(result, seconds)
+
+
+def test_a_share_of_the_day_is_spent_before_the_whole_day_and_comes_back_with_the_window() -> None:
+    async def scenario() -> None:
+        lim = make(rpm=60, rpd=10, tpd=1_000_000)
+        assert await grant_times(lim, 6) == pytest.approx([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+        # 6 of 10 used: a class allowed 60 % may not send a 7th, one allowed 85 % may.
+        assert lim.share_wait(0.6) == pytest.approx(limiter.DAY - 5.0)
+        assert lim.share_wait(0.85) == 0.0
+        assert lim.share_wait(1.0) == 0.0
+        # Across the day boundary the share comes back as the first requests age out.
+        await asyncio.sleep(limiter.DAY - 5.0 + 0.5)
+        assert lim.share_wait(0.6) == 0.0
+
+    run(scenario)

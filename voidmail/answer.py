@@ -30,6 +30,7 @@ from voidmail import (
     catalog,
     compose,
     faq,
+    lanes,
     limiter,
     llm,
     parse,
@@ -292,8 +293,9 @@ class LlmAnswerer:
         self._alerts = Throttle(clock)
 
     async def __call__(
-        self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision
+        self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision, klass: int
     ) -> Answer:
+        await self._within_share(klass)
         prompt = await self.prompt(task, mail, decision)
         model = self.settings.llm.model
         try:
@@ -355,6 +357,24 @@ class LlmAnswerer:
         limited = self.client.take_rate_limited()
         if limited:
             await self.store.add_llm_usage(self.settings.llm.model, 0, 0, 0, limited)
+
+    async def _within_share(self, klass: int) -> None:
+        """Defer mail of a class that has used its share of the day (lanes.DAILY_SHARE); tell
+        the admin once a day."""
+        wait = self.client.limiter.share_wait(lanes.DAILY_SHARE[klass])
+        if wait <= 0:
+            return
+        name = lanes.NAMES[klass]
+        if self._alerts.allow(f"share-{name}", limiter.DAY):
+            await self.store.add_note(
+                None,
+                "alert",
+                f"Las consultas de tipo {name} usaron su parte del cupo diario del LLM "
+                f"({lanes.DAILY_SHARE[klass]:.0%}); esperan a que se libere (en "
+                f"{wait / 3600:.1f} h). El resto del cupo queda para clientes en conversación.",
+            )
+            log.warning("llm_share_spent", lane_class=name, retry_in=round(wait, 1))
+        raise Deferred(f"the day's LLM share of {name} mail is spent", retry_after=wait)
 
     async def _alert_once(self, exc: breaker.BreakerOpen | limiter.DailyLimitReached) -> None:
         """Tell the admin once per incident that LLM-bound mail is waiting, and why."""

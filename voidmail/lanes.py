@@ -35,6 +35,13 @@ SHOP_INTENTS = frozenset(
 )  # fmt: skip
 
 
+# The day's LLM budget each class may use, as a share of the whole: first contacts about
+# something else stop at 60 % and those about the shop at 85 %, keeping the rest for customers
+# the shop already writes to. A class over its share waits for the day's window to move on.
+DAILY_SHARE = {CONVERSATION: 1.0, ABOUT_THE_SHOP: 0.85, OTHER: 0.6}
+NAMES = {CONVERSATION: "conversation", ABOUT_THE_SHOP: "about_the_shop", OTHER: "other"}
+
+
 def lane_class(*, shop_wrote_before: bool, intent: str) -> int:
     """The class of an LLM-bound message (see the module doc)."""
     if shop_wrote_before:

@@ -417,6 +417,21 @@ class Limiter:
         self._prune(now)
         return now < self._daily_refused_until or self._daily_wait(1, now) > 0
 
+    def share_wait(self, share: float) -> float:
+        """Seconds until the day's usage is below ``share`` of the daily budget (0: it is now).
+
+        One request of a kind of mail allowed ``share`` of the day goes only while requests
+        and tokens counted against the day (in flight included) are under that share.
+        """
+        now = self._clock()
+        self._prune(now)
+        excess_requests = self._inflight_requests + self._day.requests + 1 - self._rpd * share
+        excess_tokens = self._inflight_tokens + self._day.tokens - self._tpd * share
+        if excess_requests <= 0 and excess_tokens <= 0:
+            return 0.0
+        freed = self._day.freed_at(math.ceil(excess_requests), math.ceil(excess_tokens))
+        return DAY if freed is None else max(0.0, freed - now)
+
     @property
     def limits(self) -> tuple[int, int, int, int]:
         """The limits in force: requests and tokens per minute, requests and tokens per day."""

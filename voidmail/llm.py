@@ -239,6 +239,11 @@ class LlmClient:
                 hint=f"the provider allows {stated}; set llm.{_SETTING_OF[name]} = {stated}",
             )
 
+    @property
+    def limiter(self) -> limiter.Limiter:
+        """The process's shared limiter (for the day's shares of each kind of mail)."""
+        return self._limiter
+
     def take_rate_limited(self) -> int:
         """429s received since the last call (the short retries included), for the statistics."""
         count, self._rate_limited = self._rate_limited, 0

@@ -39,7 +39,8 @@ FLAGGED = "\\Flagged"
 
 # Produces the LLM's answer for a message, or raises (RetryableError to retry later,
 # PermanentError or HandOff to give it to a person).
-LlmAnswerer = Callable[[dict[str, Any], parse.Mail, triage.Decision], Awaitable[Answer]]
+# The last argument is the message's lane class (lanes.py), which decides its share of the day.
+LlmAnswerer = Callable[[dict[str, Any], parse.Mail, triage.Decision, int], Awaitable[Answer]]
 
 
 class MailResponder:
@@ -118,14 +119,17 @@ class MailResponder:
         # The scarce part: queued in the LLM lane, so this worker goes on to cheap work.
         wrote_before = await self.store.shop_wrote_to(mail.reply_address)
         klass = lanes.lane_class(shop_wrote_before=wrote_before, intent=decision.intent)
-        return lanes.Later(klass, functools.partial(self._answer_with_llm, task, mail, decision))
+        log.info("message_for_the_llm", lane_class=lanes.NAMES[klass])
+        return lanes.Later(
+            klass, functools.partial(self._answer_with_llm, task, mail, decision, klass)
+        )
 
     async def _answer_with_llm(
-        self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision
+        self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision, klass: int
     ) -> store.Outcome:
         assert self.llm is not None
         try:
-            answer = await self.llm(task, mail, decision)
+            answer = await self.llm(task, mail, decision, klass)
         except HandOff as exc:
             outcome = await self._hand_off(task, mail, str(exc), decision.intent)
             return dataclasses.replace(
