@@ -29,7 +29,7 @@ def try_(path: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
                                  "envíos a todo el país"]),
         ("d-auto-gmail-vacation.eml", ["route       ignored (auto_submitted)"]),
         ("d-human-cancelar-01.eml", ["route       human", "held for a person"]),
-        ("d-llm-dos-01.eml", ["route       llm", "tokens estimated", "--- system ---",
+        ("d-llm-dos-01.eml", ["route       llm", "lane        the LLM lane, class", "tokens estimated", "--- system ---",
                               "<<<MENSAJE>>>", "--- user ---"]),
     ],
 )  # fmt: skip

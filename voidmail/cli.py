@@ -29,6 +29,7 @@ from voidmail import (
     dlq,
     faq,
     guard,
+    lanes,
     logs,
     migrate,
     parse,
@@ -303,6 +304,12 @@ async def _try(args: argparse.Namespace) -> int:
         print()
         print(message.get_content().rstrip())
         return EXIT_OK
+    first = lanes.lane_class(shop_wrote_before=False, intent=decision.intent)
+    print(
+        f"lane        the LLM lane, class {lanes.NAMES[first]} (conversation instead if the shop "
+        f"has written to this address before); its share of the day's LLM budget: "
+        f"{lanes.DAILY_SHARE[first]:.0%}"
+    )
     shop_catalog = catalog.Catalog(settings.catalog.file)
     products = answer.products_for(shop_catalog, mail)
     prompt = answer.build(settings, mail, decision, answers, products, [], shop_catalog)
