@@ -106,14 +106,18 @@ def sale_day(root: Path, database: rig.Database, backlog: int) -> None:
                 raise rig.BenchError(f"{replies.poll()} of {backlog + 2} replies")
             records = chat_records(s)
             daemon.stop()
-    sent = [r.time for r in records if r.status == 200]
+    ok = [r for r in records if r.status == 200]
+    sent = [r.time for r in ok]
     limited = sum(1 for r in records if r.status == 429)
     span = sent[-1] - sent[0] if len(sent) > 1 else float("nan")
     pace = (len(sent) - 1) / span * 60 if len(sent) > 1 else float("nan")
+    tokens = sum(r.prompt_tokens + r.completion_tokens for r in ok[1:])
+    token_pace = tokens / span * 60 if len(sent) > 1 else float("nan")
     print(f"  FAQ replies after arrival: {', '.join(f'{v:.2f} s' for v in waited.values())} "
           f"(LLM answers sent by then: {llm_done_at_faq} of {backlog})")  # fmt: skip
     print(f"  LLM: {len(sent)} requests over {span:.0f} s = {pace:.1f}/min "
-          f"({pace / FREE_TIER.rpm:.1%} of {FREE_TIER.rpm}/min); 429s: {limited}")  # fmt: skip
+          f"({pace / FREE_TIER.rpm:.1%} of {FREE_TIER.rpm}/min), {token_pace:.0f} tokens/min "
+          f"({token_pace / FREE_TIER.tpm:.1%} of {FREE_TIER.tpm}); 429s: {limited}")  # fmt: skip
 
 
 def spam_wave(root: Path, database: rig.Database, wave: int) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.fixtures.daemon import Wired, rig_settings, wait_until
 from tests.test_pipeline import mail, replies_to
-from voidmail import answer, config, dlq, lanes
+from voidmail import answer, config, dlq, lanes, stats
 from voidmail.config import Secret
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.groq_emulator import DEFAULT_API_KEY, EmulatorLimits, GroqEmulator
@@ -361,6 +361,12 @@ async def test_mail_the_model_calls_spam_is_ignored_and_gets_no_reply(
     async with Wired(settings) as p:
         await wait_until(lambda: p.all_finished(2), what="both handled")
         rows = await p.tasks()
+        report = await stats.collect(p.store, 3600, settings.llm)
+    by_class = {lane["lane_class"]: lane for lane in report["lanes"]}
+    assert by_class["other"]["ignored"] == 1
+    assert by_class["about_the_shop"]["answered"] == 1
+    assert all(lane["tokens"] > 0 for lane in by_class.values())
+    assert "LLM lane class" in stats.render(report)
     assert rows["<m1@correo.example>"]["status"] == "ignored"
     assert rows["<m1@correo.example>"]["error_message"] == "ignored: spam_llm"
     assert rows["<m1@correo.example>"]["prompt_tokens"] > 0, "the tokens spent are recorded"

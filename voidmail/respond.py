@@ -120,6 +120,7 @@ class MailResponder:
         wrote_before = await self.store.shop_wrote_to(mail.reply_address)
         klass = lanes.lane_class(shop_wrote_before=wrote_before, intent=decision.intent)
         log.info("message_for_the_llm", lane_class=lanes.NAMES[klass])
+        await self.store.set_lane_class(task["id"], lanes.NAMES[klass])
         return lanes.Later(
             klass, functools.partial(self._answer_with_llm, task, mail, decision, klass)
         )

@@ -16,6 +16,7 @@ async def collect(st: store.Store, since_seconds: float, llm: LlmSettings) -> di
     latency = dict(await st.pool.fetchrow(st.queries["stats_latency"], since) or {})
     limits = dict(await st.pool.fetchrow(st.queries["stats_rate_limited"], since) or {})
     hourly = [dict(r) for r in await st.pool.fetch(st.queries["stats_hourly"], since)]
+    lanes = [dict(r) for r in await st.pool.fetch(st.queries["stats_lanes"], since)]
     cost = (
         totals["prompt_tokens"] * llm.price_input_per_million
         + totals["completion_tokens"] * llm.price_output_per_million
@@ -30,6 +31,7 @@ async def collect(st: store.Store, since_seconds: float, llm: LlmSettings) -> di
         "latency_p50_seconds": _round(latency.get("p50")),
         "latency_p95_seconds": _round(latency.get("p95")),
         "hourly": hourly,
+        "lanes": lanes,
     }
 
 
@@ -60,6 +62,13 @@ def render(report: dict[str, Any]) -> str:
             else "no replies yet"
         ),
     ]
+    if r["lanes"]:
+        lines += ["", "  LLM lane class     mails  answered  ignored  waiting   tokens"]
+        for lane in r["lanes"]:
+            lines.append(
+                f"  {lane['lane_class']:<16} {lane['mails']:>7} {lane['answered']:>9}"
+                f" {lane['ignored']:>8} {lane['waiting']:>8} {lane['tokens']:>8}"
+            )
     if r["hourly"]:
         lines += ["", "  hour (UTC)         in  faq  llm  human  ignored  dead"]
         for h in r["hourly"]:

@@ -294,6 +294,9 @@ class Store:
         )
         return outbound_id
 
+    async def set_lane_class(self, task_id: int, name: str) -> None:
+        await self.pool.execute(self.queries["set_lane_class"], task_id, name)
+
     async def shop_wrote_to(self, customer: str) -> bool:
         """True if the shop has answered this address before (any thread)."""
         wrote: bool = await self.pool.fetchval(self.queries["shop_wrote_to"], customer)

@@ -273,6 +273,21 @@ SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM o.sent_at 
 FROM outbound o JOIN tasks t ON t.id = o.task_id
 WHERE o.kind = 'reply' AND o.status = 'sent' AND t.created_at >= $1;
 
+-- name: set_lane_class --
+UPDATE tasks SET lane_class = $2 WHERE id = $1;
+
+-- name: stats_lanes --
+-- LLM-bound mail since $1 by lane class: how many, how they ended, the tokens they spent.
+SELECT lane_class,
+       count(*) AS mails,
+       count(*) FILTER (WHERE status = 'done' AND route = 'llm') AS answered,
+       count(*) FILTER (WHERE status = 'ignored') AS ignored,
+       count(*) FILTER (WHERE status IN ('pending', 'processing', 'failed', 'reprocessing'))
+           AS waiting,
+       coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint AS tokens
+FROM tasks WHERE created_at >= $1 AND lane_class IS NOT NULL
+GROUP BY 1 ORDER BY 1;
+
 -- name: stats_rate_limited --
 SELECT coalesce(sum(rate_limited), 0)::bigint AS rate_limited,
        coalesce(sum(requests), 0)::bigint AS llm_requests
