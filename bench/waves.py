@@ -180,8 +180,8 @@ def spam_wave(root: Path, database: rig.Database, wave: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.waves", description=__doc__)
-    parser.add_argument("--sale", type=int, default=120, help="product questions waiting")
-    parser.add_argument("--spam", type=int, default=300, help="spam mails in the wave")
+    parser.add_argument("--sale", type=int, default=120, help="product questions (0: skip)")
+    parser.add_argument("--spam", type=int, default=300, help="spam mails (0: skip)")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="voidmail-waves-") as tmp:
@@ -190,8 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         database = rig.Database(root, args.database_url)
         database.start()
         try:
-            sale_day(root, database, args.sale)
-            spam_wave(root, database, args.spam)
+            if args.sale:
+                sale_day(root, database, args.sale)
+            if args.spam:
+                spam_wave(root, database, args.spam)
         finally:
             database.stop()
     return 0

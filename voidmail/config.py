@@ -26,6 +26,7 @@ from typing import Any, Literal
 from voidmail.errors import ConfigError
 
 Security = Literal["tls", "starttls", "plain"]
+Review = Literal["send", "draft", "hold"]
 
 ENV_PREFIX = "VOIDMAIL_"
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -74,6 +75,8 @@ class ImapSettings:
     idle_seconds: float = 300.0  # re-issue IDLE this often (RFC 2177: under 29 min)
     timeout: float = 30.0  # seconds for any one IMAP command
     max_message_bytes: int = 10 * 1024 * 1024  # larger mail goes to a person unread
+    # Where drafts go when no mailbox has the \Drafts special-use attribute (RFC 6154).
+    drafts_mailbox: str = "Drafts"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,6 +148,14 @@ class BreakerSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReviewSettings:
+    # What happens to an answer, per route: "send" it, write it as a "draft" in the mailbox's
+    # Drafts folder for a person to send, or "hold" the message for a person.
+    faq: Review = "send"
+    llm: Review = "draft"
+
+
+@dataclasses.dataclass(frozen=True)
 class GuardSettings:
     # Whose Authentication-Results header to believe (RFC 8601): the shop's own receiving
     # server. "" believes none; "topmost" the first one, for servers that write no
@@ -173,6 +184,7 @@ class Settings:
     worker: WorkerSettings = dataclasses.field(default_factory=WorkerSettings)
     breaker: BreakerSettings = dataclasses.field(default_factory=BreakerSettings)
     guard: GuardSettings = dataclasses.field(default_factory=GuardSettings)
+    review: ReviewSettings = dataclasses.field(default_factory=ReviewSettings)
     faq: FaqSettings = dataclasses.field(default_factory=FaqSettings)
     catalog: CatalogSettings = dataclasses.field(default_factory=CatalogSettings)
     source: Path | None = None

@@ -271,6 +271,8 @@ def _settings(
         ),
         llm=llm_settings,
         catalog=config.CatalogSettings(file=config.DATA_DIR / "catalog.csv"),
+        # The demo shows the answers themselves; a new installation drafts the LLM's instead.
+        review=config.ReviewSettings(llm="send"),
     )
 
 

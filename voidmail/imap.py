@@ -32,6 +32,7 @@ SIZE_ITEM = re.compile(rb"\bRFC822\.SIZE (\d+)")
 FLAGS_ITEM = re.compile(rb"\bFLAGS \(([^)]*)\)")
 LITERAL_END = re.compile(rb"\{(\d+)\}$")
 CODE_ITEM = re.compile(rb"\[(UIDVALIDITY|UIDNEXT) (\d+)\]")
+LIST_LINE = re.compile(rb'^\(([^)]*)\)\s+(?:"[^"]*"|NIL)\s+(.+)$')
 UNTAGGED_EXISTS = re.compile(rb"^\*\s+\d+\s+EXISTS\b")
 
 
@@ -201,6 +202,32 @@ class ImapConnection:
             raise ImapError("UID FETCH failed")
         return parse_fetch(response.lines)
 
+    async def special_use(self, attribute: str) -> str | None:
+        """The mailbox carrying the RFC 6154 ``attribute`` (``\\Drafts``, ``\\Sent``), or None.
+
+        A plain LIST: Dovecot, Gmail and Exchange show special-use attributes in it.
+        """
+        response = await self._call(self.client.list('""', "*"), "list")
+        if response.result != "OK":
+            raise ImapError("LIST failed")
+        wanted = attribute.lower()
+        for line in _lines(response.lines[:-1]):
+            found = LIST_LINE.match(line)
+            if found is None:
+                continue
+            attributes = found.group(1).decode("ascii", "replace").lower().split()
+            if wanted in attributes:
+                return _list_name(found.group(2))
+        return None
+
+    async def append(self, mailbox: str, raw: bytes, flags: str) -> None:
+        """APPEND ``raw`` to ``mailbox`` with ``flags`` (``(\\Draft \\Seen)``)."""
+        response = await self._call(
+            self.client.append(raw, mailbox=_mailbox_arg(mailbox), flags=flags), "append"
+        )
+        if response.result != "OK":
+            raise ImapError(f"cannot append to mailbox {mailbox!r}")
+
     async def add_flags(self, uids: list[int], flags: str) -> None:
         uid_set = ",".join(str(uid) for uid in uids)
         response = await self._call(
@@ -369,6 +396,14 @@ def server_text(lines: list[Any], limit: int = 200) -> str:
 
 def _lines(lines: list[Any]) -> list[bytes]:
     return [bytes(line) for line in lines if isinstance(line, bytes | bytearray)]
+
+
+def _list_name(raw: bytes) -> str:
+    """A mailbox name as LIST wrote it: quoted (with escapes) or an atom."""
+    text = raw.decode("utf-8", "replace").strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return text
 
 
 def _mailbox_arg(name: str) -> str:

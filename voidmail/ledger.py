@@ -13,6 +13,10 @@ A row is marked ``sending`` only when the data transfer is about to start, so a 
 connecting, in TLS, EHLO, AUTH, MAIL or RCPT is a plain retry. A row left ``sending`` (the
 connection died during the data, or we were killed) is a message whose fate is unknown: it is
 never sent again, and a person is told.
+
+A reply whose channel is ``draft`` goes to the mailbox's Drafts folder instead
+(:mod:`voidmail.drafts`). Writing a draft looks for it first, so a draft row left ``sending``
+is simply written again: exactly one draft, never a draft and a send (one row per task).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import functools
 from email.message import EmailMessage
 
-from voidmail import store
+from voidmail import drafts, imap, store
 from voidmail.errors import VoidmailError
 from voidmail.mailer import Mailer, SmtpPermanent, SmtpTemporary, SmtpUncertain
 
@@ -64,3 +68,16 @@ class Ledger:
             raise
         except SmtpUncertain as exc:
             raise DeliveryUnknown(str(exc)) from exc
+
+    async def draft(self, outbound_id: int, message: EmailMessage, box: drafts.DraftBox) -> str:
+        """Write row ``outbound_id`` as a draft; the folder. ``sent`` once it is there; on an
+        IMAP failure ``failed`` and the ImapError is raised (retrying is safe)."""
+        if not await self.store.mark_drafting(outbound_id):
+            raise DeliveryUnknown("this reply is not a draft, or was already written")
+        try:
+            folder = await box.put(message)
+        except imap.ImapError as exc:
+            await self.store.mark_send_failed(outbound_id, "failed", str(exc))
+            raise
+        await self.store.mark_sent(outbound_id)
+        return folder

@@ -25,6 +25,7 @@ FALLBACK = 60.0
 KIND_TITLES = {
     "alert": "aviso(s) del sistema",
     "handoff": "mensaje(s) sin responder, para responder a mano (destacados y sin leer)",
+    "draft": "borrador(es) de respuesta para revisar y enviar desde tu correo",
     "follow_up": "mensaje(s) ya respondidos cuya respuesta promete que alguien del equipo escribe",
     "dead_letter": "mensaje(s) sin poder procesar",
 }

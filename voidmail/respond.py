@@ -25,6 +25,7 @@ import structlog
 
 from voidmail import compose, faq, guard, lanes, parse, store, triage
 from voidmail.config import Settings, ShopSettings
+from voidmail.drafts import DraftBox
 from voidmail.errors import PermanentError
 from voidmail.ledger import DeliveryUnknown, Ledger
 from voidmail.mailer import Mailer
@@ -35,6 +36,8 @@ log = structlog.get_logger("voidmail.respond")
 SEEN = "\\Seen"
 ANSWERED = "\\Seen \\Answered"
 FLAGGED = "\\Flagged"
+# review.<route> -> the ledger's channel ("hold" never reaches the ledger).
+CHANNEL = {"send": "smtp", "draft": "draft"}
 
 
 # Produces the LLM's answer for a message, or raises (RetryableError to retry later,
@@ -57,6 +60,7 @@ class MailResponder:
         self.settings = settings
         self.store = st
         self.ledger = Ledger(st, mailer, settings.shop.address)
+        self.draft_box = DraftBox(settings.imap)
         self.faq = answers
         self.llm = llm
         shop = settings.shop.address.lower()
@@ -108,14 +112,20 @@ class MailResponder:
             # A retry after a send that failed: the ledger's text is the answer, already paid.
             answer = Answer(earlier["body"], follow_up=follow_up_for(earlier["body"]))
             route = f"faq:{decision.faq_id}" if decision.route == "faq" else "llm"
-            return await self._reply(task, mail, decision, route, answer)
+            return await self._reply(task, mail, decision, route, answer, earlier["channel"])
+        review = self.settings.review
         if decision.route == "faq" and decision.faq_id is not None:
+            if review.faq == "hold":
+                return await self._hand_off(task, mail, "review.faq = hold", decision.intent)
             answer = Answer(self.faq.entry(decision.faq_id).answer)
-            return await self._reply(task, mail, decision, f"faq:{decision.faq_id}", answer)
+            route = f"faq:{decision.faq_id}"
+            return await self._reply(task, mail, decision, route, answer, CHANNEL[review.faq])
         if self.llm is None:
             return await self._hand_off(
                 task, mail, "needs a written answer; no LLM configured", decision.intent
             )
+        if review.llm == "hold":
+            return await self._hand_off(task, mail, "review.llm = hold", decision.intent)
         # The scarce part: queued in the LLM lane, so this worker goes on to cheap work.
         wrote_before = await self.store.shop_wrote_to(mail.reply_address)
         klass = lanes.lane_class(shop_wrote_before=wrote_before, intent=decision.intent)
@@ -146,7 +156,8 @@ class MailResponder:
                 prompt_tokens=exc.prompt_tokens,
                 completion_tokens=exc.completion_tokens,
             )
-        return await self._reply(task, mail, decision, "llm", answer)
+        channel = CHANNEL[self.settings.review.llm]
+        return await self._reply(task, mail, decision, "llm", answer, channel)
 
     async def _reply(
         self,
@@ -155,9 +166,10 @@ class MailResponder:
         decision: triage.Decision,
         route: str,
         answer: Answer,
+        channel: str,
     ) -> store.Outcome:
         try:
-            await self._send_reply(task, mail, answer.text)
+            folder = await self._send_reply(task, mail, answer.text, channel)
         except DeliveryUnknown as exc:
             return await self._hand_off(task, mail, str(exc), decision.intent)
         except _OverCap:
@@ -165,6 +177,23 @@ class MailResponder:
             log.info("message_ignored", reason="sender_hourly_cap")
             return store.Outcome(
                 "ignored", "ignored", error="ignored: sender_hourly_cap", imap_flags=SEEN
+            )
+        if folder is not None:
+            # Written as a draft: a person reviews and sends it; until then the customer's
+            # message stays unread and flagged, and nothing was said to them.
+            await self._remember(task, mail, None)
+            await self._note(
+                task, mail, f"borrador en {folder} para revisar y enviar", kind="draft"
+            )
+            return store.Outcome(
+                "human",
+                route,
+                intent=decision.intent,
+                error=f"a draft waits in {folder} for review",
+                imap_flags=FLAGGED,
+                prompt_tokens=answer.prompt_tokens,
+                completion_tokens=answer.completion_tokens,
+                noted=True,
             )
         await self._remember(task, mail, answer.text)
         if answer.follow_up:
@@ -225,7 +254,11 @@ class MailResponder:
         subject = mail.subject if mail is not None else task["subject"]
         await self.store.add_note(task["id"], kind, f"{sender} · {subject} · {why}")
 
-    async def _send_reply(self, task: dict[str, Any], mail: parse.Mail, text: str) -> None:
+    async def _send_reply(
+        self, task: dict[str, Any], mail: parse.Mail, text: str, channel: str
+    ) -> str | None:
+        """Send the reply over SMTP (None), or write it as a draft (the folder's name). A retry
+        sends, or drafts, exactly what the first attempt wrote to the ledger."""
         try:
             message = draft(self.settings.shop, mail, text)
         except ValueError as exc:
@@ -237,22 +270,27 @@ class MailResponder:
             str(message["Subject"]),
             text,
             hourly_cap=self.settings.worker.sender_hourly_cap,
+            channel=channel,
         )
         if row is None:
             raise _OverCap
+        if row["message_id"] != message["Message-ID"]:
+            message = draft(self.settings.shop, mail, row["body"], message_id=row["message_id"])
+        if row["channel"] == "draft":
+            if row["status"] == "sent":
+                return self.settings.imap.drafts_mailbox
+            return await self.ledger.draft(row["id"], message, self.draft_box)
         if row["status"] == "sent":
             log.info("reply_already_sent", reply_id=row["message_id"])
-            return
+            return None
         if row["status"] in ("sending", "abandoned"):
             raise DeliveryUnknown(
                 "an earlier attempt was interrupted while sending the reply; it may or may not "
                 f"have been delivered (reply Message-ID {row['message_id']})"
             )
-        if row["message_id"] != message["Message-ID"]:
-            # A retry: send exactly what the first attempt wrote to the ledger.
-            message = draft(self.settings.shop, mail, row["body"], message_id=row["message_id"])
         await self.ledger.deliver(row["id"], message, compose.recipient(mail.reply_address))
         log.info("reply_sent", reply_id=row["message_id"])
+        return None
 
 
 def draft(

@@ -264,7 +264,7 @@ class Store:
 
     async def reserve_reply(
         self, task_id: int, message_id: str, recipient: str, subject: str, body: str, *,
-        hourly_cap: int,
+        hourly_cap: int, channel: str = "smtp",
     ) -> dict[str, Any] | None:  # fmt: skip
         """Write the reply of task ``task_id`` to the ledger, or return the one already there.
 
@@ -280,8 +280,9 @@ class Store:
             if recent >= hourly_cap:
                 return None
             row = await conn.fetchrow(
-                self.queries["insert_reply"], task_id, message_id, recipient, subject, body
-            )
+                self.queries["insert_reply"], task_id, message_id, recipient, subject, body,
+                channel,
+            )  # fmt: skip
             assert row is not None
             return dict(row)
 
@@ -309,6 +310,9 @@ class Store:
 
     async def mark_sending(self, outbound_id: int) -> bool:
         return await self.pool.fetchval(self.queries["mark_sending"], outbound_id) is not None
+
+    async def mark_drafting(self, outbound_id: int) -> bool:
+        return await self.pool.fetchval(self.queries["mark_drafting"], outbound_id) is not None
 
     async def mark_sent(self, outbound_id: int) -> None:
         await self.pool.execute(self.queries["mark_sent"], outbound_id)

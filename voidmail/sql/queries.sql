@@ -137,16 +137,17 @@ UPDATE tasks SET imap_flags = NULL WHERE mailbox = $1 AND uidvalidity <> $2
 SELECT pg_advisory_xact_lock($1::int4, hashtext(lower($2)));
 
 -- name: insert_reply --
--- Write the reply to the ledger before SMTP (one per task: a unique index).
-INSERT INTO outbound (task_id, kind, message_id, recipient, subject, body)
-VALUES ($1, 'reply', $2, $3, $4, $5)
-RETURNING id, message_id, status, body;
+-- Write the reply to the ledger before it leaves (one per task: a unique index). $6: 'smtp' or
+-- 'draft'.
+INSERT INTO outbound (task_id, kind, message_id, recipient, subject, body, channel)
+VALUES ($1, 'reply', $2, $3, $4, $5, $6)
+RETURNING id, message_id, status, body, channel;
 
 -- name: shop_wrote_to --
 SELECT EXISTS (SELECT 1 FROM turns WHERE customer = lower($1) AND role = 'shop');
 
 -- name: reply_of --
-SELECT id, message_id, status, body FROM outbound WHERE task_id = $1 AND kind = 'reply';
+SELECT id, message_id, status, body, channel FROM outbound WHERE task_id = $1 AND kind = 'reply';
 
 -- name: add_outbound --
 INSERT INTO outbound (task_id, kind, message_id, recipient, subject, body)
@@ -157,6 +158,12 @@ RETURNING id;
 -- Returns a row only if the message was waiting: from here on its fate may be unknown.
 UPDATE outbound SET status = 'sending', attempts = attempts + 1
 WHERE id = $1 AND status IN ('pending', 'failed')
+RETURNING id;
+
+-- name: mark_drafting --
+-- A draft may be written again after an interruption: writing it looks for it first.
+UPDATE outbound SET status = 'sending', attempts = attempts + 1
+WHERE id = $1 AND channel = 'draft' AND status IN ('pending', 'failed', 'sending')
 RETURNING id;
 
 -- name: mark_sent --
