@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import email
+import email.policy
 import imaplib
+import smtplib
 from email.message import Message
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.daemon import Wired, wait_until
+from tests.fixtures.daemon import SHOP, Wired, wait_until
 from tests.test_llm_pipeline import PRODUCT_QUESTION, customer_replies, groq, settings_for
 from tests.test_pipeline import FAQ_QUESTIONS, mail
-from voidmail import config
+from voidmail import config, review, stats
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.groq_emulator import GroqEmulator
 from voidmail.rig.smtp_sink import SmtpSink
@@ -121,3 +123,77 @@ async def test_hold_hands_the_message_to_a_person_without_an_answer(
     assert (row["status"], row["error_message"]) == ("human", "review.faq = hold")
     assert customer_replies(smtp_sink) == []
     assert drafts_in(dovecot) == []
+
+
+def person_acts_on_drafts(dovecot: Dovecot, sink: SmtpSink, edits: dict[str, str | None]) -> None:
+    """What an owner does in a mail client, for the draft answering each parent Message-ID:
+    a text sends it (the draft's own text when it is "", else that text instead), None deletes
+    it. A sent draft goes through SMTP and is saved to Sent; either way it leaves Drafts."""
+    with imaplib.IMAP4(dovecot.host, dovecot.port) as conn:
+        conn.login(dovecot.username, dovecot.password)
+        conn.select("Drafts")
+        _, data = conn.uid("SEARCH", "ALL")
+        for uid in data[0].split():
+            _, parts = conn.uid("FETCH", uid, "(BODY.PEEK[])")
+            raw = parts[0][1]
+            assert isinstance(raw, bytes)
+            draft = email.message_from_bytes(raw, policy=email.policy.SMTP)
+            edit = edits[str(draft["In-Reply-To"])]
+            if edit is not None:
+                if edit:
+                    draft.set_content(edit + "\n")
+                    raw = draft.as_bytes()
+                with smtplib.SMTP(sink.host, sink.port) as smtp:
+                    smtp.sendmail(SHOP, [str(draft["To"])], raw)
+                conn.append("Sent", "(\\Seen)", None, raw)
+            conn.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+        conn.expunge()
+
+
+async def test_what_became_of_each_draft_is_recorded_and_stats_show_it(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    questions = [f"{PRODUCT_QUESTION} Pregunta {n}." for n in range(3)]
+    dovecot.append_many([mail(n, q, subject=f"Buzo {n}") for n, q in enumerate(questions)])
+    settings = reviewing(settings_for(dovecot, smtp_sink, database_url, tmp_path, groq))
+    settings = dataclasses.replace(
+        settings, review=dataclasses.replace(settings.review, check_seconds=0.2)
+    )
+    async with Wired(settings) as p:
+        await wait_until(lambda: len(drafts_in(dovecot)) == 3, what="three drafts")
+        person_acts_on_drafts(
+            dovecot,
+            smtp_sink,
+            {
+                "<m0@correo.example>": "",  # sent as written
+                "<m1@correo.example>": "Hola! Sí, nos queda en talle L, pasá por el local.",
+                "<m2@correo.example>": None,  # deleted
+            },
+        )
+
+        async def all_reviewed() -> bool:
+            rows = await p.store.pool.fetch("SELECT review FROM outbound WHERE review IS NOT NULL")
+            return len(rows) == 3 and all(r["review"] != "pending" for r in rows)
+
+        await wait_until(all_reviewed, what="a verdict for every draft")
+        rows = await p.store.pool.fetch(
+            "SELECT t.message_id, o.review, o.review_similarity FROM outbound o "
+            "JOIN tasks t ON t.id = o.task_id"
+        )
+        report = await stats.collect(p.store, 3600, settings.llm)
+    verdicts = {r["message_id"]: (r["review"], r["review_similarity"]) for r in rows}
+    assert verdicts["<m0@correo.example>"][0] == "approved"
+    assert verdicts["<m0@correo.example>"][1] >= review.SAME
+    assert verdicts["<m1@correo.example>"][0] == "edited"
+    assert verdicts["<m1@correo.example>"][1] < review.SAME
+    assert verdicts["<m2@correo.example>"] == ("discarded", None)
+    [line] = report["reviews"]
+    assert (line["route"], line["drafts"], line["approved"], line["edited"], line["discarded"]) == (
+        "llm", 3, 1, 1, 1,
+    )  # fmt: skip
+    assert "drafts (route/intent)" in stats.render(report)
+
+
+def test_similarity_ignores_spacing_and_case_and_tells_a_rewrite() -> None:
+    assert review.similarity("Hola,  lo tenemos en L.", "hola, lo tenemos en l.") == 1.0
+    assert review.similarity("Lo tenemos en L.", "No nos queda, perdón.") < review.SAME

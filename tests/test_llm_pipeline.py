@@ -14,7 +14,7 @@ import pytest
 
 from tests.fixtures.daemon import Wired, rig_settings, wait_until
 from tests.test_pipeline import mail, replies_to
-from voidmail import answer, config, dlq, lanes, stats
+from voidmail import answer, config, dlq, lanes, stats, store
 from voidmail.config import Secret
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.groq_emulator import DEFAULT_API_KEY, EmulatorLimits, GroqEmulator
@@ -342,9 +342,36 @@ def test_lane_order_is_conversation_then_the_shops_topics_then_the_rest() -> Non
     assert lanes.place(lanes.OTHER, t0) < lanes.place(
         lanes.CONVERSATION, t0 + timedelta(minutes=11)
     )
-    assert lanes.lane_class(shop_wrote_before=True, intent="otro") == lanes.CONVERSATION
-    assert lanes.lane_class(shop_wrote_before=False, intent="envios") == lanes.ABOUT_THE_SHOP
-    assert lanes.lane_class(shop_wrote_before=False, intent="otro") == lanes.OTHER
+    assert lanes.lane_class(shop_wrote_before=True, intent="otro", asks=False) == (
+        lanes.CONVERSATION
+    )
+    assert lanes.lane_class(shop_wrote_before=False, intent="envios", asks=True) == (
+        lanes.ABOUT_THE_SHOP
+    )
+    # An offer or a notice tells the shop to do something; it asks nothing.
+    assert lanes.lane_class(shop_wrote_before=False, intent="pagos", asks=False) == lanes.OTHER
+    assert lanes.lane_class(shop_wrote_before=False, intent="otro", asks=True) == lanes.OTHER
+
+
+def test_a_full_lane_still_takes_a_better_placed_message_and_gives_back_the_worst() -> None:
+    lane = lanes.Lane(capacity=2)
+    t0 = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+    def offer(n: int, klass: int) -> tuple[bool, lanes.Entry | None]:
+        async def run() -> store.Outcome:
+            raise AssertionError("not run here")
+
+        task = {"id": n, "created_at": t0 + timedelta(seconds=n)}
+        return lane.offer(task, lanes.Later(klass, run))
+
+    assert offer(1, lanes.OTHER) == (True, None)
+    assert offer(2, lanes.OTHER) == (True, None)
+    assert offer(3, lanes.OTHER) == (False, None), "no better than what waits: given back"
+    taken, pushed_out = offer(4, lanes.ABOUT_THE_SHOP)
+    assert taken
+    assert pushed_out is not None
+    assert pushed_out.task["id"] == 2, "the worst-placed one made room"
+    assert [entry.task["id"] for entry in lane.drain()] == [4, 1]
 
 
 async def test_mail_the_model_calls_spam_is_ignored_and_gets_no_reply(

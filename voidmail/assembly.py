@@ -30,6 +30,7 @@ from voidmail import (
 )
 from voidmail.mailer import Mailer
 from voidmail.notify import Notifier
+from voidmail.review import ReviewTracker
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # a runtime failure: an unreachable database, a dead part of the daemon
@@ -66,7 +67,11 @@ async def wired(
             log.warning("llm_disabled", reason="llm.api_key is not set; such mail goes to a person")
         responder = respond.MailResponder(settings, st, mailer, answers, answerer)
         notifier = Notifier(settings, st, mailer, settings.daemon.notify_delay)
-        yield daemon.Daemon(settings, st, responder, notifier=notifier, systemd=systemd)
+        drafting = "draft" in (settings.review.faq, settings.review.llm)
+        tracker = ReviewTracker(settings, st) if drafting else None
+        yield daemon.Daemon(
+            settings, st, responder, notifier=notifier, tracker=tracker, systemd=systemd
+        )
 
 
 @contextlib.asynccontextmanager

@@ -304,7 +304,9 @@ async def _try(args: argparse.Namespace) -> int:
         print()
         print(message.get_content().rstrip())
         return EXIT_OK
-    first = lanes.lane_class(shop_wrote_before=False, intent=decision.intent)
+    first = lanes.lane_class(
+        shop_wrote_before=False, intent=decision.intent, asks=triage.asks(mail.new_text)
+    )
     print(
         f"lane        the LLM lane, class {lanes.NAMES[first]} (conversation instead if the shop "
         f"has written to this address before); its share of the day's LLM budget: "

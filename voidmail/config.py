@@ -77,6 +77,7 @@ class ImapSettings:
     max_message_bytes: int = 10 * 1024 * 1024  # larger mail goes to a person unread
     # Where drafts go when no mailbox has the \Drafts special-use attribute (RFC 6154).
     drafts_mailbox: str = "Drafts"
+    sent_mailbox: str = "Sent"  # likewise for \Sent, where a reviewed draft is found once sent
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,6 +154,7 @@ class ReviewSettings:
     # Drafts folder for a person to send, or "hold" the message for a person.
     faq: Review = "send"
     llm: Review = "draft"
+    check_seconds: float = 300.0  # how often the Sent and Drafts folders are looked at
 
 
 @dataclasses.dataclass(frozen=True)
@@ -473,6 +475,7 @@ def _validate(s: Settings) -> None:
         ("worker.max_attempts", s.worker.max_attempts),
         ("worker.sender_hourly_cap", s.worker.sender_hourly_cap),
         ("worker.retry_base", s.worker.retry_base),
+        ("review.check_seconds", s.review.check_seconds),
         ("breaker.threshold", s.breaker.threshold),
         ("daemon.notify_delay", s.daemon.notify_delay),
         ("daemon.shutdown_timeout", s.daemon.shutdown_timeout),

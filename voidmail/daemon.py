@@ -32,6 +32,7 @@ from voidmail.config import Settings
 from voidmail.errors import Deferred, PermanentError, RetryableError, ServiceError
 from voidmail.listener import Listener
 from voidmail.notify import Notifier
+from voidmail.review import ReviewTracker
 
 log = structlog.get_logger("voidmail.daemon")
 
@@ -69,6 +70,7 @@ class Daemon:
         responder: Responder,
         *,
         notifier: Notifier | None = None,
+        tracker: ReviewTracker | None = None,
         systemd: sdnotify.SystemdNotifier | None = None,
         shutdown_grace: float | None = None,
         rng: random.Random | None = None,
@@ -77,6 +79,7 @@ class Daemon:
         self.store = st
         self.responder = responder
         self.notifier = notifier
+        self.tracker = tracker
         self.systemd = systemd or sdnotify.SystemdNotifier({})
         self.shutdown_grace = (
             settings.daemon.shutdown_timeout if shutdown_grace is None else shutdown_grace
@@ -127,6 +130,8 @@ class Daemon:
             side = {listener, dispatcher}
             if self.notifier is not None:
                 side.add(asyncio.create_task(self.notifier.run(self.stop_event), name="notifier"))
+            if self.tracker is not None:
+                side.add(asyncio.create_task(self.tracker.run(self.stop_event), name="review"))
             side.add(asyncio.create_task(self._report(), name="systemd"))
             side.add(
                 asyncio.create_task(
@@ -390,14 +395,19 @@ class Daemon:
     async def _to_lane(self, task: dict[str, Any], later: lanes.Later) -> None:
         """Queue a decided LLM-bound task for the LLM workers; when the lane is full, give it
         back (its attempt unspent) to be looked at again later."""
-        if self.lane.offer(task, later):
+        taken, pushed_out = self.lane.offer(task, later)
+        if taken:
             log.info("task_waiting_for_llm", lane_class=later.klass, waiting=len(self.lane))
+        given_back = task if not taken else pushed_out.task if pushed_out is not None else None
+        if given_back is None:
             return
         delay = retry_delay(1, LANE_FULL_RETRY, self.rng)
-        await self._settle(
-            self.store.schedule_retry(task["id"], "waiting for the LLM", delay, refund_attempt=True)
+        retry = self.store.schedule_retry(
+            given_back["id"], "waiting for the LLM", delay, refund_attempt=True
         )
-        log.info("task_deferred", error="the LLM lane is full", retry_in=round(delay, 1))
+        await self._settle(retry)
+        log.info("task_deferred", deferred_task=given_back["id"], error="the LLM lane is full",
+                 retry_in=round(delay, 1))  # fmt: skip
 
     async def _retry_or_park(
         self, task: dict[str, Any], error: str, retry_after: float | None

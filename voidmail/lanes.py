@@ -7,8 +7,8 @@ an FAQ answer. A separate set of LLM workers takes from this lane, best first:
 
 1. ``CONVERSATION``: the shop has written to this customer before (a reply in a thread the shop
    answered, or a returning customer);
-2. ``ABOUT_THE_SHOP``: a first contact about one of the shop's topics (shipping, payments,
-   exchanges, sizes, stock, a product, an order);
+2. ``ABOUT_THE_SHOP``: a first contact that asks about one of the shop's topics (shipping,
+   payments, exchanges, sizes, stock, a product, an order);
 3. ``OTHER``: everything else.
 
 Age still counts, so nothing starves: a message's place is its arrival time moved earlier by
@@ -18,6 +18,7 @@ its class's head start, and one that has waited longer than the difference goes 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -42,11 +43,14 @@ DAILY_SHARE = {CONVERSATION: 1.0, ABOUT_THE_SHOP: 0.85, OTHER: 0.6}
 NAMES = {CONVERSATION: "conversation", ABOUT_THE_SHOP: "about_the_shop", OTHER: "other"}
 
 
-def lane_class(*, shop_wrote_before: bool, intent: str) -> int:
-    """The class of an LLM-bound message (see the module doc)."""
+def lane_class(*, shop_wrote_before: bool, intent: str, asks: bool) -> int:
+    """The class of an LLM-bound message (see the module doc). A first contact is about the
+    shop when its intent is one of the shop's topics and it asks something: offers, notices
+    and spam tell the shop to do things ("respondé", "confirme el pago") far more than they
+    ask."""
     if shop_wrote_before:
         return CONVERSATION
-    return ABOUT_THE_SHOP if intent in SHOP_INTENTS else OTHER
+    return ABOUT_THE_SHOP if intent in SHOP_INTENTS and asks else OTHER
 
 
 def place(klass: int, arrived: datetime) -> float:
@@ -71,31 +75,47 @@ class Entry:
 
 
 class Lane:
-    """A bounded priority queue of claimed, decided, LLM-bound tasks."""
+    """A bounded priority queue of claimed, decided, LLM-bound tasks.
+
+    When it is full, a better-placed newcomer still gets in: the worst-placed entry is pushed
+    out and handed back to the caller (who gives its task back, to be looked at again). So
+    the order holds whatever the capacity, and a wave of low-class mail cannot keep a
+    customer out.
+    """
 
     def __init__(self, capacity: int) -> None:
-        self._queue: asyncio.PriorityQueue[Entry] = asyncio.PriorityQueue(maxsize=capacity)
+        self._capacity = capacity
+        self._heap: list[Entry] = []
         self._seq = itertools.count()
+        self._ready = asyncio.Event()
 
-    def offer(self, task: dict[str, Any], later: Later) -> bool:
-        """Queue ``task``; False when the lane is full (the caller gives the task back)."""
+    def offer(self, task: dict[str, Any], later: Later) -> tuple[bool, Entry | None]:
+        """Queue ``task``: (taken, pushed out). Not taken when the lane is full of better-placed
+        entries; ``pushed out`` is an entry that made room for it."""
         arrived = task.get("created_at") or datetime.now().astimezone()
         entry = Entry(place(later.klass, arrived), next(self._seq), task, later)
-        try:
-            self._queue.put_nowait(entry)
-        except asyncio.QueueFull:
-            return False
-        return True
+        pushed_out = None
+        if len(self._heap) >= self._capacity:
+            worst = max(self._heap)
+            if not entry < worst:
+                return False, None
+            self._heap.remove(worst)
+            heapq.heapify(self._heap)
+            pushed_out = worst
+        heapq.heappush(self._heap, entry)
+        self._ready.set()
+        return True, pushed_out
 
     async def take(self) -> Entry:
-        return await self._queue.get()
+        while not self._heap:
+            self._ready.clear()
+            await self._ready.wait()
+        return heapq.heappop(self._heap)
 
     def drain(self) -> list[Entry]:
         """Everything still waiting (on stop: each goes back to pending)."""
-        entries = []
-        while not self._queue.empty():
-            entries.append(self._queue.get_nowait())
+        entries, self._heap = sorted(self._heap), []
         return entries
 
     def __len__(self) -> int:
-        return self._queue.qsize()
+        return len(self._heap)

@@ -79,5 +79,5 @@ class Ledger:
         except imap.ImapError as exc:
             await self.store.mark_send_failed(outbound_id, "failed", str(exc))
             raise
-        await self.store.mark_sent(outbound_id)
+        await self.store.mark_drafted(outbound_id)
         return folder

@@ -7,6 +7,7 @@ from typing import Any
 
 from voidmail import store
 from voidmail.config import LlmSettings
+from voidmail.review import SUGGEST_AFTER, SUGGEST_RATE
 
 
 async def collect(st: store.Store, since_seconds: float, llm: LlmSettings) -> dict[str, Any]:
@@ -17,6 +18,13 @@ async def collect(st: store.Store, since_seconds: float, llm: LlmSettings) -> di
     limits = dict(await st.pool.fetchrow(st.queries["stats_rate_limited"], since) or {})
     hourly = [dict(r) for r in await st.pool.fetch(st.queries["stats_hourly"], since)]
     lanes = [dict(r) for r in await st.pool.fetch(st.queries["stats_lanes"], since)]
+    reviews = [dict(r) for r in await st.pool.fetch(st.queries["stats_reviews"], since)]
+    for row in reviews:
+        decided = row["approved"] + row["edited"] + row["discarded"]
+        row["approved_rate"] = round(row["approved"] / decided, 3) if decided else None
+        row["could_send"] = decided >= SUGGEST_AFTER and row["approved"] >= SUGGEST_RATE * decided
+        row["wait_seconds"] = _round(row["wait_seconds"])
+        row["edited_similarity"] = _round(row["edited_similarity"])
     cost = (
         totals["prompt_tokens"] * llm.price_input_per_million
         + totals["completion_tokens"] * llm.price_output_per_million
@@ -32,6 +40,7 @@ async def collect(st: store.Store, since_seconds: float, llm: LlmSettings) -> di
         "latency_p95_seconds": _round(latency.get("p95")),
         "hourly": hourly,
         "lanes": lanes,
+        "reviews": reviews,
     }
 
 
@@ -69,6 +78,19 @@ def render(report: dict[str, Any]) -> str:
                 f"  {lane['lane_class']:<16} {lane['mails']:>7} {lane['answered']:>9}"
                 f" {lane['ignored']:>8} {lane['waiting']:>8} {lane['tokens']:>8}"
             )
+    if r["reviews"]:
+        lines += ["", "  drafts (route/intent)  drafts  approved  edited  discarded  pending  wait"]
+        for v in r["reviews"]:
+            wait = f"{v['wait_seconds'] / 60:.0f} min" if v["wait_seconds"] is not None else "-"
+            lines.append(
+                f"  {v['route'] + '/' + v['intent']:<22} {v['drafts']:>6} {v['approved']:>9}"
+                f" {v['edited']:>7} {v['discarded']:>10} {v['pending']:>8}  {wait}"
+            )
+            if v["could_send"]:
+                lines.append(
+                    f"    {v['approved_rate']:.0%} of {v['route']}/{v['intent']} drafts went out "
+                    f'unchanged: review.{v["route"]} = "send" could be set for it'
+                )
     if r["hourly"]:
         lines += ["", "  hour (UTC)         in  faq  llm  human  ignored  dead"]
         for h in r["hourly"]:

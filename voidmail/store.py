@@ -314,6 +314,15 @@ class Store:
     async def mark_drafting(self, outbound_id: int) -> bool:
         return await self.pool.fetchval(self.queries["mark_drafting"], outbound_id) is not None
 
+    async def mark_drafted(self, outbound_id: int) -> None:
+        await self.pool.execute(self.queries["mark_drafted"], outbound_id)
+
+    async def pending_drafts(self, limit: int = 200) -> list[dict[str, Any]]:
+        return [dict(r) for r in await self.pool.fetch(self.queries["pending_drafts"], limit)]
+
+    async def set_review(self, outbound_id: int, review: str, similarity: float | None) -> None:
+        await self.pool.execute(self.queries["set_review"], outbound_id, review, similarity)
+
     async def mark_sent(self, outbound_id: int) -> None:
         await self.pool.execute(self.queries["mark_sent"], outbound_id)
 

@@ -572,6 +572,12 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     return Decision("faq", topic, topic, matched.score, f"faq: {matched.reason}")
 
 
+def asks(text: str) -> bool:
+    """Whether the customer's new text asks something (a question mark, or a question's
+    words: "quería saber", "¿cuánto…", "necesito consultar")."""
+    return bool(QUESTION.search(faq_module.normalize(_customer_text(text))))
+
+
 def detect_language(normal: str) -> str:
     """ "es" unless another language clearly dominates the normalised text (then its code)."""
     tokens = re.findall(r"[a-z]+", normal)

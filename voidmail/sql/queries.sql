@@ -166,6 +166,35 @@ UPDATE outbound SET status = 'sending', attempts = attempts + 1
 WHERE id = $1 AND channel = 'draft' AND status IN ('pending', 'failed', 'sending')
 RETURNING id;
 
+-- name: mark_drafted --
+-- The draft is in the mailbox: what a person does with it is looked for from now on.
+UPDATE outbound SET status = 'sent', sent_at = now(), error_message = NULL, review = 'pending'
+WHERE id = $1;
+
+-- name: pending_drafts --
+SELECT o.id, o.message_id, o.body, t.message_id AS parent
+FROM outbound o JOIN tasks t ON t.id = o.task_id
+WHERE o.review = 'pending' ORDER BY o.id LIMIT $1;
+
+-- name: set_review --
+UPDATE outbound SET review = $2, review_similarity = $3, reviewed_at = now()
+WHERE id = $1 AND review = 'pending';
+
+-- name: stats_reviews --
+-- Drafts written since $1 by route and intent: what people did with them, and how long it took.
+SELECT coalesce(split_part(t.route, ':', 1), '-') AS route, coalesce(t.intent, '-') AS intent,
+       count(*) AS drafts,
+       count(*) FILTER (WHERE o.review = 'approved') AS approved,
+       count(*) FILTER (WHERE o.review = 'edited') AS edited,
+       count(*) FILTER (WHERE o.review = 'discarded') AS discarded,
+       count(*) FILTER (WHERE o.review = 'pending') AS pending,
+       avg(o.review_similarity) FILTER (WHERE o.review = 'edited') AS edited_similarity,
+       avg(extract(epoch FROM o.reviewed_at - o.sent_at))
+           FILTER (WHERE o.review IN ('approved', 'edited')) AS wait_seconds
+FROM outbound o JOIN tasks t ON t.id = o.task_id
+WHERE o.channel = 'draft' AND o.review IS NOT NULL AND o.created_at >= $1
+GROUP BY 1, 2 ORDER BY 1, 2;
+
 -- name: mark_sent --
 UPDATE outbound SET status = 'sent', sent_at = now(), error_message = NULL WHERE id = $1;
 

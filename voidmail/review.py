@@ -1,0 +1,108 @@
+"""What became of each draft: sent as written, sent after editing, discarded, or pending.
+
+Every ``review.check_seconds`` a connection of its own looks at each draft still pending:
+
+1. In the sent folder (RFC 6154 ``\\Sent``, else ``imap.sent_mailbox``) for the message a person
+   sent: one carrying the draft's Message-ID (most clients keep it when they send a draft) or
+   answering the customer's message (``In-Reply-To``). Its new text is compared with ours:
+   ``approved`` when it is the same (similarity at least ``SAME``), else ``edited`` with the
+   similarity.
+2. Else in the drafts folder for the draft's Message-ID: still there is ``pending``; gone,
+   and nothing sent, is ``discarded``.
+
+``voidmail stats`` shows the rates per route and intent, and says when a kind of mail could be
+switched to ``send``. voidmail never switches by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import difflib
+from typing import Any
+
+import structlog
+
+from voidmail import imap, parse, store
+from voidmail.config import Settings
+
+log = structlog.get_logger("voidmail.review")
+
+SAME = 0.98  # similarity at or above which a sent draft counts as sent as written
+MAX_COMPARED = 5_000  # characters of each text compared (the similarity is quadratic)
+# The suggestion to switch a kind of mail to "send": enough drafts, nearly all unchanged.
+SUGGEST_AFTER = 50
+SUGGEST_RATE = 0.95
+
+
+def similarity(ours: str, sent: str) -> float:
+    """How alike two reply texts are, 0..1, ignoring spacing and case."""
+    a = " ".join(ours.split()).casefold()[:MAX_COMPARED]
+    b = " ".join(sent.split()).casefold()[:MAX_COMPARED]
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+class ReviewTracker:
+    """A side task of the daemon; ``run`` returns when ``stop`` is set."""
+
+    def __init__(self, settings: Settings, st: store.Store) -> None:
+        self.settings = settings
+        self.store = st
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.check()
+            except imap.ImapError as exc:
+                # The mailbox is unreachable now; the drafts wait for the next look.
+                log.warning("review_check_failed", error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.review.check_seconds)
+
+    async def check(self) -> int:
+        """Look at every pending draft once; how many got a verdict."""
+        pending = await self.store.pending_drafts()
+        if not pending:
+            return 0
+        s = self.settings.imap
+        connection = imap.ImapConnection(s)
+        decided = 0
+        try:
+            await connection.connect()
+            sent_folder = await connection.special_use("\\Sent") or s.sent_mailbox
+            drafts_folder = await connection.special_use("\\Drafts") or s.drafts_mailbox
+            for draft in pending:
+                verdict = await self._verdict(connection, draft, sent_folder, drafts_folder)
+                if verdict is None:
+                    continue
+                review, score = verdict
+                await self.store.set_review(draft["id"], review, score)
+                log.info("draft_reviewed", reply_id=draft["message_id"], review=review,
+                         similarity=None if score is None else round(score, 3))  # fmt: skip
+                decided += 1
+        finally:
+            await connection.close()
+        return decided
+
+    async def _verdict(
+        self,
+        connection: imap.ImapConnection,
+        draft: dict[str, Any],
+        sent_folder: str,
+        drafts_folder: str,
+    ) -> tuple[str, float | None] | None:
+        await connection.select(sent_folder)
+        criteria = ["HEADER", "Message-ID", imap.quote(draft["message_id"])]
+        if draft["parent"]:
+            criteria = ["OR", *criteria, "HEADER", "In-Reply-To", imap.quote(draft["parent"])]
+        found = await connection.uid_search(*criteria)
+        if found:
+            fetched = await connection.fetch([found[-1]], "UID BODY.PEEK[]")
+            raw = fetched[0].raw if fetched and fetched[0].raw else b""
+            sent_text = (await asyncio.to_thread(parse.parse, raw)).new_text
+            score = await asyncio.to_thread(similarity, draft["body"], sent_text)
+            return ("approved", score) if score >= SAME else ("edited", score)
+        await connection.select(drafts_folder)
+        if await connection.uid_search("HEADER", "Message-ID", imap.quote(draft["message_id"])):
+            return None
+        return "discarded", None
