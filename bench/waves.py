@@ -18,6 +18,7 @@ The figures go to stdout; nothing is written. A run takes about 8 minutes.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -183,9 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sale", type=int, default=120, help="product questions (0: skip)")
     parser.add_argument("--spam", type=int, default=300, help="spam mails (0: skip)")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the files and logs")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="voidmail-waves-") as tmp:
-        root = Path(tmp)
+    root = Path(tempfile.mkdtemp(prefix="voidmail-waves-"))
+    try:
+        if args.keep:
+            print(f"files (logs included) kept in {root}")
         root.chmod(0o755)  # as root, the servers run as their own users and must enter it
         database = rig.Database(root, args.database_url)
         database.start()
@@ -196,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
                 spam_wave(root, database, args.spam)
         finally:
             database.stop()
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
     return 0
 
 

@@ -342,15 +342,19 @@ def test_lane_order_is_conversation_then_the_shops_topics_then_the_rest() -> Non
     assert lanes.place(lanes.OTHER, t0) < lanes.place(
         lanes.CONVERSATION, t0 + timedelta(minutes=11)
     )
-    assert lanes.lane_class(shop_wrote_before=True, intent="otro", asks=False) == (
-        lanes.CONVERSATION
-    )
-    assert lanes.lane_class(shop_wrote_before=False, intent="envios", asks=True) == (
-        lanes.ABOUT_THE_SHOP
-    )
+
+    def klass(wrote: bool, intent: str, asks: bool = True, spanish: bool = True) -> int:
+        return lanes.lane_class(
+            shop_wrote_before=wrote, intent=intent, asks=asks, shop_language=spanish
+        )
+
+    assert klass(True, "otro", asks=False, spanish=False) == lanes.CONVERSATION
+    assert klass(False, "envios") == lanes.ABOUT_THE_SHOP
     # An offer or a notice tells the shop to do something; it asks nothing.
-    assert lanes.lane_class(shop_wrote_before=False, intent="pagos", asks=False) == lanes.OTHER
-    assert lanes.lane_class(shop_wrote_before=False, intent="otro", asks=True) == lanes.OTHER
+    assert klass(False, "pagos", asks=False) == lanes.OTHER
+    assert klass(False, "otro") == lanes.OTHER
+    # "Are you available for a call?": a topic word, a question, not the shop's language.
+    assert klass(False, "stock", spanish=False) == lanes.OTHER
 
 
 def test_a_full_lane_still_takes_a_better_placed_message_and_gives_back_the_worst() -> None:

@@ -305,7 +305,10 @@ async def _try(args: argparse.Namespace) -> int:
         print(message.get_content().rstrip())
         return EXIT_OK
     first = lanes.lane_class(
-        shop_wrote_before=False, intent=decision.intent, asks=triage.asks(mail.new_text)
+        shop_wrote_before=False,
+        intent=decision.intent,
+        asks=triage.asks(mail.new_text),
+        shop_language=triage.in_shop_language(mail.new_text),
     )
     print(
         f"lane        the LLM lane, class {lanes.NAMES[first]} (conversation instead if the shop "

@@ -7,8 +7,8 @@ an FAQ answer. A separate set of LLM workers takes from this lane, best first:
 
 1. ``CONVERSATION``: the shop has written to this customer before (a reply in a thread the shop
    answered, or a returning customer);
-2. ``ABOUT_THE_SHOP``: a first contact that asks about one of the shop's topics (shipping,
-   payments, exchanges, sizes, stock, a product, an order);
+2. ``ABOUT_THE_SHOP``: a first contact, in the shop's language, that asks about one of the
+   shop's topics (shipping, payments, exchanges, sizes, stock, a product, an order);
 3. ``OTHER``: everything else.
 
 Age still counts, so nothing starves: a message's place is its arrival time moved earlier by
@@ -43,14 +43,15 @@ DAILY_SHARE = {CONVERSATION: 1.0, ABOUT_THE_SHOP: 0.85, OTHER: 0.6}
 NAMES = {CONVERSATION: "conversation", ABOUT_THE_SHOP: "about_the_shop", OTHER: "other"}
 
 
-def lane_class(*, shop_wrote_before: bool, intent: str, asks: bool) -> int:
-    """The class of an LLM-bound message (see the module doc). A first contact is about the
-    shop when its intent is one of the shop's topics and it asks something: offers, notices
-    and spam tell the shop to do things ("respondé", "confirme el pago") far more than they
-    ask."""
+def lane_class(*, shop_wrote_before: bool, intent: str, asks: bool, shop_language: bool) -> int:
+    """The class of an LLM-bound message (see the module doc). A first contact is plainly
+    about the shop when it is in the shop's language, its intent is one of the shop's topics
+    and it asks something: offers, notices and spam tell the shop to do things ("respondé",
+    "confirme el pago") far more than they ask."""
     if shop_wrote_before:
         return CONVERSATION
-    return ABOUT_THE_SHOP if intent in SHOP_INTENTS and asks else OTHER
+    about = intent in SHOP_INTENTS and asks and shop_language
+    return ABOUT_THE_SHOP if about else OTHER
 
 
 def place(klass: int, arrived: datetime) -> float:

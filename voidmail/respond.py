@@ -128,8 +128,12 @@ class MailResponder:
             return await self._hand_off(task, mail, "review.llm = hold", decision.intent)
         # The scarce part: queued in the LLM lane, so this worker goes on to cheap work.
         wrote_before = await self.store.shop_wrote_to(mail.reply_address)
-        asks = triage.asks(mail.new_text)
-        klass = lanes.lane_class(shop_wrote_before=wrote_before, intent=decision.intent, asks=asks)
+        klass = lanes.lane_class(
+            shop_wrote_before=wrote_before,
+            intent=decision.intent,
+            asks=triage.asks(mail.new_text),
+            shop_language=triage.in_shop_language(mail.new_text),
+        )
         log.info("message_for_the_llm", lane_class=lanes.NAMES[klass])
         await self.store.set_lane_class(task["id"], lanes.NAMES[klass])
         return lanes.Later(

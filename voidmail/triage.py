@@ -572,6 +572,11 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     return Decision("faq", topic, topic, matched.score, f"faq: {matched.reason}")
 
 
+def in_shop_language(text: str) -> bool:
+    """Whether the customer's new text is in the shop's language (Spanish)."""
+    return detect_language(faq_module.normalize(_customer_text(text))) == "es"
+
+
 def asks(text: str) -> bool:
     """Whether the customer's new text asks something (a question mark, or a question's
     words: "quería saber", "¿cuánto…", "necesito consultar")."""
