@@ -197,3 +197,39 @@ async def test_what_became_of_each_draft_is_recorded_and_stats_show_it(
 def test_similarity_ignores_spacing_and_case_and_tells_a_rewrite() -> None:
     assert review.similarity("Hola,  lo tenemos en L.", "hola, lo tenemos en l.") == 1.0
     assert review.similarity("Lo tenemos en L.", "No nos queda, perdón.") < review.SAME
+
+
+async def test_a_sent_reply_is_copied_to_sent_once(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    dovecot.append(mail(1, FAQ_QUESTIONS[0]))
+    settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
+    assert settings.smtp.saves_sent_copy, "auto saves a copy on a server that keeps none"
+    async with Wired(settings) as p:
+        await wait_until(lambda: p.status_is("<m1@correo.example>", "done"), what="the reply")
+        await wait_until(lambda: dovecot.messages("Sent"), what="the copy in Sent")
+        # A second look (as after a retry) finds it there and adds nothing.
+        reply = customer_replies(smtp_sink)[0]
+        await p.daemon.responder.sent_box.put(reply)  # type: ignore[attr-defined]
+    [copy] = dovecot.messages("Sent")
+    assert copy.message_id == reply["Message-ID"]
+    assert "\\Seen" in copy.flags
+    assert len(customer_replies(smtp_sink)) == 1
+
+
+@pytest.mark.parametrize(
+    ("host", "save_sent", "saves"),
+    [
+        ("smtp.gmail.com", "auto", False),  # Gmail keeps a copy of what goes through it
+        ("smtp.googlemail.com", "auto", False),
+        ("smtp.office365.com", "auto", True),
+        ("mail.tienda.example", "auto", True),
+        ("smtp.gmail.com", "yes", True),
+        ("mail.tienda.example", "no", False),
+    ],
+)
+def test_save_sent_auto_skips_servers_that_keep_a_copy(
+    host: str, save_sent: str, saves: bool
+) -> None:
+    smtp = config.SmtpSettings(host=host, save_sent=save_sent)  # type: ignore[arg-type]
+    assert smtp.saves_sent_copy is saves

@@ -90,6 +90,21 @@ class SmtpSettings:
     password_file: Path | None = None  # file holding the password
     ca_file: Path | None = None  # extra CA bundle; verification stays on
     timeout: float = 30.0  # seconds for any one SMTP exchange
+    # A copy of each reply sent goes to the mailbox's Sent folder: "auto" does it unless the
+    # server keeps one by itself (Gmail), "yes" always, "no" never.
+    save_sent: Literal["auto", "yes", "no"] = "auto"
+
+    @property
+    def saves_sent_copy(self) -> bool:
+        """Whether voidmail should APPEND its own copy of a sent reply to \\Sent."""
+        if self.save_sent != "auto":
+            return self.save_sent == "yes"
+        host = self.host.lower().rstrip(".")
+        return not any(host == h or host.endswith("." + h) for h in KEEPS_SENT_COPY)
+
+
+# SMTP servers that put a copy of what is sent through them in Sent by themselves.
+KEEPS_SENT_COPY = ("gmail.com", "googlemail.com")
 
 
 @dataclasses.dataclass(frozen=True)

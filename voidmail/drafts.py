@@ -1,13 +1,14 @@
-"""Replies written as drafts in the shop's own mailbox, for a person to review and send.
+"""Replies written to the shop's own mailbox: drafts for a person to review and send, and
+copies of sent replies in the Sent folder.
 
 The owner's mail client (Gmail, Thunderbird, a phone) is the review screen: the draft sits in
 the mailbox's Drafts folder (found by its RFC 6154 ``\\Drafts`` attribute, else
 ``imap.drafts_mailbox``), threaded (In-Reply-To, References, ``Re:``) and addressed to the
 customer, so one click sends it.
 
-Writing a draft is idempotent, unlike an SMTP send: the folder is searched for the reply's
+Writing to a folder is idempotent, unlike an SMTP send: the folder is searched for the reply's
 Message-ID first, so a draft interrupted by a kill (the ledger row left ``sending``) is written
-again only if it is not there. Never two drafts for one task.
+again only if it is not there. Never two drafts, or two sent copies, of one reply.
 """
 
 from __future__ import annotations
@@ -22,29 +23,41 @@ from voidmail.config import ImapSettings
 log = structlog.get_logger("voidmail.drafts")
 
 DRAFT_FLAGS = "(\\Draft \\Seen)"
+SENT_FLAGS = "(\\Seen)"
 
 
-class DraftBox:
-    """Puts drafts in the mailbox over a connection of its own (the listener keeps IDLE)."""
+class Folder:
+    """One special-use folder, written over a connection of its own (the listener keeps IDLE)."""
 
-    def __init__(self, settings: ImapSettings) -> None:
+    def __init__(self, settings: ImapSettings, special_use: str, fallback: str, flags: str):
         self.settings = settings
+        self.special_use = special_use
+        self.fallback = fallback
+        self.flags = flags
 
     async def put(self, message: EmailMessage) -> str:
-        """Write ``message`` as a draft unless a draft with its Message-ID is there already;
-        the folder's name. Raises ImapError (retryable) or ImapLoginError."""
+        """Write ``message`` unless one with its Message-ID is there already; the folder's
+        name. Raises ImapError (retryable) or ImapLoginError."""
         message_id = str(message["Message-ID"])
         connection = imap.ImapConnection(self.settings)
         try:
             await connection.connect()
-            folder = await connection.special_use("\\Drafts") or self.settings.drafts_mailbox
+            folder = await connection.special_use(self.special_use) or self.fallback
             await connection.select(folder)
             found = await connection.uid_search("HEADER", "Message-ID", imap.quote(message_id))
             if found:
-                log.info("draft_already_there", folder=folder, reply_id=message_id)
+                log.info("already_in_folder", folder=folder, reply_id=message_id)
                 return folder
-            await connection.append(folder, message.as_bytes(), DRAFT_FLAGS)
-            log.info("draft_written", folder=folder, reply_id=message_id)
+            await connection.append(folder, message.as_bytes(), self.flags)
+            log.info("written_to_folder", folder=folder, reply_id=message_id)
             return folder
         finally:
             await connection.close()
+
+
+def drafts_folder(settings: ImapSettings) -> Folder:
+    return Folder(settings, "\\Drafts", settings.drafts_mailbox, DRAFT_FLAGS)
+
+
+def sent_folder(settings: ImapSettings) -> Folder:
+    return Folder(settings, "\\Sent", settings.sent_mailbox, SENT_FLAGS)

@@ -69,7 +69,7 @@ class Ledger:
         except SmtpUncertain as exc:
             raise DeliveryUnknown(str(exc)) from exc
 
-    async def draft(self, outbound_id: int, message: EmailMessage, box: drafts.DraftBox) -> str:
+    async def draft(self, outbound_id: int, message: EmailMessage, box: drafts.Folder) -> str:
         """Write row ``outbound_id`` as a draft; the folder. ``sent`` once it is there; on an
         IMAP failure ``failed`` and the ImapError is raised (retrying is safe)."""
         if not await self.store.mark_drafting(outbound_id):

@@ -23,9 +23,8 @@ from typing import Any
 
 import structlog
 
-from voidmail import compose, faq, guard, lanes, parse, store, triage
+from voidmail import compose, drafts, faq, guard, imap, lanes, parse, store, triage
 from voidmail.config import Settings, ShopSettings
-from voidmail.drafts import DraftBox
 from voidmail.errors import PermanentError
 from voidmail.ledger import DeliveryUnknown, Ledger
 from voidmail.mailer import Mailer
@@ -60,7 +59,8 @@ class MailResponder:
         self.settings = settings
         self.store = st
         self.ledger = Ledger(st, mailer, settings.shop.address)
-        self.draft_box = DraftBox(settings.imap)
+        self.draft_box = drafts.drafts_folder(settings.imap)
+        self.sent_box = drafts.sent_folder(settings.imap) if settings.smtp.saves_sent_copy else None
         self.faq = answers
         self.llm = llm
         shop = settings.shop.address.lower()
@@ -295,7 +295,18 @@ class MailResponder:
             )
         await self.ledger.deliver(row["id"], message, compose.recipient(mail.reply_address))
         log.info("reply_sent", reply_id=row["message_id"])
+        await self._save_sent_copy(message)
         return None
+
+    async def _save_sent_copy(self, message: EmailMessage) -> None:
+        """The owner sees in Sent what the shop said (smtp.save_sent). The reply has left
+        already: a copy that cannot be saved is logged, never a reason to send again."""
+        if self.sent_box is None:
+            return
+        try:
+            await self.sent_box.put(message)
+        except (imap.ImapError, imap.ImapLoginError) as exc:
+            log.warning("sent_copy_not_saved", reply_id=str(message["Message-ID"]), error=str(exc))
 
 
 def draft(
