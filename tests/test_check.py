@@ -14,7 +14,7 @@ import pytest
 
 from tests.fixtures.daemon import SHOP
 from tests.test_pipeline import REPO, mail
-from voidmail import assembly, config
+from voidmail import assembly, check, config
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.groq_emulator import DEFAULT_API_KEY, RETIRED_MODELS, GroqEmulator
 from voidmail.rig.smtp_sink import SmtpSink
@@ -301,3 +301,17 @@ def test_bad_configuration_stops_everything(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines()[-1] == (
         "voidmail: configuration error: imap.host: is missing; set it in " + str(path)
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "hint"),
+    [
+        ("smtp.gmail.com", "smtp.max_per_day = 500 (free Gmail) or 2000 (Workspace)"),
+        ("smtp.office365.com", "smtp.max_per_minute = 30 and smtp.max_per_day = 10000"),
+        ("mail.tienda.example", ""),
+    ],
+)
+def test_check_suggests_the_sending_quota_of_known_providers(host: str, hint: str) -> None:
+    suggested = check.quota_hint(config.SmtpSettings(host=host))
+    assert (hint in suggested) if hint else suggested == ""
+    assert check.quota_hint(config.SmtpSettings(host=host, max_per_day=400)) == ""

@@ -20,7 +20,7 @@ import asyncpg
 import pytest
 
 from tests.fixtures.daemon import SHOP, Wired, rig_settings, wait_until
-from voidmail import dlq
+from voidmail import dlq, mailer
 from voidmail.config import Secret
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.smtp_sink import SmtpSink
@@ -380,3 +380,52 @@ async def test_forged_mail_gets_no_reply_and_a_planted_verdict_changes_nothing(
     assert rows["<m1@correo.example>"]["error_message"] == "ignored: dmarc_fail"
     assert rows["<m2@correo.example>"]["status"] == "done"
     assert [m.message["To"] for m in smtp_sink.messages] == ["cliente2@correo.example"]
+
+
+async def test_a_spent_sending_quota_makes_replies_wait_not_die(
+    dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Gmail after ~500 recipients in 24 h: a 5xx that clears as the window rolls on.
+    monkeypatch.setattr(mailer, "QUOTA_RETRY", 1.0)
+    smtp_sink.fail_next(550, count=2, text="5.4.5 Daily user sending limit exceeded.")
+    dovecot.append(mail(1, FAQ_QUESTIONS[0]))
+    settings = rig_settings(
+        dovecot, database_url, tmp_path, smtp_sink,
+        worker={"max_attempts": 1, "retry_base": 1.0}, daemon={"notify_delay": 0.2},
+    )  # fmt: skip
+    async with Wired(settings) as p:
+        await wait_until(
+            lambda: p.status_is("<m1@correo.example>", "done"), within=60, what="the late reply"
+        )
+        notes = await p.store.pool.fetch("SELECT note FROM admin_notes WHERE kind = 'alert'")
+    # max_attempts = 1, yet two refusals did not dead-letter it: quota waits cost no attempt.
+    assert [m.message["To"] for m in smtp_sink.messages if m.message["In-Reply-To"]] == [
+        "cliente1@correo.example"
+    ]
+    assert len(notes) == 1, "the admin is told once per incident"
+    assert "cupo" in notes[0]["note"]
+
+
+async def test_max_per_day_holds_replies_back_within_the_mailboxs_quota(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
+) -> None:
+    dovecot.append_many([mail(n, FAQ_QUESTIONS[n]) for n in range(3)])
+    settings = rig_settings(dovecot, database_url, tmp_path, smtp_sink, shop={"admin_email": ""})
+    settings = dataclasses.replace(settings, smtp=dataclasses.replace(settings.smtp, max_per_day=2))
+    async with Wired(settings) as p:
+        await wait_until(lambda: len(smtp_sink.messages) == 2, what="two replies")
+
+        async def third_waits() -> bool:
+            rows = await p.tasks()
+            return [r["status"] for r in rows.values()].count("failed") == 1
+
+        await wait_until(third_waits, what="the third reply waiting")
+        rows = await p.tasks()
+    waiting = [r for r in rows.values() if r["status"] == "failed"]
+    assert "max_per_day" in waiting[0]["error_message"]
+    assert waiting[0]["attempts"] == 0, "waiting for the quota spends no attempt"
+    assert len(smtp_sink.messages) == 2

@@ -21,6 +21,7 @@ from voidmail import (
     config,
     daemon,
     faq,
+    ledger,
     limiter,
     llm,
     logs,
@@ -65,8 +66,11 @@ async def wired(
             answerer = answer.LlmAnswerer(settings, st, client, answers, shop_catalog)
         else:
             log.warning("llm_disabled", reason="llm.api_key is not set; such mail goes to a person")
-        responder = respond.MailResponder(settings, st, mailer, answers, answerer)
-        notifier = Notifier(settings, st, mailer, settings.daemon.notify_delay)
+        # One ledger for replies and notes: they share the mailbox's sending quota.
+        pace = ledger.sending_pace(settings.smtp.max_per_minute, settings.smtp.max_per_day)
+        outbound = ledger.Ledger(st, mailer, settings.shop.address, pace=pace)
+        responder = respond.MailResponder(settings, st, outbound, answers, answerer)
+        notifier = Notifier(settings, st, outbound, settings.daemon.notify_delay)
         drafting = "draft" in (settings.review.faq, settings.review.llm)
         tracker = ReviewTracker(settings, st) if drafting else None
         yield daemon.Daemon(

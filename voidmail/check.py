@@ -148,7 +148,25 @@ async def check_smtp(s: config.SmtpSettings) -> Result:
             except (aiosmtplib.SMTPException, OSError):
                 smtp.close()  # the verdict is already known; QUIT is manners
     login = f"logged in as {s.username}" if s.username else "no login (smtp.username is empty)"
-    return ok(f"{where}, {login}")
+    return ok(f"{where}, {login}{quota_hint(s)}")
+
+
+# Sending quotas of the mailboxes shops use, by SMTP host (../shared/FACTS.md).
+QUOTA_PRESETS = (
+    (("gmail.com", "googlemail.com"), "smtp.max_per_day = 500 (free Gmail) or 2000 (Workspace)"),
+    (("office365.com", "outlook.com"), "smtp.max_per_minute = 30 and smtp.max_per_day = 10000"),
+)
+
+
+def quota_hint(s: config.SmtpSettings) -> str:
+    """A suggestion of the sending quota for a known provider when none is set."""
+    if s.max_per_minute or s.max_per_day:
+        return ""
+    host = s.host.lower().rstrip(".")
+    for domains, preset in QUOTA_PRESETS:
+        if any(host == d or host.endswith("." + d) for d in domains):
+            return f"; this provider limits sending: set {preset}"
+    return ""
 
 
 async def check_database(settings: config.Settings) -> Result:

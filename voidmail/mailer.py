@@ -17,13 +17,14 @@ looking unsent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
 import aiosmtplib
 
 from voidmail.config import SmtpSettings, is_loopback
-from voidmail.errors import PermanentError, RetryableError, VoidmailError
+from voidmail.errors import Deferred, PermanentError, RetryableError, VoidmailError
 from voidmail.imap import tls_context
 
 DEFAULT_PORTS = {"tls": 465, "starttls": 587, "plain": 25}
@@ -35,6 +36,12 @@ class SmtpTemporary(RetryableError):
 
 class SmtpPermanent(PermanentError):
     """Not sent; the server refused it for good (5xx) or it cannot be sent as it is."""
+
+
+class SmtpQuota(SmtpTemporary, Deferred):
+    """Not sent: the mailbox's sending quota is spent (Gmail's 550 5.4.5, Exchange Online's
+    554 5.2.0 SubmissionQuotaExceededException, or our own smtp.max_per_day). Not a reason
+    to give up on the reply, nor to spend its attempts: it waits for the quota to free up."""
 
 
 class SmtpUncertain(VoidmailError):
@@ -131,8 +138,21 @@ class Mailer:
             raise SmtpTemporary(f"cannot reach SMTP server {s.host}: {_name(exc)}") from exc
 
 
+# Refusals that mean "the mailbox has sent its quota", whatever the reply code says: they
+# clear as the provider's window rolls on (sources in ../shared/FACTS.md).
+QUOTA_REPLIES = re.compile(
+    r"\b5\.4\.5\b.{0,40}sending\s+limit|daily\s+user\s+sending\s+limit"
+    r"|SubmissionQuotaExceeded|\b4\.4\.2\b.{0,40}submission\s+rate",
+    re.IGNORECASE,
+)
+QUOTA_RETRY = 3600.0  # seconds before a reply refused for quota is tried again
+
+
 def _refused(exc: aiosmtplib.SMTPResponseException) -> VoidmailError:
-    text = f"SMTP server answered {exc.code}: {' '.join(exc.message.split())[:200]}"
+    said = " ".join(exc.message.split())[:200]
+    text = f"SMTP server answered {exc.code}: {said}"
+    if QUOTA_REPLIES.search(said):
+        return SmtpQuota(f"the mailbox's sending quota is spent ({text})", retry_after=QUOTA_RETRY)
     if 400 <= exc.code < 500:
         return SmtpTemporary(text)
     return SmtpPermanent(text)

@@ -17,7 +17,7 @@ import structlog
 from voidmail import compose, store
 from voidmail.config import Settings
 from voidmail.ledger import DeliveryUnknown, Ledger
-from voidmail.mailer import Mailer, SmtpPermanent, SmtpTemporary
+from voidmail.mailer import SmtpPermanent, SmtpTemporary
 
 log = structlog.get_logger("voidmail.notify")
 
@@ -34,10 +34,10 @@ KIND_TITLES = {
 class Notifier:
     """Runs beside the workers; ``poke()`` when a note was added."""
 
-    def __init__(self, settings: Settings, st: store.Store, mailer: Mailer, delay: float) -> None:
+    def __init__(self, settings: Settings, st: store.Store, ledger: Ledger, delay: float) -> None:
         self.settings = settings
         self.store = st
-        self.ledger = Ledger(st, mailer, settings.shop.address)
+        self.ledger = ledger
         self.delay = delay
         self.poked = asyncio.Event()
 

@@ -27,8 +27,9 @@ from voidmail import compose, drafts, faq, guard, imap, lanes, parse, store, tri
 from voidmail.config import Settings, ShopSettings
 from voidmail.errors import PermanentError
 from voidmail.ledger import DeliveryUnknown, Ledger
-from voidmail.mailer import Mailer
+from voidmail.mailer import SmtpQuota
 from voidmail.reply import Answer, HandOff, Spam, follow_up_for, thread_key
+from voidmail.throttle import Throttle
 
 log = structlog.get_logger("voidmail.respond")
 
@@ -37,6 +38,7 @@ ANSWERED = "\\Seen \\Answered"
 FLAGGED = "\\Flagged"
 # review.<route> -> the ledger's channel ("hold" never reaches the ledger).
 CHANNEL = {"send": "smtp", "draft": "draft"}
+QUOTA_ALERT_EVERY = 6 * 3600.0  # seconds between alerts about a spent sending quota
 
 
 # Produces the LLM's answer for a message, or raises (RetryableError to retry later,
@@ -52,13 +54,14 @@ class MailResponder:
         self,
         settings: Settings,
         st: store.Store,
-        mailer: Mailer,
+        ledger: Ledger,
         answers: faq.Faq,
         llm: LlmAnswerer | None = None,
     ) -> None:
         self.settings = settings
         self.store = st
-        self.ledger = Ledger(st, mailer, settings.shop.address)
+        self.ledger = ledger
+        self._alerts = Throttle()
         self.draft_box = drafts.drafts_folder(settings.imap)
         self.sent_box = drafts.sent_folder(settings.imap) if settings.smtp.saves_sent_copy else None
         self.faq = answers
@@ -175,6 +178,16 @@ class MailResponder:
     ) -> store.Outcome:
         try:
             folder = await self._send_reply(task, mail, answer.text, channel)
+        except SmtpQuota as exc:
+            # Not a failure of this reply: it waits, its attempts unspent (a Deferred).
+            if self._alerts.allow("smtp_quota", QUOTA_ALERT_EVERY):
+                await self.store.add_note(
+                    None,
+                    "alert",
+                    f"El correo de la tienda no acepta más envíos por ahora ({exc}). Las "
+                    "respuestas esperan y salen solas cuando se libere el cupo; nada se pierde.",
+                )
+            raise
         except DeliveryUnknown as exc:
             return await self._hand_off(task, mail, str(exc), decision.intent)
         except _OverCap:
