@@ -70,6 +70,7 @@ async def wired(
         pace = ledger.sending_pace(settings.smtp.max_per_minute, settings.smtp.max_per_day)
         outbound = ledger.Ledger(st, mailer, settings.shop.address, pace=pace)
         responder = respond.MailResponder(settings, st, outbound, answers, answerer)
+        stack.push_async_callback(responder.aclose)
         notifier = Notifier(settings, st, outbound, settings.daemon.notify_delay)
         drafting = "draft" in (settings.review.faq, settings.review.llm)
         tracker = ReviewTracker(settings, st) if drafting else None

@@ -70,6 +70,12 @@ class MailResponder:
         self.own_addresses = frozenset({shop})
         self.own_domains = frozenset({compose.domain_of(shop)})
 
+    async def aclose(self) -> None:
+        """Close the connections kept to the mailbox's folders."""
+        for folder in (self.draft_box, self.sent_box):
+            if folder is not None:
+                await folder.close()
+
     async def handle(self, task: dict[str, Any]) -> store.Outcome | lanes.Later:
         """Decide ``task`` and do whatever needs no LLM; what does is returned as a ``Later``."""
         raw = await self.store.body(task["id"])
