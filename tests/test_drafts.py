@@ -181,6 +181,14 @@ async def test_what_became_of_each_draft_is_recorded_and_stats_show_it(
             "JOIN tasks t ON t.id = o.task_id"
         )
         report = await stats.collect(p.store, 3600, settings.llm)
+        statuses = await p.statuses()
+        turns = await p.store.pool.fetch("SELECT task_id, body FROM turns WHERE role = 'shop'")
+    assert statuses == {
+        "<m0@correo.example>": "done",  # sent by a person: answered
+        "<m1@correo.example>": "done",
+        "<m2@correo.example>": "human",  # discarded: still a person's to answer
+    }
+    assert any("pasá por el local" in t["body"] for t in turns), "the edited text is the turn"
     verdicts = {r["message_id"]: (r["review"], r["review_similarity"]) for r in rows}
     assert verdicts["<m0@correo.example>"][0] == "approved"
     assert verdicts["<m0@correo.example>"][1] >= review.SAME

@@ -25,6 +25,7 @@ import structlog
 
 from voidmail import imap, parse, store
 from voidmail.config import Settings
+from voidmail.reply import thread_key
 
 log = structlog.get_logger("voidmail.review")
 
@@ -75,8 +76,10 @@ class ReviewTracker:
                 verdict = await self._verdict(connection, draft, sent_folder, drafts_folder)
                 if verdict is None:
                     continue
-                review, score = verdict
+                review, score, sent_text = verdict
                 await self.store.set_review(draft["id"], review, score)
+                if sent_text is not None:
+                    await self._answered(draft, sent_text)
                 log.info("draft_reviewed", reply_id=draft["message_id"], review=review,
                          similarity=None if score is None else round(score, 3))  # fmt: skip
                 decided += 1
@@ -90,7 +93,8 @@ class ReviewTracker:
         draft: dict[str, Any],
         sent_folder: str,
         drafts_folder: str,
-    ) -> tuple[str, float | None] | None:
+    ) -> tuple[str, float | None, str | None] | None:
+        """(verdict, similarity, the text a person sent), or None while it is pending."""
         await connection.select(sent_folder)
         criteria = ["HEADER", "Message-ID", imap.quote(draft["message_id"])]
         if draft["parent"]:
@@ -101,8 +105,17 @@ class ReviewTracker:
             raw = fetched[0].raw if fetched and fetched[0].raw else b""
             sent_text = (await asyncio.to_thread(parse.parse, raw)).new_text
             score = await asyncio.to_thread(similarity, draft["body"], sent_text)
-            return ("approved", score) if score >= SAME else ("edited", score)
+            return ("approved" if score >= SAME else "edited"), score, sent_text
         await connection.select(drafts_folder)
         if await connection.uid_search("HEADER", "Message-ID", imap.quote(draft["message_id"])):
             return None
-        return "discarded", None
+        return "discarded", None, None
+
+    async def _answered(self, draft: dict[str, Any], sent_text: str) -> None:
+        """A person sent it: the task is done, and what they said is the shop's turn in the
+        conversation (so a follow-up is answered knowing it)."""
+        await self.store.draft_answered(draft["task_id"])
+        thread = thread_key(draft["subject"] or "")
+        await self.store.add_turn(
+            draft["recipient"], thread, "shop", draft["task_id"], None, sent_text.strip()
+        )

@@ -323,6 +323,9 @@ class Store:
     async def set_review(self, outbound_id: int, review: str, similarity: float | None) -> None:
         await self.pool.execute(self.queries["set_review"], outbound_id, review, similarity)
 
+    async def draft_answered(self, task_id: int) -> None:
+        await self.pool.execute(self.queries["draft_answered"], task_id)
+
     async def mark_sent(self, outbound_id: int) -> None:
         await self.pool.execute(self.queries["mark_sent"], outbound_id)
 

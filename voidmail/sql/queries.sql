@@ -172,9 +172,14 @@ UPDATE outbound SET status = 'sent', sent_at = now(), error_message = NULL, revi
 WHERE id = $1;
 
 -- name: pending_drafts --
-SELECT o.id, o.message_id, o.body, t.message_id AS parent
+SELECT o.id, o.message_id, o.body, o.recipient, o.task_id, t.message_id AS parent, t.subject
 FROM outbound o JOIN tasks t ON t.id = o.task_id
 WHERE o.review = 'pending' ORDER BY o.id LIMIT $1;
+
+-- name: draft_answered --
+-- A person sent the draft (as written or edited): the message is answered.
+UPDATE tasks SET status = 'done', error_message = NULL, finished_at = now()
+WHERE id = $1 AND status = 'human';
 
 -- name: set_review --
 UPDATE outbound SET review = $2, review_similarity = $3, reviewed_at = now()
