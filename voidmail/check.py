@@ -71,7 +71,12 @@ async def main(args: argparse.Namespace) -> int:
     source = str(settings.source) if settings.source else "no file: the environment only"
     report(ok(source), "configuration", secrets)
     checks: list[tuple[str, Callable[[], Awaitable[Result]]]] = [
-        ("imap", lambda: check_imap(settings.imap)),
+        (
+            "imap",
+            lambda: check_imap(
+                settings.imap, drafting="draft" in (settings.review.faq, settings.review.llm)
+            ),
+        ),
         ("smtp", lambda: check_smtp(settings.smtp)),
         ("database", lambda: check_database(settings)),
         ("llm", lambda: check_llm(settings.llm)),
@@ -95,13 +100,25 @@ def report(result: Result, name: str, secrets: Iterable[str]) -> None:
     print(line.rstrip(), flush=True)
 
 
-async def check_imap(s: config.ImapSettings) -> Result:
-    """Log in, look for IDLE, SELECT the mailbox, log out."""
+async def check_imap(s: config.ImapSettings, *, drafting: bool = False) -> Result:
+    """Log in, look for IDLE, SELECT the mailbox (and, when answers are drafted, the folder
+    drafts go to), log out."""
     where = f"{address(s.host, s.port or imap.DEFAULT_PORTS[s.security])} {s.security}"
     connection = imap.ImapConnection(s)
+    drafts = ""
     try:
         async with asyncio.timeout(s.timeout + GRACE):
             await connection.connect()
+            if drafting:
+                folder = await connection.special_use("\\Drafts") or s.drafts_mailbox
+                try:
+                    await connection.select(folder)
+                except imap.ImapError:
+                    return failed(
+                        f"{where}: no mailbox carries \\Drafts and {folder!r} cannot be "
+                        "selected; create it or set imap.drafts_mailbox"
+                    )
+                drafts = f", drafts go to {folder}"
             selected = await connection.select(s.mailbox)
     except imap.ImapCredentialsRefused as exc:
         said = f"; the server said {exc.said!r}" if exc.said else ""
@@ -118,7 +135,7 @@ async def check_imap(s: config.ImapSettings) -> Result:
     idle = "IDLE" if connection.idle_supported else "no IDLE: new mail is found by polling"
     return ok(
         f"{where}, {s.mailbox} {plural(selected.exists, 'message')}, "
-        f"UIDVALIDITY {selected.uidvalidity}, {idle}"
+        f"UIDVALIDITY {selected.uidvalidity}, {idle}{drafts}"
     )
 
 
