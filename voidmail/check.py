@@ -110,7 +110,7 @@ async def check_imap(s: config.ImapSettings, *, drafting: bool = False) -> Resul
         async with asyncio.timeout(s.timeout + GRACE):
             await connection.connect()
             if drafting:
-                folder = await connection.special_use("\\Drafts") or s.drafts_mailbox
+                folder = await connection.special_use("\\Drafts", s.drafts_mailbox)
                 try:
                     await connection.select(folder)
                 except imap.ImapError:

@@ -67,7 +67,7 @@ class Folder:
         connection = imap.ImapConnection(self.settings)
         self._connection = connection
         await connection.connect()
-        self._folder = await connection.special_use(self.special_use) or self.fallback
+        self._folder = await connection.special_use(self.special_use, self.fallback)
         await connection.select(self._folder)
         return connection
 

@@ -202,8 +202,9 @@ class ImapConnection:
             raise ImapError("UID FETCH failed")
         return parse_fetch(response.lines)
 
-    async def special_use(self, attribute: str) -> str | None:
-        """The mailbox carrying the RFC 6154 ``attribute`` (``\\Drafts``, ``\\Sent``), or None.
+    async def special_use(self, attribute: str, fallback: str) -> str:
+        """The mailbox carrying the RFC 6154 ``attribute`` (``\\Drafts``, ``\\Sent``), else
+        ``fallback`` (the configured name).
 
         A plain LIST: Dovecot, Gmail and Exchange show special-use attributes in it.
         """
@@ -218,7 +219,7 @@ class ImapConnection:
             attributes = found.group(1).decode("ascii", "replace").lower().split()
             if wanted in attributes:
                 return _list_name(found.group(2))
-        return None
+        return fallback
 
     async def append(self, mailbox: str, raw: bytes, flags: str) -> None:
         """APPEND ``raw`` to ``mailbox`` with ``flags`` (``(\\Draft \\Seen)``)."""
@@ -347,10 +348,9 @@ class ImapConnection:
                 raise ImapError(f"connection lost during {what}")
             raise ImapError(f"IMAP {what} timed out after {limit:g}s")
         try:
-            result = work.result()
+            return work.result()
         except (aioimaplib.AioImapException, OSError, TimeoutError, ssl.SSLError) as exc:
             raise ImapError(f"IMAP {what} failed: {exc.__class__.__name__}: {exc}") from exc
-        return result
 
 
 def parse_fetch(lines: list[Any]) -> list[Fetched]:

@@ -45,8 +45,9 @@ class Ledger:
         self.sender = sender
         self.pace = pace
 
-    async def deliver(self, outbound_id: int, message: EmailMessage, recipient: str) -> None:
-        """Send row ``outbound_id`` (``message``, already written to the ledger).
+    async def deliver(self, outbound_id: int, message: EmailMessage) -> None:
+        """Send row ``outbound_id`` (``message``, already written to the ledger) to its ``To``,
+        a checked addr-spec (:func:`voidmail.compose.recipient`).
 
         Returns once the server took it. Raises ``SmtpTemporary`` (the row is ``failed``: safe
         to try again), ``SmtpPermanent`` (``abandoned``) or ``DeliveryUnknown`` (``sending``).
@@ -62,7 +63,7 @@ class Ledger:
             await self.mailer.send(
                 message,
                 self.sender,
-                [recipient],
+                [str(message["To"])],
                 starting=starting,
                 accepted=functools.partial(self.store.mark_sent, outbound_id),
             )

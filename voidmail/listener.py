@@ -215,19 +215,18 @@ class Listener:
         self, connection: imap.ImapConnection, uidvalidity: int, uids: list[int]
     ) -> None:
         cap = self.settings.max_message_bytes
-        meta = await connection.fetch(uids, "UID RFC822.SIZE")
-        for item in meta:
-            if self._fetch_failures.get((uidvalidity, item.uid), 0) >= MAX_FETCH_TRIES:
-                await self._record_for_a_person(
-                    uidvalidity,
-                    item.uid,
-                    item.size,
-                    None,
-                    f"the server failed {MAX_FETCH_TRIES} times to send this message",
-                )
-        meta = [
-            m for m in meta if self._fetch_failures.get((uidvalidity, m.uid), 0) < MAX_FETCH_TRIES
-        ]
+        meta = []
+        for item in await connection.fetch(uids, "UID RFC822.SIZE"):
+            if self._fetch_failures.get((uidvalidity, item.uid), 0) < MAX_FETCH_TRIES:
+                meta.append(item)
+                continue
+            await self._record_for_a_person(
+                uidvalidity,
+                item.uid,
+                item.size,
+                None,
+                f"the server failed {MAX_FETCH_TRIES} times to send this message",
+            )
         small = [m for m in meta if m.size <= cap]
         large = [m for m in meta if m.size > cap]
         # A message that failed before is fetched alone, so it cannot hold others back.
@@ -308,18 +307,19 @@ class Listener:
     ) -> int:
         """Record a message no worker should touch: status ``human``, \\Flagged in the
         mailbox, a line in the admin's digest. Its body is kept only if it is small enough."""
-        header = summarize(raw or b"", size)
         keep_body = raw is not None and size <= self.settings.max_message_bytes
+        # Its headers are kept only when they alone were fetched (a message too large): a
+        # kept body whose headers could not be stored, or no bytes at all, leave only the UID.
+        header = summarize(raw, size) if raw is not None and not keep_body else None
         message = store.NewMessage(
             mailbox=self.settings.mailbox,
             uidvalidity=uidvalidity,
             uid=uid,
-            # Headers that could not be stored, or none at all: only the UID identifies it.
-            message_key=f"uid:{uidvalidity}:{uid}" if keep_body or raw is None else header.key,
-            message_id=None if keep_body or raw is None else header.message_id,
-            sender="" if keep_body or raw is None else header.sender,
+            message_key=header.key if header else f"uid:{uidvalidity}:{uid}",
+            message_id=header.message_id if header else None,
+            sender=header.sender if header else "",
             reply_to=None,
-            subject="" if keep_body or raw is None else header.subject,
+            subject=header.subject if header else "",
             size=size,
             received_at=None,
             raw=raw if keep_body else None,

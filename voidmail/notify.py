@@ -117,7 +117,7 @@ class Notifier:
 
     async def _deliver(self, outbound_id: int, message: EmailMessage) -> None:
         try:
-            await self.ledger.deliver(outbound_id, message, str(message["To"]))
+            await self.ledger.deliver(outbound_id, message)
         except SmtpTemporary as exc:
             log.warning("admin_note_failed", error=str(exc))
             return

@@ -312,7 +312,7 @@ class MailResponder:
                 "an earlier attempt was interrupted while sending the reply; it may or may not "
                 f"have been delivered (reply Message-ID {row['message_id']})"
             )
-        await self.ledger.deliver(row["id"], message, compose.recipient(mail.reply_address))
+        await self.ledger.deliver(row["id"], message)
         log.info("reply_sent", reply_id=row["message_id"])
         await self._save_sent_copy(message)
         return None

@@ -61,7 +61,8 @@ class ReviewTracker:
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.review.check_seconds)
 
     async def check(self) -> int:
-        """Look at every pending draft once; how many got a verdict."""
+        """Look at every pending draft once; how many got a verdict. Each folder is selected
+        once per look: first Sent for all of them, then Drafts for those not found there."""
         pending = await self.store.pending_drafts()
         if not pending:
             return 0
@@ -70,46 +71,48 @@ class ReviewTracker:
         decided = 0
         try:
             await connection.connect()
-            sent_folder = await connection.special_use("\\Sent") or s.sent_mailbox
-            drafts_folder = await connection.special_use("\\Drafts") or s.drafts_mailbox
+            await connection.select(await connection.special_use("\\Sent", s.sent_mailbox))
+            unsent = []
             for draft in pending:
-                verdict = await self._verdict(connection, draft, sent_folder, drafts_folder)
-                if verdict is None:
+                sent = await self._sent_text(connection, draft)
+                if sent is None:
+                    unsent.append(draft)
                     continue
-                review, score, sent_text = verdict
-                await self.store.set_review(draft["id"], review, score)
-                if sent_text is not None:
-                    await self._answered(draft, sent_text)
-                log.info("draft_reviewed", reply_id=draft["message_id"], review=review,
-                         similarity=None if score is None else round(score, 3))  # fmt: skip
+                score = await asyncio.to_thread(similarity, draft["body"], sent)
+                await self._decide(draft, "approved" if score >= SAME else "edited", score)
+                await self._answered(draft, sent)
                 decided += 1
+            if unsent:
+                drafts = await connection.special_use("\\Drafts", s.drafts_mailbox)
+                await connection.select(drafts)
+            for draft in unsent:
+                message_id = imap.quote(draft["message_id"])
+                if not await connection.uid_search("HEADER", "Message-ID", message_id):
+                    await self._decide(draft, "discarded", None)
+                    decided += 1
         finally:
             await connection.close()
         return decided
 
-    async def _verdict(
-        self,
-        connection: imap.ImapConnection,
-        draft: dict[str, Any],
-        sent_folder: str,
-        drafts_folder: str,
-    ) -> tuple[str, float | None, str | None] | None:
-        """(verdict, similarity, the text a person sent), or None while it is pending."""
-        await connection.select(sent_folder)
+    async def _sent_text(
+        self, connection: imap.ImapConnection, draft: dict[str, Any]
+    ) -> str | None:
+        """The new text of what a person sent for ``draft`` (the Sent folder is selected), or
+        None if nothing was sent."""
         criteria = ["HEADER", "Message-ID", imap.quote(draft["message_id"])]
         if draft["parent"]:
             criteria = ["OR", *criteria, "HEADER", "In-Reply-To", imap.quote(draft["parent"])]
         found = await connection.uid_search(*criteria)
-        if found:
-            fetched = await connection.fetch([found[-1]], "UID BODY.PEEK[]")
-            raw = fetched[0].raw if fetched and fetched[0].raw else b""
-            sent_text = (await asyncio.to_thread(parse.parse, raw)).new_text
-            score = await asyncio.to_thread(similarity, draft["body"], sent_text)
-            return ("approved" if score >= SAME else "edited"), score, sent_text
-        await connection.select(drafts_folder)
-        if await connection.uid_search("HEADER", "Message-ID", imap.quote(draft["message_id"])):
+        if not found:
             return None
-        return "discarded", None, None
+        fetched = await connection.fetch([found[-1]], "UID BODY.PEEK[]")
+        raw = fetched[0].raw if fetched and fetched[0].raw else b""
+        return (await asyncio.to_thread(parse.parse, raw)).new_text
+
+    async def _decide(self, draft: dict[str, Any], review: str, score: float | None) -> None:
+        await self.store.set_review(draft["id"], review, score)
+        log.info("draft_reviewed", reply_id=draft["message_id"], review=review,
+                 similarity=None if score is None else round(score, 3))  # fmt: skip
 
     async def _answered(self, draft: dict[str, Any], sent_text: str) -> None:
         """A person sent it: the task is done, and what they said is the shop's turn in the
