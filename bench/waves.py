@@ -72,6 +72,32 @@ def chat_records(s: rig.Servers) -> list[Any]:
     return [r for r in s.emulator.requests if r.path.endswith(CHAT_PATH)]
 
 
+def wait_for_the_lane(daemon: rig.DaemonProcess) -> None:
+    """Until the daemon has taken the first wave in: LLM-bound mail waits in its lane."""
+    deadline = time.monotonic() + 120
+    while not daemon.saw("task_waiting_for_llm"):
+        if time.monotonic() > deadline or not daemon.alive():
+            raise rig.BenchError(f"the wave was not taken in: {daemon.tail()}")
+        time.sleep(0.05)
+
+
+def arrive(s: rig.Servers, mails: list[tuple[str, bytes]]) -> dict[str, float]:
+    """Append ``mails`` (Message-ID, raw) one by one; when each arrived, by Message-ID."""
+    arrivals = {}
+    for message_id, raw in mails:
+        arrivals[message_id] = time.monotonic()
+        s.dovecot.append(raw)
+    return arrivals
+
+
+def reply_times(replies: rig.Replies, arrivals: dict[str, float], into: dict[str, float]) -> None:
+    """Add to ``into`` the seconds from arrival to reply of every newly answered arrival."""
+    replies.poll()
+    for message_id, at in arrivals.items():
+        if message_id in replies.at and message_id not in into:
+            into[message_id] = replies.at[message_id] - at
+
+
 def sale_day(root: Path, database: rig.Database, backlog: int) -> None:
     print(f"sale day: {backlog} product questions waiting, then 2 FAQ questions", flush=True)
     answers = rig.load_faq()
@@ -83,22 +109,11 @@ def sale_day(root: Path, database: rig.Database, backlog: int) -> None:
         config_path = rig.write_config(s, rpm=FREE_TIER.rpm, tpm=FREE_TIER.tpm)
         replies = rig.Replies(s.sink)
         with rig.DaemonProcess(config_path, s.directory / "daemon.log") as daemon:
-            deadline = time.monotonic() + 120
-            while not daemon.saw("task_waiting_for_llm"):
-                if time.monotonic() > deadline or not daemon.alive():
-                    raise rig.BenchError(f"the backlog was not taken in: {daemon.tail()}")
-                time.sleep(0.05)
-            arrivals: dict[str, float] = {}
-            for n in range(2):
-                message_id, raw = rig.faq_mail("sale-faq-", n)
-                arrivals[message_id] = time.monotonic()
-                s.dovecot.append(raw)
+            wait_for_the_lane(daemon)
+            arrivals = arrive(s, [rig.faq_mail("sale-faq-", n) for n in range(2)])
             waited: dict[str, float] = {}
             while len(waited) < 2:
-                replies.poll()
-                for message_id, at in arrivals.items():
-                    if message_id in replies.at and message_id not in waited:
-                        waited[message_id] = replies.at[message_id] - at
+                reply_times(replies, arrivals, waited)
                 if time.monotonic() - min(arrivals.values()) > 600:
                     raise rig.BenchError("the FAQ questions got no reply in 10 minutes")
                 time.sleep(0.05)
@@ -140,26 +155,16 @@ def spam_wave(root: Path, database: rig.Database, wave: int) -> None:
         )  # fmt: skip
         replies = rig.Replies(s.sink)
         with rig.DaemonProcess(config_path, s.directory / "daemon.log") as daemon:
-            deadline = time.monotonic() + 120
-            while not daemon.saw("task_waiting_for_llm"):
-                if time.monotonic() > deadline or not daemon.alive():
-                    raise rig.BenchError(f"the wave was not taken in: {daemon.tail()}")
-                time.sleep(0.05)
+            wait_for_the_lane(daemon)
             started = time.monotonic()
             customers = [rig.faq_mail("wave-faq-", n) for n in range(2)]
             customers += [
                 rig.llm_mail("wave-llm-", n, subject, q) for n, (subject, q) in enumerate(products)
             ]
-            arrivals: dict[str, float] = {}
-            for message_id, raw in customers:
-                arrivals[message_id] = time.monotonic()
-                s.dovecot.append(raw)
+            arrivals = arrive(s, customers)
             answered: dict[str, float] = {}
             while time.monotonic() - started < 90:
-                replies.poll()
-                for message_id, at in arrivals.items():
-                    if message_id in replies.at and message_id not in answered:
-                        answered[message_id] = replies.at[message_id] - at
+                reply_times(replies, arrivals, answered)
                 time.sleep(0.05)
             records = chat_records(s)
             daemon.stop()

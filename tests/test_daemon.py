@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from tests.fixtures.daemon import rig_settings, running, wait_until
-from voidmail import daemon, imap, listener, store
+from voidmail import config, daemon, imap, listener, store
 from voidmail.errors import RetryableError, ServiceError
 from voidmail.rig.dovecot import Dovecot
 
@@ -229,13 +229,20 @@ class Gate:
         return store.Outcome("done", "faq:test", intent="test")
 
 
+def gated_backlog(
+    dovecot: Dovecot, database_url: str, state_dir: Path
+) -> tuple[Gate, Counter[str], config.Settings]:
+    """Six waiting messages, one worker, and a responder holding the first at its gate."""
+    dovecot.append_many([customer_mail(n) for n in range(6)])
+    seen: Counter[str] = Counter()
+    settings = rig_settings(dovecot, database_url, state_dir, worker={"concurrency": 1})
+    return Gate(seen), seen, settings
+
+
 async def test_stop_claims_nothing_new_and_lasts_only_as_long_as_the_task_in_flight(
     dovecot: Dovecot, database_url: str, state_dir: Path
 ) -> None:
-    dovecot.append_many([customer_mail(n) for n in range(6)])
-    seen: Counter[str] = Counter()
-    gate = Gate(seen)
-    settings = rig_settings(dovecot, database_url, state_dir, worker={"concurrency": 1})
+    gate, seen, settings = gated_backlog(dovecot, database_url, state_dir)
     async with store.open_store(settings) as st:
         service = daemon.Daemon(settings, st, gate, shutdown_grace=30.0)
         run = asyncio.create_task(service.run())
@@ -255,10 +262,7 @@ async def test_stop_claims_nothing_new_and_lasts_only_as_long_as_the_task_in_fli
 async def test_a_backlog_does_not_keep_the_dispatcher_polling(
     dovecot: Dovecot, database_url: str, state_dir: Path
 ) -> None:
-    dovecot.append_many([customer_mail(n) for n in range(6)])
-    seen: Counter[str] = Counter()
-    gate = Gate(seen)
-    settings = rig_settings(dovecot, database_url, state_dir, worker={"concurrency": 1})
+    gate, seen, settings = gated_backlog(dovecot, database_url, state_dir)
     async with running(settings, lambda st: gate) as (_, st):
         await wait_until(gate.entered.is_set, what="the first task in flight")
         calls = 0
