@@ -481,7 +481,7 @@ def load_faq() -> faq.Faq:
 def faq_mail(tag: str, n: int) -> tuple[str, bytes]:
     """The ``n``-th FAQ-bound mail of a run: (Message-ID, raw). Distinct sender and body."""
     message_id = f"<{tag}{n}@correo.example>"
-    body = f"{FAQ_QUESTIONS[n % len(FAQ_QUESTIONS)]} (consulta {n})\n\nGracias, cliente {n}"
+    body = f"{FAQ_QUESTIONS[n % len(FAQ_QUESTIONS)]}\n\nGracias, cliente {n}"
     sender = f"Cliente {n} <{tag}{n}@correo.example>"
     return message_id, customer_mail(message_id, sender, "Consulta", body)
 

@@ -95,6 +95,10 @@ def _cases() -> dict[str, bytes]:
         "body-signature-spaces": message(body=b"von meinem" + b" " * 5000 + b"x\r\n"),
         "body-long-token": message(body=b"x" * 400_000),
         "body-url-run": message(body=b"http://a" * 50_000),
+        "body-space-runs-after-keywords": message(
+            body=b"pedido" + b" " * 200_000 + b"x\r\nhace" + b" \r\n" * 50_000 + b"dias?\r\n"
+        ),
+        "body-blank-line-runs": message(body=b"Nombre" + b"\t\r\n" * 100_000 + b"mensaje:\r\n"),
         "html-unclosed-tags": message(body=b"<a " * 100_000, content_type=b"text/html"),
         "html-end-tag-run": message(body=b"</" * 200_000, content_type=b"text/html"),
         "html-comment-run": message(body=b"<!--" * 100_000, content_type=b"text/html"),

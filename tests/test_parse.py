@@ -532,6 +532,17 @@ QUOTE_CASES = [
         "Tienda (<hola@tienda.example>) escribió:\n\n> Hola\n",
         "Una pregunta, ¿se puede cambiar por otro color?",
     ),
+    (
+        "bottom_posted_under_an_opening_attribution",
+        "El mié., 12 nov. 2025 16:39, Tienda <hola@tienda.example> escribió:\n> ¡Hola!\n>\n"
+        "> Podés pagar con tarjeta.\n\nGracias.\n\nOtra pregunta: ¿cada cuánto reponen?\n",
+        "Gracias.\n\nOtra pregunta: ¿cada cuánto reponen?",
+    ),
+    (
+        "nothing_added_under_an_opening_attribution",
+        "El mié., 12 nov. 2025 16:39, Tienda <hola@tienda.example> escribió:\n> ¡Hola!\n",
+        "",
+    ),
 ]
 
 

@@ -214,9 +214,7 @@ async def test_sigkill_mid_batch_loses_nothing_and_duplicates_nothing(
     dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
 ) -> None:
     count = 50
-    dovecot.append_many(
-        [mail(n, f"{FAQ_QUESTIONS[n % len(FAQ_QUESTIONS)]} (consulta {n})") for n in range(count)]
-    )
+    dovecot.append_many([mail(n, FAQ_QUESTIONS[n % len(FAQ_QUESTIONS)]) for n in range(count)])
     config_path = write_config(tmp_path, dovecot, smtp_sink, database_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIDMAIL_", "GROQ_"))}
     rng = random.Random(20261125)
@@ -280,8 +278,10 @@ async def test_an_encoded_crlf_in_the_subject_injects_no_header(
         b"Subject: =?utf-8?q?Env=C3=ADos=0D=0ABcc:_robo@evil.example=0D=0AX-Evil:_1?=\r\n"
         b"Message-ID: <m9@correo.example>\r\nDate: Tue, 24 Nov 2026 10:00:00 -0300\r\n"
         b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
-        b"Hola, \xc2\xbfhacen env\xc3\xados a todo el pa\xc3\xads?\r\n"
+        b"Hola, \xc2\xbfqu\xc3\xa9 medios de pago aceptan?\r\n"
     )
+    # The body asks a canned question (the subject, full of words no answer covers, only
+    # names the thread), so the reply is the FAQ's, sent with the decoded subject.
     dovecot.append(raw)
     async with Pipeline(dovecot, smtp_sink, database_url, tmp_path):
         await wait_until(lambda: smtp_sink.messages, what="a reply")
@@ -310,9 +310,7 @@ async def test_the_hourly_cap_holds_with_every_worker_answering_one_sender(
     dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path
 ) -> None:
     sender = "Insistente <insistente@correo.example>"
-    dovecot.append_many(
-        [mail(n, f"{FAQ_QUESTIONS[n % 5]} (consulta {n})", sender=sender) for n in range(8)]
-    )
+    dovecot.append_many([mail(n, FAQ_QUESTIONS[n % 5], sender=sender) for n in range(8)])
     settings = rig_settings(
         dovecot, database_url, tmp_path, smtp_sink,
         worker={"concurrency": 4, "sender_hourly_cap": 2, "retry_base": 1.0},

@@ -56,3 +56,18 @@ def test_garbage_is_still_decided(tmp_path: Path) -> None:
     result = try_(path, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "route" in result.stdout
+
+
+def test_try_names_the_words_a_canned_answer_does_not_cover(tmp_path: Path) -> None:
+    path = tmp_path / "local.eml"
+    path.write_text(
+        "From: Ana <ana@correo.example>\nTo: hola@lupeindumentaria.com.ar\nSubject: Cambio\n"
+        "Message-ID: <t1@correo.example>\nContent-Type: text/plain; charset=utf-8\n\n"
+        "Hola, ¿puedo cambiar en el local de Palmares una prenda por otro talle?\n",
+        encoding="utf-8",
+    )
+    result = try_(path, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "route       llm" in result.stdout
+    assert "not covered local, palmares" in result.stdout
+    assert "covered by  keyword: cambio, cambiar" in result.stdout

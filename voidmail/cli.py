@@ -243,6 +243,20 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+def _print_coverage(coverage: faq.Coverage) -> None:
+    """What accounted for each word of the question, or the words nothing did: a shop owner
+    adds an example with those words to the entry (faq.toml) when its answer covers them."""
+    if coverage.uncovered:
+        print(f"not covered {', '.join(coverage.uncovered)}")
+        print(f"            (nothing in entry {coverage.entry_id!r} or the everyday words accounts")
+        print("             for them; if its answer covers them, add an example that uses them)")
+    by_source: dict[str, list[str]] = {}
+    for word, source in coverage.covered:
+        by_source.setdefault(source, []).append(word)
+    for source, found in by_source.items():
+        print(f"covered by  {source}: {', '.join(found)}")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -292,6 +306,8 @@ async def _try(args: argparse.Namespace) -> int:
     print(f"faq entry   {decision.faq_id or '-'}")
     print(f"score       {decision.score:.3f}")
     print(f"reason      {decision.reason}")
+    if decision.coverage is not None:
+        _print_coverage(decision.coverage)
     print("(the per-sender hourly cap and repeated-body checks need the database; not applied)")
     if decision.route == "human":
         print("\nheld for a person: \\Flagged, left unread, and a note to shop.admin_email")

@@ -57,6 +57,23 @@ _GREETINGS = re.compile(r"\bbuen[oa]?s?\s+(?:dias?|tardes?|noches?)\b|\bmuchas\s
 # Runs of non-space characters; links and addresses among them are dropped by _no_links. One
 # character class, so linear (a pattern like "\S+@\S+" rescans a long run from every start).
 _TOKENS = re.compile(r"\S+")
+# Time since something happened ("hace 40 días", "la semana pasada", "ayer"), which must fall
+# inside a window the answer states in days ("Tenés 30 días desde que…"). Linear: each
+# alternative is a fixed run of words.
+_ELAPSED = re.compile(
+    r"\bhace\s+(?:(?P<n>\d{1,3}|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|quince"
+    r"|veinte|treinta|cuarenta)\s+)?(?P<unit>dias?|semanas?|mes(?:es)?|anos?)\b"
+    r"|\b(?:la|el)\s+(?P<last>semana|mes|ano)\s+pasad[oa]\b|\b(?P<day>ayer|anteayer|antes\s+de\s+ayer)\b"
+)
+_NUMBER_WORDS = {
+    "un": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
+    "ocho": 8, "nueve": 9, "diez": 10, "quince": 15, "veinte": 20, "treinta": 30, "cuarenta": 40,
+}  # fmt: skip
+_UNIT_DAYS = {"dia": 1, "semana": 7, "mes": 31, "ano": 365}
+_WINDOW = re.compile(r"\b(\d{1,3})\s+dias\b")
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANKS = re.compile(r" ?\n(?: ?\n)* ?")
+_LAUGHTER = re.compile(r"(?:[jh][aeiou]){2,}[jh]?")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _WORD = re.compile(r"[a-z0-9ñ]+")
 # Split a sentence where a second question joins the first ("… los envíos y si hay cambios").
@@ -80,12 +97,84 @@ _SUFFIXES = tuple(
 MIN_STEM = 3
 SIGNATURE_CHARS = 40  # an answer's sentence this long is specific enough to recognise quoted
 
+# The closed world: words any question may hold without changing what it asks. Greetings and
+# courtesy, question scaffolding, pronouns and particles, everyday verbs, and the shop's own
+# generic nouns. Compared by key, so "podrían", "pueden" and "podés" are one word with "poder".
+# Every other word of a question must be accounted for by the entry that answers it (its answer
+# text, examples, keywords or hints); a place, a group of people, a number, a condition or a
+# second meaning that nothing accounts for means the answer may not cover the question.
+# Time spans, places, kinds of people and money are deliberately absent: they are conditions.
+EVERYDAY = frozenset(
+    """
+        hola holis buenas buen buenos buena dia tardes noches saludo saludos gracias muchas
+        mil abrazo abrazos beso besos cordial cordiales atentamente atte amable amables
+        disculpa disculpas disculpen disculpe perdon perdonen molestia molestar molesto
+        agradezco agradeceria agradecere desde ya espera espero aguardo quedo quedamos
+        respuesta respuestas pronta genial barbaro perfecto ok okey dale bueno bien joya
+        lindo linda lindos lindas hermoso hermosa hermosos hermosas encanta encantan encanto
+        encantaron gusta gustan gusto gustaron
+        consulta consultas consultar consulto consultarles pregunta preguntas preguntar pregunto
+        preguntarles duda dudas info informacion saber sabe saben sabes sabria sabrian sepa
+        averiguar quiero quiera quisiera queria queriamos queremos querria necesito necesitaria
+        necesitamos necesitaba
+        puedo puede pueden podes podemos podria podrian podrias podra poder posible se
+        tengo tiene tienen tenes tenemos tendria tendrian tener
+        hago hace hacen haces hacer hacemos hacerlo haria harian
+        es son soy somos sos seria serian sea sean ser esta estan estoy estas estamos estar
+        estaria
+        hay habia habra haber he has han hemos
+        voy va van vamos ir iba
+        doy da dan dar
+        digo dice dicen decir dijeron decirme
+        veo ve ven ver vi vimos mirar mire mirando miro fije fijar fijarme
+        escribo escribir escribiendo escribirles escribe contar cuento cuenten contame
+        cuentan explicar expliquen explicame aclarar aclaren entender entiendo entendi
+        creo parece pienso pensaba
+        ayuda ayudar ayudan ayuden ayudarme
+        aca aqui alli ahi alla asi ahora hoy ya todavia aun recien antes despues luego
+        siempre nunca tambien tampoco solo solamente bastante demasiado
+        mas menos medio re super bien mal nomas capaz quizas quiza tal vez acaso igual
+        mismo misma mismos mismas otro otra otros otras cada cualquier cualquiera varios
+        varias
+        sí si no claro seguro realmente exactamente
+        algun alguna alguno algunos algunas ningun ninguna
+        cosa cosas tema temas caso dato datos
+        tienda tiendita negocio pagina web sitio online internet link
+        compra compras comprar compro compre comprando
+        prenda prendas ropa producto productos articulo articulos
+        usted ustedes vos che gente
+        ustedes le les lo la los las me te se nos su sus mi mis tu tus
+        primera primero vez
+        hasta segun traves mediante durante mientras aunque entonces osea tal tan tanto tanta
+        tantos tantas muchos pocos poca poco esos esas aquel aquella cuales general generalmente
+        normalmente aproximadamente basicamente concreto concretamente justo verdad correcto
+        pedir pido pidio pedirles encontrar encuentro encontre figura figuran aparece aparecen
+        funciona funcionan funcionaria conviene convendria suele suelen realizar realizan
+        realizo seguir sigue indicar indiquen indicarme indicame dirijo comunicar comunico
+        deseo desearia deseamos gustaria aprovecho aprovechar significa
+        forma formas manera maneras modo opcion opciones modalidad procedimiento idea
+        momento parte
+        estimados estimadas estimado estimada senor senora senores senoras senorita presente
+        vuestra vuestro teneis quisieramos
+        consultita preguntita cosita ultima ultimo
+        usar uso usan use usas usamos llegar llega llegan llego llegue llegara
+        terminar termina terminan termino terminaron pasar pasan pasa pasen pasame pasarme
+        mandar mandan manda mando mandame mandarme probar probarme probarmelo probarla
+        probarlo pruebo probe
+        dijo decia decian dijeron tenia tenian importa elijo elegir elegi eligiendo
+        venir viene vienen vino vinieron disponer dispone disponen disponemos andan andas
+        dsp dps porq xfa pls plis
+        b c d f g j k n p r t v w x z
+    """.split()
+)  # fmt: skip
+
 
 # --------------------------------------------------------------------------- text keys
 
 
 def normalize(text: str) -> str:
-    """Lower case, no accents, no links or addresses, letters repeated 3+ times collapsed.
+    """Lower case, no accents, no links or addresses, letters repeated 3+ times collapsed,
+    white space runs made one.
 
     "¿Cuándo LLEGAAA?" becomes "¿cuando llega?"; punctuation and line breaks stay, so the
     result can still be split into sentences. "ñ" becomes "n".
@@ -93,7 +182,14 @@ def normalize(text: str) -> str:
     text = _TOKENS.sub(_no_links, text)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Runs of white space become one space, one line break or one blank line, so no pattern
+    # reading the result meets a long run of it (where "\s*…\s*" would backtrack).
+    plain = _BLANKS.sub(_one_break, _SPACES.sub(" ", plain))
     return _REPEATS.sub(r"\1", plain)
+
+
+def _one_break(run: re.Match[str]) -> str:
+    return "\n\n" if run.group(0).count("\n") > 1 else "\n"
 
 
 def _no_links(token: re.Match[str]) -> str:
@@ -155,6 +251,9 @@ def same_key(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+EVERYDAY_KEYS = frozenset(key(w) for w in EVERYDAY)
+
+
 class KeyIndex:
     """The known keys each key matches under :func:`same_key`, without comparing it to every
     known key: a key and its one-letter deletions are filed under each other (a symmetric
@@ -190,6 +289,23 @@ class Near:
 
 def _variants(word: str) -> set[str]:
     return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
+def _elapsed(text: str) -> list[tuple[str, int]]:
+    """Each "time since" in ``text`` and its length in days (a year, if the count is vague)."""
+    found = []
+    for m in _ELAPSED.finditer(normalize(text)):
+        if m["day"]:
+            days = 1 if m["day"] == "ayer" else 2
+        elif m["last"]:
+            days = 2 * _UNIT_DAYS[m["last"]]  # "la semana pasada": up to two weeks ago
+        else:
+            count = m["n"]
+            number = int(count) if count and count.isdigit() else _NUMBER_WORDS.get(count or "", 0)
+            unit = next(d for name, d in _UNIT_DAYS.items() if m["unit"].startswith(name))
+            days = number * unit if number else 365  # "hace días", "hace meses"
+        found.append((m.group(0), days))
+    return found
 
 
 def words(text: str) -> list[str]:
@@ -236,6 +352,28 @@ class Entry:
     ignore: tuple[Phrase, ...]
     example_keys: tuple[frozenset[str], ...]
     after_purchase: bool = False  # the answer is for people who already bought (exchanges)
+
+    @functools.cached_property
+    def vocabulary(self) -> Mapping[str, str]:
+        """Each key this entry accounts for, and where it comes from: what a question answered
+        by this entry may speak of, beside the everyday words."""
+        found: dict[str, str] = {}
+        sources: list[tuple[str, Iterable[str]]] = [
+            ("keyword", (k for p in self.keywords for k in p.keys)),
+            ("hint", (k for p in self.hints for k in p.keys)),
+            ("example", (k for keys in self.example_keys for k in keys)),
+            ("answer", (key(w) for w in words(self.answer))),
+        ]
+        for source, keys in sources:
+            for k in keys:
+                found.setdefault(k, source)
+        return found
+
+    @functools.cached_property
+    def window(self) -> int:
+        """The longest span in days the answer states ("30 días"), 0 if none: time since a
+        purchase within it is covered."""
+        return max((int(n) for n in _WINDOW.findall(normalize(self.answer))), default=0)
 
     @functools.cached_property
     def signatures(self) -> tuple[str, ...]:
@@ -286,6 +424,33 @@ class Evidence:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Coverage:
+    """What accounts for each word of a question, against one entry (:meth:`Faq.coverage`)."""
+
+    entry_id: str
+    covered: tuple[tuple[str, str], ...]  # (word, "keyword"|"hint"|"example"|"answer"|"everyday")
+    uncovered: tuple[str, ...]  # words nothing accounts for, in order, once each
+
+    @property
+    def disagreements(self) -> tuple[str, ...]:
+        """The uncovered numbers and times since: conditions that must agree with the answer
+        even when said around the question rather than in it."""
+        return tuple(w for w in self.uncovered if any(ch.isdigit() for ch in w) or " " in w)
+
+    @property
+    def complete(self) -> bool:
+        return not self.uncovered
+
+    def describe(self) -> str:
+        if self.uncovered:
+            return f"{self.entry_id} does not cover " + ", ".join(map(repr, self.uncovered))
+        by_source: dict[str, list[str]] = {}
+        for word, source in self.covered:
+            by_source.setdefault(source, []).append(word)
+        return "; ".join(f"{source}: {', '.join(ws)}" for source, ws in by_source.items())
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Analysis:
     """The topics of a text: one per clause at most, in order of first appearance."""
 
@@ -314,6 +479,8 @@ class Faq:
     entries: tuple[Entry, ...]
     threshold: float = THRESHOLD
     index: KeyIndex = dataclasses.field(init=False, repr=False, compare=False)
+    vocabulary_index: KeyIndex = dataclasses.field(init=False, repr=False, compare=False)
+    filler: frozenset[str] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         known = [
@@ -325,6 +492,18 @@ class Faq:
         ]
         known += [k for e in self.entries for keys in e.example_keys for k in keys]
         object.__setattr__(self, "index", KeyIndex(known))
+        vocabulary = [k for e in self.entries for k in e.vocabulary] + list(EVERYDAY_KEYS)
+        object.__setattr__(self, "vocabulary_index", KeyIndex(vocabulary))
+        # Everyday words carry no topic ("¿de qué formas se puede pagar?" names "formas de
+        # pagar"), unless an entry's keyword or hint is made of them ("no me queda").
+        phrase_keys = {
+            k
+            for e in self.entries
+            for phrases in (e.keywords, e.hints, e.exclude, e.ignore)
+            for p in phrases
+            for k in p.keys
+        }
+        object.__setattr__(self, "filler", EVERYDAY_KEYS - phrase_keys)
 
     def entry(self, faq_id: str) -> Entry:
         """The entry called ``faq_id``; KeyError if there is none."""
@@ -335,7 +514,7 @@ class Faq:
 
     def analyse(self, text: str) -> Analysis:
         """Which entries ``text`` asks about, clause by clause, and what excludes them."""
-        keyed = [_clause_keys(part) for part in clauses(text)]
+        keyed = [[k for k in _clause_keys(part) if k not in self.filler] for part in clauses(text)]
         near = self.index.near(k for keys in keyed for k in keys)
         masked = [_mask(self._ignores(), keys, near) for keys in keyed]
         topics: list[str] = []
@@ -346,7 +525,7 @@ class Faq:
         whole = [k for keys in masked for k in keys]
         whole_set = {k for k in whole if k}
         said = frozenset().union(*(near.of[k] for k in whole_set))
-        evidence = {e.id: _evidence(e, whole, said, near) for e in self.entries}
+        evidence = {e.id: _evidence(e, whole, said, near, self.filler) for e in self.entries}
         if not topics:
             # No single clause is conclusive, but the closest example may be.
             topics = [e.id for e in self.entries if evidence[e.id].example >= EXAMPLE_MATCH][:1]
@@ -362,14 +541,55 @@ class Faq:
         }
         return Analysis(tuple(topics), evidence, excluded)
 
+    def coverage(self, faq_id: str, text: str) -> Coverage:
+        """Which words of ``text`` entry ``faq_id`` accounts for, and which nothing does.
+
+        A word is accounted for when its key (or a key one typo away) is in the entry's
+        vocabulary or among the everyday words; a number only when the answer says it."""
+        entry = self.entry(faq_id)
+        vocabulary = entry.vocabulary
+        covered: list[tuple[str, str]] = []
+        uncovered: list[str] = []
+        for span, days in _elapsed(text):
+            if days <= entry.window:
+                covered.append((span, "answer"))
+            else:
+                uncovered.append(span)
+        seen: set[str] = set()
+        for word in words(_ELAPSED.sub(" ", normalize(text))):
+            if word in seen or word in STOPWORDS:
+                continue
+            seen.add(word)
+            source = self._accounts_for(vocabulary, word)
+            if source is None:
+                uncovered.append(word)
+            else:
+                covered.append((word, source))
+        return Coverage(faq_id, tuple(covered), tuple(uncovered))
+
+    def _accounts_for(self, vocabulary: Mapping[str, str], word: str) -> str | None:
+        k = key(word)
+        if k in vocabulary:
+            return vocabulary[k]
+        if word.isdigit():
+            return None
+        if k in EVERYDAY_KEYS or _LAUGHTER.fullmatch(word):
+            return "everyday"
+        for near in self.vocabulary_index.matches(k):
+            if near in vocabulary:
+                return vocabulary[near]
+            if near in EVERYDAY_KEYS:
+                return "everyday"
+        return None
+
     def match(self, text: str) -> FaqMatch | None:
         """The curated answer for ``text`` when it asks about exactly one entry, with evidence
-        over the threshold and nothing the answer does not cover; else None."""
+        over the threshold and every word of it accounted for (:meth:`coverage`); else None."""
         analysis = self.analyse(text)
         if len(analysis.topics) != 1:
             return None
         faq_id = analysis.topics[0]
-        if faq_id in analysis.excluded:
+        if faq_id in analysis.excluded or not self.coverage(faq_id, text).complete:
             return None
         evidence = analysis.evidence[faq_id]
         if evidence.score < self.threshold:
@@ -383,7 +603,7 @@ class Faq:
 
     def _clause_topic(self, keys: Sequence[str], near: Near) -> str | None:
         # A keyword beats hints; between equals, the entry listed first wins.
-        found = [_evidence(entry, keys, frozenset(), near) for entry in self.entries]
+        found = [_evidence(e, keys, frozenset(), near, self.filler) for e in self.entries]
         with_keywords = [ev for ev in found if ev.keywords]
         if with_keywords:
             # The entry whose keywords cover more of the clause wins: "formas de pago" (two
@@ -445,11 +665,14 @@ def _phrases_in(phrases: Iterable[Phrase], keys: Sequence[str], near: Near) -> t
     return tuple(found.values())
 
 
-def _evidence(entry: Entry, keys: Sequence[str], said: frozenset[str], near: Near) -> Evidence:
+def _evidence(
+    entry: Entry, keys: Sequence[str], said: frozenset[str], near: Near, filler: frozenset[str]
+) -> Evidence:
     """What ``entry`` finds in ``keys``; ``said`` (the known keys they match, masked words left
     out) is empty where examples are not to count."""
     example = 0.0
-    for example_keys in entry.example_keys:
+    for all_keys in entry.example_keys:
+        example_keys = all_keys - filler
         if len(example_keys) >= 2 and said:
             example = max(example, len(example_keys & said) / len(example_keys))
     return Evidence(

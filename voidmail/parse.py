@@ -760,7 +760,7 @@ _QUOTED_LINE = re.compile(r"^\s*>")
 def strip_reply(text: str) -> str:
     """What the writer added: everything before quoted or forwarded history and before the
     signature, without ``>``-quoted lines (inline answers between quotes are kept)."""
-    lines = text.split("\n")
+    lines = _without_opening_attribution(text.split("\n"))
     cut = _history_start(lines)
     kept = lines[:cut]
     for index, line in enumerate(kept):
@@ -786,9 +786,30 @@ def _history_start(lines: Sequence[str]) -> int:
             return previous if previous is not None and _RULE.match(lines[previous]) else index
         if _RULE.match(stripped) and _next_is_header_block(lines, index):
             return index
-        if _is_attribution(lines, index):
+        if _is_attribution(lines, index) and not _bottom_posted(lines, index):
             return index
     return len(lines)
+
+
+def _without_opening_attribution(lines: list[str]) -> list[str]:
+    """``lines`` without the attribution that opens a bottom-posted reply (its quote goes with
+    the other quoted lines)."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None or not _is_attribution(lines, first) or not _bottom_posted(lines, first):
+        return lines
+    end = next(i for i in range(first, first + 3) if lines[i].rstrip().endswith(":"))
+    return lines[:first] + lines[end + 1 :]
+
+
+def _bottom_posted(lines: Sequence[str], index: int) -> bool:
+    """The attribution at ``index`` opens the text and the writer's words follow the quote
+    under it (bottom-posting): nothing written above it, unquoted text after the quote."""
+    if any(line.strip() for line in lines[:index]):
+        return False
+    quoted = next((i for i in range(index, len(lines)) if _QUOTED_LINE.match(lines[i])), None)
+    if quoted is None:
+        return False
+    return any(line.strip() and not _QUOTED_LINE.match(line) for line in lines[quoted:])
 
 
 def _is_attribution(lines: Sequence[str], index: int) -> bool:

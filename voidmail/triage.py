@@ -12,8 +12,11 @@ checks is the policy:
 4. about one specific order ("mi pedido", "no me llegó", "#10458")   → llm, intent pedido
 5. about one specific product (colour, size, model, price)           → llm, intent producto/stock
 6. personal sizing advice ("mido 1,60")                             → llm, intent talles
-7. FAQ topics: none → llm; two or more → llm; one, but excluded, not a question, or buried in a
-   long message with several questions → llm; otherwise                → faq
+7. FAQ topics, read from the sentences that ask: none → llm; two or more → llm; one, but
+   excluded, not a question, or a long question → llm
+8. the closed world: a word of the question (or of a sentence naming its topic) that the
+   entry does not account for, or a number or time around it that disagrees with the answer
+   (see :meth:`faq.Faq.coverage`)                                     → llm; otherwise → faq
 
 The rules read the normalised text (lower case, no accents; see :func:`faq.normalize`). They
 are written for kinds of messages, not for sentences.
@@ -22,7 +25,9 @@ are written for kinds of messages, not for sentences.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
+from pathlib import Path
 from typing import Literal
 
 from voidmail import faq as faq_module
@@ -41,6 +46,7 @@ NOT_HELPED = re.compile(
     r"|\b(?:el|la)\s+mism[oa]\s+(?:mensaje|respuesta|mail|correo)"
     r"|\b(?:mensaje|respuesta|mail|correo)\s+automatic[oa]\b.{0,40}\bno\s+(?:me\s+)?(?:sirv|ayud|respond|contest)\w*"
     r"|\bno\s+me\s+(?:sirv|ayud)\w*"
+    r"|\b(?:les|te|le)?\s*pregunte\s+otra\s+cosa\b"
     r"|\bnadie\s+(?:me\s+)?(?:respond|contest)\w*"
     r"|\bsigo\s+sin\s+(?:respuesta|saber)\b"
 )
@@ -58,6 +64,8 @@ class Decision:
     faq_id: str | None
     score: float
     reason: str
+    # For a FAQ topic: what accounted for each word of the question, or what nothing did.
+    coverage: faq_module.Coverage | None = None
 
 
 # --------------------------------------------------------------------------- vocabulary
@@ -154,6 +162,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
             r"\b(?:pague|pagamos|transferi|abone)\b.{0,80}\b(?:pendiente\s+de\s+pago|no\s+figura"
             r"|no\s+aparece|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
+            r"\brechazad[oa]\b.{0,120}\b(?:debitaron|descontaron|cobraron)\b",
         ),
     ),
     (
@@ -196,6 +205,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bfalta(?:ba|n|ban)?\s+(?:una|un|el|la|algo|una\s+prenda|un\s+producto)\b.{0,30}"
             r"\b(?:paquete|caja|pedido|bolsa|envio|compra)\b",
             r"\bincomplet[oa]s?\b",
+            r"\bfalt(?:o|aron)\s+(?:el|la|los|las|un|una|uno|algo|una\s+prenda|un\s+producto)\b",
+            r"\b(?:vino|vinieron|llego|llegaron|recibi)\s+(?:solo|solamente|nada\s+mas)\b",
             r"\bwrong\s+(?:size|item|colou?r|product|order)\b|\bnot\s+what\s+i\s+ordered\b",
         ),
     ),
@@ -249,7 +260,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|inutil\w*|sinverguenza\w*|tarad[oa]s?|estupid[oa]s?|basura|verga|cagad[oa]s?"
             r"|caradura\w*|delincuente\w*|rata|ratas|truch[oa]s?|vendehumo\w*)\b",
             r"\bhij[oa]s?\s+de\s+puta\b",
-            r"\b(?:fuck\w*|shit\w*|bullshit|asshole\w*|idiots?|morons?)\b",
+            r"\b(?:fuck\w*|shit\w*|bullshit|asshole\w*|idiots?)\b",
         ),
     ),
     (
@@ -268,6 +279,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bnadie\s+(?:me\s+|nos\s+)?(?:responde|contesta|atiende|da\s+bola|dice\s+nada|llama)\b",
             r"\bno\s+(?:me\s+|nos\s+)?(?:responden|contestan|atienden|dan\s+bola|dan\s+respuesta)\b",
             r"\bsin\s+(?:ninguna\s+)?respuesta\b|\bni\s+respuesta\b",
+            r"\bni\s+(?:me|nos)\s+(?:contestaron|respondieron|contestan|responden)\b",
             r"\bclavaron\s+el\s+visto\b|\ben\s+visto\b",
             r"\b(?:segunda|tercera|cuarta|quinta|\d+)\s+vez\s+que\s+(?:escribo|pregunto|reclamo|llamo"
             r"|consulto|mando)\b",
@@ -302,6 +314,12 @@ PURCHASE = re.compile(
     r"(?<!nunca\s)(?<!no\s)(?<!jamas\s)(?<!todavia\sno\s)(?<!aun\sno\s)"
     r"\b(?:compre|pedi|pague|encargue|transferi|abone|deposite|compramos|pedimos|pagamos)\b"
 )
+# Time since something the writer did: their order, unless the question is one an answer for
+# buyers covers (then its window decides, see faq.Faq.coverage).
+SINCE = re.compile(
+    r"\b(?:hace|ya\s+pasaron|pasaron)\s+(?:\d+|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|varios"
+    r"|unos|mas\s+de)\s+(?:dias|semanas|mes|meses)\b"
+)
 # A specific order of the writer's.
 ORDER = _any(
     r"\bmis?\s+(?:pedido|compra|orden|paquete|envio|encomienda|seguimiento|cambio)s?\b",
@@ -322,10 +340,25 @@ ORDER = _any(
     r"\b(?:dice|figura|aparece|marca)\s+(?:como\s+)?(?:entregado|en\s+camino|despachado|en\s+preparacion"
     r"|en\s+sucursal|en\s+distribucion)\b",
     r"\b(?:cuando|ya)\s+(?:lo|la|los|las)\s+(?:despachan|mandan|envian|despacharon)\b",
-    r"\b(?:hace|ya\s+pasaron|pasaron)\s+(?:\d+|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|varios"
-    r"|unos|mas\s+de)\s+(?:dias|semanas|mes|meses)\b",
     r"\b(?:my|placed\s+an?|placed\s+my)\s+order\b|\border\s+#?\d{3,}\b",
     r"\bmeu\s+pedido\b|\bminha\s+compra\b",
+)
+
+# The number of an order: "#1234", "pedido 1234", "orden nro. 1234".
+ORDER_NUMBER = re.compile(
+    r"#\s?(\d{3,10})\b"
+    r"|\b(?:pedido|orden|compra|order)\s{0,2}(?:n(?:ro|umero|o)?\.?\s{0,2})?#?\s{0,2}(\d{3,10})\b"
+)
+# Asking where an order is, and nothing else.
+STATUS_ASK = _any(
+    r"\bdonde\s+(?:esta|estan|anda|va)\b",
+    r"\bcuando\s+(?:me\s+)?(?:llega|llegan|llegaria|sale|salen|lo\s+\w+an|la\s+\w+an|los\s+\w+an"
+    r"|me\s+lo|me\s+la|va\s+a\s+llegar|voy\s+a\s+recibir|lo\s+voy\s+a\s+recibir|lo\s+recibo)\b",
+    r"\b(?:estado|novedad\w*|seguimiento|tracking)\b",
+    r"\ben\s+que\s+(?:anda|va|esta|quedo)\b|\bcomo\s+(?:va|viene|anda)\b",
+    r"\bya\s+(?:salio|lo\s+\w+aron|la\s+\w+aron|fue\s+despachad[oa]|esta\s+en\s+camino)\b",
+    r"\b(?:lo|la|los)\s+(?:despacharon|enviaron|mandaron)\b|\bsab\w+\s+algo\b",
+    r"\bcuanto\s+(?:falta|tarda|demora)\b",
 )
 
 GARMENTS = (
@@ -385,14 +418,32 @@ QUESTION = _any(
     r"\b(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
     r"\b(?:info|informacion|detalles)\b",
 )
+# "No sé si me conviene el L": a question without its mark.
+UNSURE = re.compile(
+    r"\bno\s+(?:se|sabia|sabemos|estoy\s+segur[oa])\s+(?:si|que|cual|como|cuanto)\b"
+)
+# A sentence and the punctuation that ends it (one character class each, so linear).
+SENTENCE = re.compile(r"[^.!?;\n]+[.!?;\n]*")
+CONTACT_DIGITS = 7  # a line with this many digits is a phone number or an address, not prose
+# A closing line; the short lines under it (name, company, address) are a signature.
+SIGN_OFF = re.compile(
+    r"\W*(?:saludos?|slds|gracias|muchas\s+gracias|desde\s+ya|atte|atentamente|cordialmente"
+    r"|abrazos?|besos?|un\s+saludo|cordiales\s+saludos|quedo\s+a\s+la\s+espera|espero\s+respuesta)\b"
+)
+SIGNATURE_LINES = 8
+PLACES_FILE = Path(__file__).parent / "data" / "localidades.txt"
+MAX_PLACE_WORDS = 6
+SIGNATURE_WORDS = 8
 # Lines a contact form adds around the customer's words.
 FORM_LABEL = re.compile(
-    r"^\s*(?:nombre|name|apellido|e-?mail|correo(?:\s+electronico)?|tel[eé]fono|telefono|celular"
-    r"|whatsapp|movil|asunto|subject|empresa|ciudad|provincia|localidad|dni|phone)\s*:.*$",
+    r"^[^\S\n]*(?:nombre|name|apellido|e-?mail|correo(?:\s+electronico)?|tel[eé]fono|telefono|celular"
+    r"|whatsapp|movil|asunto|subject|empresa|ciudad|provincia|localidad|dni|phone|motivo|tema)"
+    r"[^\S\n]*:.*$|^[^\S\n]*nuevo\s+mensaje\s+(?:recibido\s+)?desde\s.*$",
     re.IGNORECASE | re.MULTILINE,
 )
 FORM_BODY_LABEL = re.compile(
-    r"^\s*(?:mensaje|message|consulta|comentarios?)\s*:\s*", re.IGNORECASE | re.MULTILINE
+    r"^[^\S\n]*(?:mensaje|message|consulta|comentarios?)[^\S\n]*:[^\S\n]*",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 # Words of a short reply that is a message after all ("Muchas Gracias", "Buenas Tardes").
@@ -479,6 +530,8 @@ FOREIGN_INTENTS = (
 def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     """Route ``mail`` (already passed by the guard) to "faq", "llm" or "human"."""
     text = _customer_text(mail.new_text)
+    if not re.search(r"\w", text) and "?" in mail.subject and not REPLY_SUBJECT.match(mail.subject):
+        text = mail.subject  # the whole question in the subject, nothing in the body
     if not re.search(r"\w", text):
         reason = "attachment_only" if mail.attachments else "empty"
         return Decision("human", "otro", None, 1.0, f"human: {reason}")
@@ -533,7 +586,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         # subject names the topic the body only hints at.
         analysed = f"{bare_subject}.\n{analysed}"
         analysis = faq.analyse(analysed)
-    purchase = PURCHASE.search(normal)
+    purchase = PURCHASE.search(normal) or SINCE.search(normal)
     if purchase and not (
         len(analysis.topics) == 1 and faq.entry(analysis.topics[0]).after_purchase
     ):
@@ -542,34 +595,76 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     if uncovered:
         intent = analysis.primary() or "otro"
         return Decision("llm", intent, None, 0.0, f"llm: not an faq topic ({uncovered.group(0)!r})")
-    topic = analysis.primary()
-    if topic is None:
+    # The topic is what the questions ask about; a topic only mentioned around them ("the
+    # shipping I already know, I want to know how to pay") is context.
+    # A subject asks only with a question mark: "Re: Consulta talles" names the thread.
+    title = _sentences(bare_subject)
+    sentences = title + _sentences(analysed)
+    asking = [s for s in sentences if _asks(s) and (s not in title or "?" in s)]
+    asked = faq.analyse("\n".join(asking)).topics if asking else ()
+    topics = asked or analysis.topics
+    if not topics:
         intent = "producto" if GARMENT.search(normal) else "otro"
         return Decision("llm", intent, None, 0.0, "llm: no faq topic")
-    evidence = analysis.evidence[topic]
-    score = round(evidence.score, 3)
-    if len(analysis.topics) > 1:
-        return Decision(
-            "llm", topic, None, score, f"llm: several topics {'+'.join(analysis.topics)}"
-        )
+    topic = topics[0]
+    score = round(analysis.evidence[topic].score, 3)
+    if len(topics) > 1:
+        return Decision("llm", topic, None, score, f"llm: several topics {'+'.join(topics)}")
     if topic in analysis.excluded:
         found_words = ",".join(analysis.excluded[topic])
         return Decision("llm", topic, None, score, f"llm: {topic} does not cover {found_words!r}")
-    if not QUESTION.search(normal):
+    if not asking:
         return Decision("llm", topic, None, score, f"llm: {topic} mentioned but nothing asked")
-    word_count = len(faq_module.words(text))
+    # The closed world: every word of what is asked, and of what speaks of the topic, must be
+    # accounted for by the entry; around it, only numbers must (a 40-day-old purchase is not
+    # one the 30-day answer covers).
+    closed = [s for s in sentences if s in asking or topic in faq.analyse(s).topics]
+    question = _generic("\n".join(closed))
+    word_count = len(faq_module.words(question))
     questions = len(re.findall(r"\?+", text))
     if word_count > MAX_FAQ_WORDS or questions > MAX_FAQ_QUESTIONS:
         return Decision(
-            "llm", topic, None, score, f"llm: long message ({word_count} words, {questions} ?)"
+            "llm", topic, None, score, f"llm: long question ({word_count} words, {questions} ?)"
         )
-    matched = faq.match(analysed)
+    coverage = faq.coverage(topic, question)
+    around = [s for s in sentences if s not in closed and s not in title]  # a title is no context
+    context = faq.coverage(topic, "\n".join(around))
+    if context.disagreements:
+        coverage = dataclasses.replace(
+            coverage, uncovered=coverage.uncovered + context.disagreements
+        )
+    if not coverage.complete:
+        return Decision("llm", topic, None, score, f"llm: {coverage.describe()}", coverage)
+    matched = faq.match(question)
     if matched is None or matched.faq_id != topic:
-        return Decision("llm", topic, None, score, f"llm: {topic} below threshold")
+        return Decision("llm", topic, None, score, f"llm: {topic} below threshold", coverage)
     if topic in quoted:
         # They have this answer already: a written one, which sees the thread, is needed.
         return Decision("llm", topic, None, score, f"llm: {topic} already answered in this thread")
-    return Decision("faq", topic, topic, matched.score, f"faq: {matched.reason}")
+    return Decision("faq", topic, topic, matched.score, f"faq: {matched.reason}", coverage)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OrderQuestion:
+    """What a message about an order asks: the order's number, if it names one, and whether
+    it only asks where the order is (a status template answers that)."""
+
+    number: str | None
+    plain: bool
+
+
+def order_question(mail: parse.Mail) -> OrderQuestion:
+    """The order number in ``mail`` (digits only, parsed, never passed on as text) and whether
+    every question in it is about the order's whereabouts."""
+    text = _customer_text(mail.new_text)
+    normal = faq_module.normalize(text)
+    found = ORDER_NUMBER.search(normal) or ORDER_NUMBER.search(
+        faq_module.normalize(_bare_subject(mail.subject))
+    )
+    number = None if found is None else (found.group(1) or found.group(2))
+    asking = [s for s in _sentences(text) if _asks(s)]
+    plain = bool(asking) and all(STATUS_ASK.search(s) for s in asking)
+    return OrderQuestion(number, plain)
 
 
 def in_shop_language(text: str) -> bool:
@@ -611,6 +706,52 @@ def _customer_text(new_text: str) -> str:
         p for p in paragraphs[1:] if not DISCLAIMER.search(faq_module.normalize(p))
     ]
     return "\n\n".join(kept).strip()
+
+
+def _sentences(text: str) -> list[str]:
+    """The normalised sentences of ``text``, each with its closing punctuation. A short closing
+    line ("Saludos, Ana", "Gracias!") and the short lines under it are a signature and are left
+    out, and so are lines holding a phone number."""
+    lines = text.split("\n")
+    for index in range(len(lines) - 1, max(len(lines) - SIGNATURE_LINES, 0) - 1, -1):
+        if SIGN_OFF.match(faq_module.normalize(lines[index])) and "?" not in lines[index]:
+            if all(len(line.split()) <= SIGNATURE_WORDS for line in lines[index:]):
+                lines = lines[:index]
+            break
+    kept = [line for line in lines if len(re.findall(r"\d", line)) < CONTACT_DIGITS]
+    flat = faq_module.normalize("\n".join(kept))
+    return [m.group(0).strip() for m in SENTENCE.finditer(flat) if re.search(r"\w", m.group(0))]
+
+
+def _generic(normal: str) -> str:
+    """``normal`` with each garment said as "prenda" and each place in the country as
+    "localidad": a jean is covered wherever the answer speaks of garments, and Malargüe
+    wherever it ships to every town."""
+    tokens = re.findall(r"[a-z0-9ñ]+", GARMENT.sub("prenda", normal))
+    places = _places()
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        for size in range(MAX_PLACE_WORDS, 0, -1):
+            if tuple(tokens[index : index + size]) in places:
+                out.append("localidad")
+                index += size
+                break
+        else:
+            out.append(tokens[index])
+            index += 1
+    return " ".join(out)
+
+
+@functools.cache
+def _places() -> frozenset[tuple[str, ...]]:
+    lines = PLACES_FILE.read_text(encoding="utf-8").splitlines()
+    names = (faq_module.normalize(line).split() for line in lines if not line.startswith("#"))
+    return frozenset(tuple(re.findall(r"[a-z0-9ñ]+", " ".join(name))) for name in names if name)
+
+
+def _asks(sentence: str) -> bool:
+    return bool(QUESTION.search(sentence) or UNSURE.search(sentence))
 
 
 def _bare_subject(subject: str) -> str:
