@@ -17,11 +17,12 @@ from tests.test_pipeline import REPO, mail
 from voidmail import assembly, check, config
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.groq_emulator import DEFAULT_API_KEY, RETIRED_MODELS, GroqEmulator
+from voidmail.rig.shop_api import ShopApi
 from voidmail.rig.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.timeout(120)
 
-NAMES = ["configuration", "imap", "smtp", "database", "llm"]
+NAMES = ["configuration", "imap", "smtp", "database", "llm", "orders"]
 MODEL = "openai/gpt-oss-20b"
 
 CONFIG = """
@@ -136,7 +137,8 @@ def test_everything_reachable_passes(
 
     assert result.returncode == assembly.EXIT_OK, result.stdout + result.stderr
     assert list(result.lines) == NAMES
-    assert all(verdict == "ok" for verdict, _ in result.lines.values()), result.stdout
+    assert all(result.verdict(name) == "ok" for name in NAMES[:-1]), result.stdout
+    assert result.lines["orders"][0] == "skipped"  # no [orders] source configured
     assert result.detail("configuration") == str(path)
     imap_line = result.detail("imap")
     assert f"127.0.0.1:{dovecot.port} plain, INBOX 1 message, UIDVALIDITY" in imap_line
@@ -213,7 +215,7 @@ def test_llm_key_and_model_are_checked(
 
     assert result.returncode == assembly.EXIT_FAILURE
     assert result.lines["llm"] == ("FAILED", expected)
-    assert [result.verdict(name) for name in NAMES[:-1]] == ["ok"] * 4
+    assert [result.verdict(name) for name in NAMES[:4]] == ["ok"] * 4
     assert llm["api_key"] not in result.stdout + result.stderr
     assert not [r for r in groq.requests if r.path.endswith("/chat/completions")]
 
@@ -316,3 +318,26 @@ def test_check_suggests_the_sending_quota_of_known_providers(host: str, hint: st
     suggested = check.quota_hint(config.SmtpSettings(host=host))
     assert (hint in suggested) if hint else suggested == ""
     assert check.quota_hint(config.SmtpSettings(host=host, max_per_day=400)) == ""
+
+
+@pytest.mark.parametrize(("token", "verdict"), [("tn-good", "ok"), ("tn-wrong-7f3a", "FAILED")])
+def test_the_order_source_is_checked_with_its_credentials(
+    token: str,
+    verdict: str,
+    dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    with ShopApi(token="tn-good") as api:
+        path = write_config(tmp_path, dovecot, smtp_sink.port, database_url)
+        with path.open("a", encoding="utf-8") as f:
+            f.write(
+                f'\n[orders]\nsource = "tiendanube"\nstore_id = "{api.store_id}"\n'
+                f'access_token = "{token}"\nbase_url = "{api.tiendanube_url}"\n'
+            )
+        result = run_check(path)
+    assert result.verdict("orders") == verdict, result.stdout
+    assert token not in result.stdout + result.stderr
+    if verdict == "FAILED":
+        assert "credentials" in result.detail("orders")

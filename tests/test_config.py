@@ -157,6 +157,24 @@ BAD_CASES = [
     pytest.param("[database]\nurl = 'mysql://x'\n", "database.url", id="bad-db-url"),
     pytest.param("[imap]\nidle_seconds = 3600\n", "imap.idle_seconds", id="idle-over-29min"),
     pytest.param("imap = 3\n", "imap", id="section-not-table"),
+    pytest.param("[orders]\nsource = 'shopify'\n", "orders.source", id="unknown-order-source"),
+    pytest.param("[orders]\nsource = 'csv'\n", "orders.file", id="csv-without-file"),
+    pytest.param(
+        "[orders]\nsource = 'tiendanube'\nstore_id = '1'\n",
+        "orders.access_token",
+        id="tiendanube-without-token",
+    ),
+    pytest.param(
+        "[orders]\nsource = 'woocommerce'\nbase_url = 'http://tienda.example'\n"
+        "consumer_key = 'ck'\nconsumer_secret = 'cs'\n",
+        "orders.base_url",
+        id="woocommerce-over-http",
+    ),
+    pytest.param(
+        "[orders]\nsource = 'postgres'\nurl = 'mysql://x'\nquery = 'SELECT 1'\n",
+        "orders.url",
+        id="orders-bad-db-url",
+    ),
 ]
 
 

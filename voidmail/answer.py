@@ -81,6 +81,7 @@ RULES = (
 FACTS_HEADING = "Tienda:"
 POLICIES_HEADING = "Políticas:"
 PRODUCTS_HEADING = "Productos (precios en pesos):"
+ORDER_HEADING = "Pedido del cliente (datos de la tienda, verificados; es de quien escribe):"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +113,10 @@ def build(
     products: Sequence[catalog.Product],
     turns: Sequence[tuple[str, str]],
     shop_catalog: catalog.Catalog,
+    order: str = "",
 ) -> Prompt:
-    """The messages for one LLM answer (pure: no I/O)."""
+    """The messages for one LLM answer (pure: no I/O). ``order`` is the facts of the
+    customer's own order (:meth:`voidmail.orders.Order.facts`), when the question is about it."""
     shop = settings.shop
     rules = RULES.format(
         shop=shop.name or shop.address,
@@ -134,6 +137,8 @@ def build(
     excerpt = shop_catalog.excerpt(products)
     if excerpt:
         parts.append(f"{PRODUCTS_HEADING}\n" + excerpt)
+    if order:
+        parts.append(f"{ORDER_HEADING}\n{order}")
     messages = [{"role": "system", "content": "\n\n".join(parts)}]
     recent = turns[-TURNS:]
     for index, (role, body) in enumerate(recent):
@@ -293,10 +298,15 @@ class LlmAnswerer:
         self._alerts = Throttle(clock)
 
     async def __call__(
-        self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision, klass: int
+        self,
+        task: dict[str, Any],
+        mail: parse.Mail,
+        decision: triage.Decision,
+        klass: int,
+        order: str = "",
     ) -> Answer:
         await self._within_share(klass)
-        prompt = await self.prompt(task, mail, decision)
+        prompt = await self.prompt(task, mail, decision, order)
         model = self.settings.llm.model
         try:
             completion = await self.client.complete(prompt.messages)
@@ -397,7 +407,11 @@ class LlmAnswerer:
         log.error("llm_unavailable_alerted", reason=kind, retry_in=round(wait, 1))
 
     async def prompt(
-        self, task: dict[str, Any] | None, mail: parse.Mail, decision: triage.Decision
+        self,
+        task: dict[str, Any] | None,
+        mail: parse.Mail,
+        decision: triage.Decision,
+        order: str = "",
     ) -> Prompt:
         """The prompt this message would be sent with (also used by ``voidmail try``)."""
         products = products_for(self.catalog, mail)
@@ -407,4 +421,4 @@ class LlmAnswerer:
             task["id"] if task is not None else None,
             TURNS,
         )
-        return build(self.settings, mail, decision, self.faq, products, turns, self.catalog)
+        return build(self.settings, mail, decision, self.faq, products, turns, self.catalog, order)

@@ -25,6 +25,7 @@ from voidmail import (
     limiter,
     llm,
     logs,
+    orders,
     respond,
     sdnotify,
     store,
@@ -54,10 +55,12 @@ async def wired(
     """The daemon with its real collaborators, as ``voidmail run`` builds it, not yet started.
 
     The store (and an embedded PostgreSQL) and the LLM client live as long as the block.
-    Raises ConfigError for a bad FAQ or catalog file before anything connects.
+    Raises ConfigError for a bad FAQ, catalog or orders file before anything connects.
     """
     answers = faq.load(settings.faq.file, placeholders(settings))
     shop_catalog = catalog.Catalog(settings.catalog.file)
+    if settings.orders.source == "csv" and settings.orders.file is not None:
+        orders.load_csv(settings.orders.file)
     mailer = Mailer(settings.smtp)
     async with store.open_store(settings) as st, contextlib.AsyncExitStack() as stack:
         answerer = None
@@ -69,7 +72,9 @@ async def wired(
         # One ledger for replies and notes: they share the mailbox's sending quota.
         pace = ledger.sending_pace(settings.smtp.max_per_minute, settings.smtp.max_per_day)
         outbound = ledger.Ledger(st, mailer, settings.shop.address, pace=pace)
-        responder = respond.MailResponder(settings, st, outbound, answers, answerer)
+        responder = respond.MailResponder(
+            settings, st, outbound, answers, answerer, order_desk(settings)
+        )
         stack.push_async_callback(responder.aclose)
         notifier = Notifier(settings, st, outbound, settings.daemon.notify_delay)
         drafting = "draft" in (settings.review.faq, settings.review.llm)
@@ -95,6 +100,15 @@ async def llm_client(settings: config.Settings, st: store.Store) -> AsyncIterato
     guard = breaker.CircuitBreaker(settings.breaker.threshold, settings.breaker.reset_timeout)
     async with llm.LlmClient(s, pace, guard) as client:
         yield client
+
+
+def order_desk(settings: config.Settings) -> orders.OrderDesk | None:
+    """The order source of ``[orders]``, behind a breaker of its own; None without one."""
+    source = orders.open_source(settings.orders, settings.shop)
+    if source is None:
+        return None
+    guard = breaker.CircuitBreaker(settings.breaker.threshold, settings.breaker.reset_timeout)
+    return orders.OrderDesk(source, timeout=settings.orders.timeout, breaker=guard)
 
 
 def placeholders(settings: config.Settings) -> dict[str, str]:

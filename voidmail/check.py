@@ -26,8 +26,8 @@ import asyncpg
 import groq
 import httpx
 
-from voidmail import assembly, catalog, config, faq, imap, llm, mailer, store
-from voidmail.errors import DatabaseError
+from voidmail import assembly, catalog, config, faq, imap, llm, mailer, orders, store
+from voidmail.errors import DatabaseError, PermanentError
 
 Verdict = Literal["ok", "FAILED", "skipped"]
 
@@ -80,6 +80,7 @@ async def main(args: argparse.Namespace) -> int:
         ("smtp", lambda: check_smtp(settings.smtp)),
         ("database", lambda: check_database(settings)),
         ("llm", lambda: check_llm(settings.llm)),
+        ("orders", lambda: check_orders(settings)),
     ]
     all_passed = True
     for name, check in checks:
@@ -255,6 +256,20 @@ async def _find_model(client: groq.AsyncGroq, model: str) -> str:
         raise
 
 
+async def check_orders(settings: config.Settings) -> Result:
+    """One lookup against the order source: it answers, and takes our credentials."""
+    desk = assembly.order_desk(settings)
+    if desk is None:
+        return skipped("no [orders] source: order questions go to the LLM or a person")
+    try:
+        found = await desk.find(None, settings.shop.address)
+    except (orders.OrderSourceError, PermanentError) as exc:
+        return failed(f"{settings.orders.source}: {exc}")
+    finally:
+        await desk.aclose()
+    return ok(f"{settings.orders.source} answers ({found.why.replace('sender', 'shop')})")
+
+
 def secret_values(settings: config.Settings) -> list[str]:
     """Everything that must not be printed, longest first (a password inside a URL)."""
     values = [
@@ -262,6 +277,9 @@ def secret_values(settings: config.Settings) -> list[str]:
         settings.smtp.password.get(),
         settings.llm.api_key.get(),
         settings.database.url.get(),
+        settings.orders.url.get(),
+        settings.orders.access_token.get(),
+        settings.orders.consumer_secret.get(),
     ]
     url = settings.database.url.get()
     if url:

@@ -195,6 +195,31 @@ class CatalogSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class OrdersSettings:
+    # Where "¿dónde está mi pedido?" is answered from: "" (nowhere: the LLM or a person),
+    # "csv", "postgres", "tiendanube" or "woocommerce".
+    source: Literal["", "csv", "postgres", "tiendanube", "woocommerce"] = ""
+    file: Path | None = None  # csv: number,email,created,status,payment_status,...,items
+    url: Secret = NO_SECRET  # postgres: the shop's database (read only), like database.url
+    # postgres: a SELECT with $1 = order number (text or NULL) and $2 = customer email, giving
+    # the csv's columns by name (see README, "Orders").
+    query: str = ""
+    store_id: str = ""  # tiendanube: the store id (the app's user_id)
+    access_token: Secret = NO_SECRET  # tiendanube: the app's token (or access_token_file)
+    access_token_file: Path | None = None
+    # tiendanube: https://api.tiendanube.com/2025-03/{store_id} unless set (tests);
+    # woocommerce: the shop's address, https://tienda.example
+    base_url: str = ""
+    consumer_key: str = ""  # woocommerce: REST API key (ck_...)
+    consumer_secret: Secret = NO_SECRET  # woocommerce: its secret (or consumer_secret_file)
+    consumer_secret_file: Path | None = None
+    # A question about an order that is not the sender's, or that cannot be found: "reply"
+    # asking for the purchase address and number (revealing nothing), or "human".
+    unmatched: Literal["reply", "human"] = "reply"
+    timeout: float = 10.0  # seconds for one lookup
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     imap: ImapSettings = dataclasses.field(default_factory=ImapSettings)
     smtp: SmtpSettings = dataclasses.field(default_factory=SmtpSettings)
@@ -208,6 +233,7 @@ class Settings:
     review: ReviewSettings = dataclasses.field(default_factory=ReviewSettings)
     faq: FaqSettings = dataclasses.field(default_factory=FaqSettings)
     catalog: CatalogSettings = dataclasses.field(default_factory=CatalogSettings)
+    orders: OrdersSettings = dataclasses.field(default_factory=OrdersSettings)
     source: Path | None = None
 
     @property
@@ -241,11 +267,16 @@ CREDENTIALS = {
     ("smtp", "password"): "smtp_password",
     ("llm", "api_key"): "llm_api_key",
     ("database", "url"): "database_url",
+    ("orders", "url"): "orders_url",
+    ("orders", "access_token"): "orders_access_token",
+    ("orders", "consumer_secret"): "orders_consumer_secret",
 }
 SECRET_FILES = {
     ("imap", "password"): "password_file",
     ("smtp", "password"): "password_file",
     ("llm", "api_key"): "api_key_file",
+    ("orders", "access_token"): "access_token_file",
+    ("orders", "consumer_secret"): "consumer_secret_file",
 }
 
 
@@ -410,7 +441,7 @@ def _to_path(key: str, value: Any, base: Path) -> Path:
 
 def _show(key: str, value: Any) -> str:
     """A value for an error message; secrets are never shown."""
-    if any(word in key for word in ("password", "api_key", "url")):
+    if any(word in key for word in ("password", "api_key", "url", "token", "secret")):
         return "the value"
     return repr(value)
 
@@ -532,6 +563,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"file {s.faq.file} does not exist", key="faq.file")
     if s.catalog.file is not None and not s.catalog.file.is_file():
         raise ConfigError(f"file {s.catalog.file} does not exist", key="catalog.file")
+    _validate_orders(s.orders)
     state_dir = s.daemon.state_dir
     if state_dir is not None and state_dir.exists() and not state_dir.is_dir():
         raise ConfigError(f"{s.daemon.state_dir} is not a directory", key="daemon.state_dir")
@@ -541,6 +573,39 @@ def _validate(s: Settings) -> None:
             'must start with postgresql:// (or be "" for the embedded database)',
             key="database.url",
         )
+
+
+def _validate_orders(o: OrdersSettings) -> None:
+    """Each order source has what it needs, and its secrets go only over TLS."""
+    needs: dict[str, tuple[tuple[str, object], ...]] = {
+        "csv": (("file", o.file),),
+        "postgres": (("url", o.url.get()), ("query", o.query)),
+        "tiendanube": (("store_id", o.store_id), ("access_token", o.access_token.get())),
+        "woocommerce": (
+            ("base_url", o.base_url),
+            ("consumer_key", o.consumer_key),
+            ("consumer_secret", o.consumer_secret.get()),
+        ),
+    }
+    for name, value in needs.get(o.source, ()):
+        if not value:
+            raise ConfigError(f'is needed by source = "{o.source}"', key=f"orders.{name}")
+    if o.source == "csv" and o.file is not None and not o.file.is_file():
+        raise ConfigError(f"file {o.file} does not exist", key="orders.file")
+    url = o.url.get()
+    if o.source == "postgres" and not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("must start with postgresql://", key="orders.url")
+    if o.base_url:
+        if not o.base_url.startswith(("https://", "http://")):
+            raise ConfigError("must start with https://", key="orders.base_url")
+        host = o.base_url.split("://", 1)[1].split("/")[0].rsplit(":", 1)[0]
+        if o.base_url.startswith("http://") and not is_loopback(host):
+            raise ConfigError(
+                "plain http is allowed only to 127.0.0.1/localhost; use https://",
+                key="orders.base_url",
+            )
+    if o.timeout <= 0:
+        raise ConfigError("must be more than 0 seconds", key="orders.timeout")
 
 
 def _positive(*pairs: tuple[str, float]) -> None:

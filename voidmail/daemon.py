@@ -38,6 +38,7 @@ log = structlog.get_logger("voidmail.daemon")
 
 QUEUE_PER_WORKER = 4
 LANE_PER_WORKER = 16  # LLM-bound tasks decided and waiting, per LLM worker
+ORDER_WORKERS = 2  # order lookups at once: the order source paces them anyway
 LANE_FULL_RETRY = 15.0  # seconds before a task that found the LLM lane full is looked at again
 RECLAIM_EVERY = 30.0  # seconds between sweeps for tasks of dead daemons
 FALLBACK_WAKE = 30.0  # the dispatcher looks at the table at least this often
@@ -90,9 +91,12 @@ class Daemon:
         self.queue: asyncio.Queue[int] = asyncio.Queue(maxsize=concurrency * QUEUE_PER_WORKER)
         self.inflight: set[int] = set()
         self.busy: dict[int, int] = {}  # worker number -> task id
-        # LLM-bound tasks wait here, claimed and decided, for the LLM workers (see lanes.py).
+        # Tasks that need a scarce resource wait here, claimed and decided, for the workers of
+        # that resource (see lanes.py): the LLM, and the shop's order source.
         self.lane = lanes.Lane(concurrency * LANE_PER_WORKER)
-        self.llm_busy: dict[int, int] = {}  # LLM worker number -> task id
+        self.order_lane = lanes.Lane(ORDER_WORKERS * LANE_PER_WORKER)
+        self.lanes = {"llm": self.lane, "orders": self.order_lane}
+        self.llm_busy: dict[int, int] = {}  # lane worker number -> task id
         self.stop_event = asyncio.Event()
         self.work = asyncio.Event()
         self.listener = Listener(
@@ -123,9 +127,15 @@ class Daemon:
                 asyncio.create_task(self._worker(n), name=f"worker-{n}")
                 for n in range(self.settings.worker.concurrency)
             ]
+            concurrency = self.settings.worker.concurrency
             llm_workers = [
-                asyncio.create_task(self._llm_worker(n), name=f"llm-worker-{n}")
-                for n in range(self.settings.worker.concurrency)
+                asyncio.create_task(self._lane_worker(self.lane, n), name=f"llm-worker-{n}")
+                for n in range(concurrency)
+            ] + [
+                asyncio.create_task(
+                    self._lane_worker(self.order_lane, concurrency + n), name=f"order-worker-{n}"
+                )
+                for n in range(ORDER_WORKERS)
             ]
             side = {listener, dispatcher}
             if self.notifier is not None:
@@ -211,8 +221,9 @@ class Daemon:
         else:
             state = "connecting to IMAP"
         queued = self.queue.qsize() + len(self.busy)
-        llm = len(self.lane) + len(self.llm_busy)
-        return f"{state} · {queued} queued · {llm} for the LLM · {self.processed} handled"
+        waiting = len(self.lane) + len(self.order_lane) + len(self.llm_busy)
+        handled = self.processed
+        return f"{state} · {queued} queued · {waiting} for the LLM or orders · {handled} handled"
 
     async def _shutdown(
         self,
@@ -239,8 +250,9 @@ class Daemon:
             _, late = await asyncio.wait(busy, timeout=self.shutdown_grace)
             for task in late:
                 task.cancel()
-        for entry in self.lane.drain():
-            await self._settle(self.store.release_claim(entry.task["id"], self.daemon_id))
+        for lane in self.lanes.values():
+            for entry in lane.drain():
+                await self._settle(self.store.release_claim(entry.task["id"], self.daemon_id))
         if not listener.done():
             await asyncio.wait([listener], timeout=self.settings.imap.timeout)
         listener.cancel()
@@ -322,10 +334,10 @@ class Daemon:
                 self.inflight.discard(task_id)
                 self.queue.task_done()
 
-    async def _llm_worker(self, number: int) -> None:
-        """Take decided LLM-bound tasks from the lane, best first, until stopped."""
+    async def _lane_worker(self, lane: lanes.Lane, number: int) -> None:
+        """Take decided tasks from ``lane``, best first, until stopped."""
         while not self.stop_event.is_set():
-            entry = await self.lane.take()
+            entry = await lane.take()
             if self.stop_event.is_set():
                 await self._settle(self.store.release_claim(entry.task["id"], self.daemon_id))
                 return
@@ -393,21 +405,23 @@ class Daemon:
             self.work.set()
 
     async def _to_lane(self, task: dict[str, Any], later: lanes.Later) -> None:
-        """Queue a decided LLM-bound task for the LLM workers; when the lane is full, give it
+        """Queue a decided task for the workers of its lane; when the lane is full, give it
         back (its attempt unspent) to be looked at again later."""
-        taken, pushed_out = self.lane.offer(task, later)
+        lane = self.lanes[later.lane]
+        taken, pushed_out = lane.offer(task, later)
         if taken:
-            log.info("task_waiting_for_llm", lane_class=later.klass, waiting=len(self.lane))
+            log.info("task_waiting", lane=later.lane, lane_class=later.klass, waiting=len(lane))
         given_back = task if not taken else pushed_out.task if pushed_out is not None else None
         if given_back is None:
             return
         delay = retry_delay(1, LANE_FULL_RETRY, self.rng)
+        waiting_for = "the LLM" if later.lane == "llm" else "the order source"
         retry = self.store.schedule_retry(
-            given_back["id"], "waiting for the LLM", delay, refund_attempt=True
+            given_back["id"], f"waiting for {waiting_for}", delay, refund_attempt=True
         )
         await self._settle(retry)
-        log.info("task_deferred", deferred_task=given_back["id"], error="the LLM lane is full",
-                 retry_in=round(delay, 1))  # fmt: skip
+        log.info("task_deferred", deferred_task=given_back["id"],
+                 error=f"the {later.lane} lane is full", retry_in=round(delay, 1))  # fmt: skip
 
     async def _retry_or_park(
         self, task: dict[str, Any], error: str, retry_after: float | None

@@ -74,7 +74,7 @@ _WINDOW = re.compile(r"\b(\d{1,3})\s+dias\b")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANKS = re.compile(r" ?\n(?: ?\n)* ?")
 _LAUGHTER = re.compile(r"(?:[jh][aeiou]){2,}[jh]?")
-_REPEATS = re.compile(r"(\w)\1{2,}")
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # letters only: "#1000" stays a number
 _WORD = re.compile(r"[a-z0-9ñ]+")
 # Split a sentence where a second question joins the first ("… los envíos y si hay cambios").
 _CLAUSE_BREAK = re.compile(
@@ -173,7 +173,8 @@ EVERYDAY = frozenset(
 
 
 def normalize(text: str) -> str:
-    """Lower case, no accents, no links or addresses, letters repeated 3+ times collapsed,
+    """Lower case, no accents, no links or addresses, letters (not digits) repeated 3+ times
+    collapsed,
     white space runs made one.
 
     "¿Cuándo LLEGAAA?" becomes "¿cuando llega?"; punctuation and line breaks stay, so the

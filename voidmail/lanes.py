@@ -61,10 +61,13 @@ def place(klass: int, arrived: datetime) -> float:
 
 @dataclass(frozen=True)
 class Later:
-    """A decided message that needs the LLM: its class, and the rest of its handling."""
+    """A decided message that needs a scarce resource: its class, the rest of its handling
+    (which may need another resource: a ``Later`` again), and the lane it waits in: "llm" or
+    "orders" (the shop's order source)."""
 
     klass: int
-    run: Callable[[], Awaitable[store.Outcome]]
+    run: Callable[[], Awaitable[store.Outcome | Later]]
+    lane: str = "llm"
 
 
 @dataclass(order=True)

@@ -17,13 +17,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
-from voidmail import compose, drafts, faq, guard, imap, lanes, parse, store, triage
+from voidmail import compose, drafts, faq, guard, imap, lanes, orders, parse, store, triage
+from voidmail.breaker import BreakerOpen
 from voidmail.config import Settings, ShopSettings
 from voidmail.errors import PermanentError
 from voidmail.ledger import DeliveryUnknown, Ledger
@@ -41,10 +41,20 @@ CHANNEL = {"send": "smtp", "draft": "draft"}
 QUOTA_ALERT_EVERY = 6 * 3600.0  # seconds between alerts about a spent sending quota
 
 
-# Produces the LLM's answer for a message, or raises (RetryableError to retry later,
-# PermanentError or HandOff to give it to a person).
-# The last argument is the message's lane class (lanes.py), which decides its share of the day.
-LlmAnswerer = Callable[[dict[str, Any], parse.Mail, triage.Decision, int], Awaitable[Answer]]
+class LlmAnswerer(Protocol):
+    """Produces the LLM's answer for a message, or raises (RetryableError to retry later,
+    PermanentError or HandOff to give it to a person). ``klass`` is the message's lane class
+    (lanes.py), which decides its share of the day; ``order`` the facts of the customer's own
+    order, when the question is about it."""
+
+    async def __call__(
+        self,
+        task: dict[str, Any],
+        mail: parse.Mail,
+        decision: triage.Decision,
+        klass: int,
+        order: str = "",
+    ) -> Answer: ...
 
 
 class MailResponder:
@@ -57,6 +67,7 @@ class MailResponder:
         ledger: Ledger,
         answers: faq.Faq,
         llm: LlmAnswerer | None = None,
+        order_desk: orders.OrderDesk | None = None,
     ) -> None:
         self.settings = settings
         self.store = st
@@ -66,15 +77,18 @@ class MailResponder:
         self.sent_box = drafts.sent_folder(settings.imap) if settings.smtp.saves_sent_copy else None
         self.faq = answers
         self.llm = llm
+        self.orders = order_desk
         shop = settings.shop.address.lower()
         self.own_addresses = frozenset({shop})
         self.own_domains = frozenset({compose.domain_of(shop)})
 
     async def aclose(self) -> None:
-        """Close the connections kept to the mailbox's folders."""
+        """Close the connections kept to the mailbox's folders and the order source."""
         for folder in (self.draft_box, self.sent_box):
             if folder is not None:
                 await folder.close()
+        if self.orders is not None:
+            await self.orders.aclose()
 
     async def handle(self, task: dict[str, Any]) -> store.Outcome | lanes.Later:
         """Decide ``task`` and do whatever needs no LLM; what does is returned as a ``Later``."""
@@ -114,6 +128,12 @@ class MailResponder:
             score=round(decision.score, 3),
             reason=decision.reason,
         )
+        if self.orders is not None and decision.intent == "pedido" and decision.route != "faq":
+            # About an order: its facts come from the shop's order source, a slow and paced
+            # resource, so the lookup waits in the orders lane and this worker goes on.
+            klass = await self._lane_class(task, mail, decision)
+            step = functools.partial(self._about_order, task, mail, decision, klass)
+            return lanes.Later(klass, step, lane="orders")
         if decision.route == "human":
             return await self._hand_off(task, mail, decision.reason, decision.intent)
         earlier = await self.store.reply_of(task["id"])
@@ -136,6 +156,15 @@ class MailResponder:
         if review.llm == "hold":
             return await self._hand_off(task, mail, "review.llm = hold", decision.intent)
         # The scarce part: queued in the LLM lane, so this worker goes on to cheap work.
+        klass = await self._lane_class(task, mail, decision)
+        log.info("message_for_the_llm", lane_class=lanes.NAMES[klass])
+        return lanes.Later(
+            klass, functools.partial(self._answer_with_llm, task, mail, decision, klass)
+        )
+
+    async def _lane_class(
+        self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision
+    ) -> int:
         wrote_before = await self.store.shop_wrote_to(mail.reply_address)
         klass = lanes.lane_class(
             shop_wrote_before=wrote_before,
@@ -143,18 +172,73 @@ class MailResponder:
             asks=triage.asks(mail.new_text),
             shop_language=triage.in_shop_language(mail.new_text),
         )
-        log.info("message_for_the_llm", lane_class=lanes.NAMES[klass])
         await self.store.set_lane_class(task["id"], lanes.NAMES[klass])
-        return lanes.Later(
-            klass, functools.partial(self._answer_with_llm, task, mail, decision, klass)
-        )
+        return klass
+
+    async def _about_order(
+        self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision, klass: int
+    ) -> store.Outcome | lanes.Later:
+        """Answer about the sender's own order from the shop's data: a template for a plain
+        status question, the LLM (with the order's facts) for a mixed one, a person for a
+        cancelled, refunded, delivered or late order. Nothing about an order goes to anyone
+        but the order's own address."""
+        assert self.orders is not None
+        question = triage.order_question(mail)
+        try:
+            found = await self.orders.find(question.number, mail.reply_address)
+        except (orders.OrderSourceError, BreakerOpen) as exc:
+            if decision.route == "human" or task["attempts"] >= self.settings.worker.max_attempts:
+                # A person is never kept waiting for the order source, nor is a customer
+                # once the attempts are spent: a person answers, without the facts.
+                reason = f"{decision.reason}; the order source failed: {exc}"
+                return await self._hand_off(task, mail, reason, decision.intent)
+            raise
+        except PermanentError as exc:
+            return await self._hand_off(task, mail, f"order source: {exc}", decision.intent)
+        order = found.order
+        log.info("order_looked_up", found=found.why, plain=question.plain)
+        facts = order.facts() if order is not None else found.why
+        if decision.route == "human":
+            return await self._hand_off(task, mail, f"{decision.reason}\n{facts}", "pedido")
+        if order is None:
+            if self.settings.orders.unmatched == "human":
+                return await self._hand_off(task, mail, f"order: {found.why}", "pedido")
+            answer = Answer(orders.UNMATCHED_REPLY)
+            return await self._reply(
+                task, mail, decision, "order:unmatched", answer, self._faq_channel
+            )
+        worry = orders.concern(order, orders.today())
+        if worry is not None:
+            return await self._hand_off(task, mail, f"{worry}\n{facts}", "pedido")
+        if question.plain:
+            answer = Answer(orders.status_reply(order))
+            return await self._reply(
+                task, mail, decision, "order:status", answer, self._faq_channel
+            )
+        if self.llm is None:
+            reason = f"needs a written answer; no LLM configured\n{facts}"
+            return await self._hand_off(task, mail, reason, "pedido")
+        if self.settings.review.llm == "hold":
+            return await self._hand_off(task, mail, f"review.llm = hold\n{facts}", "pedido")
+        step = functools.partial(self._answer_with_llm, task, mail, decision, klass, facts)
+        return lanes.Later(klass, step)
+
+    @property
+    def _faq_channel(self) -> str:
+        """Where a deterministic answer (FAQ, order template) goes: review.faq decides."""
+        return CHANNEL[self.settings.review.faq]
 
     async def _answer_with_llm(
-        self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision, klass: int
+        self,
+        task: dict[str, Any],
+        mail: parse.Mail,
+        decision: triage.Decision,
+        klass: int,
+        order: str = "",
     ) -> store.Outcome:
         assert self.llm is not None
         try:
-            answer = await self.llm(task, mail, decision, klass)
+            answer = await self.llm(task, mail, decision, klass, order)
         except HandOff as exc:
             outcome = await self._hand_off(task, mail, str(exc), decision.intent)
             return dataclasses.replace(

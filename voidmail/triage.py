@@ -358,6 +358,7 @@ STATUS_ASK = _any(
     r"\ben\s+que\s+(?:anda|va|esta|quedo)\b|\bcomo\s+(?:va|viene|anda)\b",
     r"\bya\s+(?:salio|lo\s+\w+aron|la\s+\w+aron|fue\s+despachad[oa]|esta\s+en\s+camino)\b",
     r"\b(?:lo|la|los)\s+(?:despacharon|enviaron|mandaron)\b|\bsab\w+\s+algo\b",
+    r"\bya\s+(?:despach|envi|mand)\w*\s+(?:mi|el|la)\s+(?:pedido|compra|orden|paquete)\b",
     r"\bcuanto\s+(?:falta|tarda|demora)\b",
 )
 
