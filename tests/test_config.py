@@ -158,6 +158,20 @@ BAD_CASES = [
     pytest.param("[imap]\nidle_seconds = 3600\n", "imap.idle_seconds", id="idle-over-29min"),
     pytest.param("imap = 3\n", "imap", id="section-not-table"),
     pytest.param("[orders]\nsource = 'shopify'\n", "orders.source", id="unknown-order-source"),
+    pytest.param("[imap]\nauth = 'xoauth2'\n", "oauth.provider", id="xoauth2-without-provider"),
+    pytest.param(
+        "[smtp]\nauth = 'xoauth2'\n[oauth]\nprovider = 'microsoft'\n",
+        "oauth.client_id",
+        id="xoauth2-without-client",
+    ),
+    pytest.param(
+        "[oauth]\nprovider = 'custom'\nclient_id = 'x'\n", "oauth.token_url", id="custom-no-url"
+    ),
+    pytest.param(
+        "[oauth]\nprovider = 'custom'\ntoken_url = 'http://login.example/token'\n",
+        "oauth.token_url",
+        id="oauth-over-http",
+    ),
     pytest.param("[orders]\nsource = 'csv'\n", "orders.file", id="csv-without-file"),
     pytest.param(
         "[orders]\nsource = 'tiendanube'\nstore_id = '1'\n",

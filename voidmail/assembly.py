@@ -25,6 +25,7 @@ from voidmail import (
     limiter,
     llm,
     logs,
+    oauth,
     orders,
     respond,
     sdnotify,
@@ -45,6 +46,7 @@ def load_settings(args: argparse.Namespace) -> config.Settings:
     """The validated settings for ``args.config``, logging to stderr (for one-shot commands)."""
     settings = config.load(args.config)
     logs.configure(settings.daemon.log_level, stream=sys.stderr)
+    oauth.use(settings)
     return settings
 
 
@@ -57,6 +59,7 @@ async def wired(
     The store (and an embedded PostgreSQL) and the LLM client live as long as the block.
     Raises ConfigError for a bad FAQ, catalog or orders file before anything connects.
     """
+    oauth.use(settings)
     answers = faq.load(settings.faq.file, placeholders(settings))
     shop_catalog = catalog.Catalog(settings.catalog.file)
     if settings.orders.source == "csv" and settings.orders.file is not None:

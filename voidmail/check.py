@@ -16,6 +16,7 @@ import contextlib
 import os
 import socket
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -26,7 +27,7 @@ import asyncpg
 import groq
 import httpx
 
-from voidmail import assembly, catalog, config, faq, imap, llm, mailer, orders, store
+from voidmail import assembly, catalog, config, faq, imap, llm, mailer, oauth, orders, store
 from voidmail.errors import DatabaseError, PermanentError
 
 Verdict = Literal["ok", "FAILED", "skipped"]
@@ -70,7 +71,10 @@ async def main(args: argparse.Namespace) -> int:
     secrets = secret_values(settings)
     source = str(settings.source) if settings.source else "no file: the environment only"
     report(ok(source), "configuration", secrets)
-    checks: list[tuple[str, Callable[[], Awaitable[Result]]]] = [
+    checks: list[tuple[str, Callable[[], Awaitable[Result]]]] = []
+    if "xoauth2" in (settings.imap.auth, settings.smtp.auth):
+        checks.append(("oauth", lambda: check_oauth(settings)))
+    checks += [
         (
             "imap",
             lambda: check_imap(
@@ -256,6 +260,22 @@ async def _find_model(client: groq.AsyncGroq, model: str) -> str:
         raise
 
 
+async def check_oauth(settings: config.Settings) -> Result:
+    """A fresh access token for the mailbox: who is logged in, and for how long."""
+    source = oauth.current()
+    stored = source.account.store.is_file()
+    try:
+        await source.refresh()
+    except (oauth.TokenRevoked, oauth.OAuthError, oauth.OAuthUnavailable) as exc:
+        return failed(str(exc))
+    minutes = max(0, int((source.expires_at - time.time()) // 60))
+    kept = f"kept in {source.account.store}" if stored else "from the configuration"
+    return ok(
+        f"{settings.oauth.provider} login of {settings.imap.username or settings.smtp.username}: "
+        f"access token good for {minutes} min, refresh token {kept}"
+    )
+
+
 async def check_orders(settings: config.Settings) -> Result:
     """One lookup against the order source: it answers, and takes our credentials."""
     desk = assembly.order_desk(settings)
@@ -280,6 +300,8 @@ def secret_values(settings: config.Settings) -> list[str]:
         settings.orders.url.get(),
         settings.orders.access_token.get(),
         settings.orders.consumer_secret.get(),
+        settings.oauth.client_secret.get(),
+        settings.oauth.refresh_token.get(),
     ]
     url = settings.database.url.get()
     if url:

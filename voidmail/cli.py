@@ -32,6 +32,7 @@ from voidmail import (
     lanes,
     logs,
     migrate,
+    oauth,
     parse,
     respond,
     sdnotify,
@@ -91,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     try_.add_argument("file", type=Path, metavar="FILE.eml")
 
     sub.add_parser("demo", help="run the whole pipeline locally on sample mail")
+
+    auth = sub.add_parser(
+        "auth",
+        help="log the mailbox in with OAuth2 (XOAUTH2) and keep its refresh token",
+        description="microsoft (and custom): the device-code flow, a URL and a code to type on "
+        "any device; google: a browser login with a loopback redirect, or the address the "
+        "browser ended on pasted back. The refresh token goes to daemon.state_dir.",
+    )
+    auth.add_argument("provider", choices=["microsoft", "google", "custom"])
     return parser
 
 
@@ -356,7 +366,33 @@ async def _demo(args: argparse.Namespace) -> int:
     return await demo.main(args)
 
 
+async def _auth(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    if settings.oauth.provider != args.provider:
+        raise ConfigError(
+            f'set provider = "{args.provider}" (and client_id) in [oauth] first',
+            key="oauth.provider",
+        )
+    if not settings.oauth.client_id:
+        raise ConfigError("is needed to log in: the app registration's id", key="oauth.client_id")
+    account = oauth.Account.of(settings)
+    if args.provider == "google" or not account.device_url:
+        loop = asyncio.get_running_loop()
+
+        async def pasted() -> str:
+            return await loop.run_in_executor(None, sys.stdin.readline)
+
+        answer = await oauth.browser_login(account, print, pasted)
+    else:
+        answer = await oauth.device_login(account, lambda text: print(text, flush=True))
+    minutes = int(float(answer.get("expires_in", 0)) // 60)
+    print(f"logged in: the refresh token is kept in {account.store}")
+    print(f"(access tokens last {minutes} min; voidmail renews them by itself)")
+    return EXIT_OK
+
+
 HANDLERS: dict[str, Handler] = {
+    "auth": _auth,
     "check": _check,
     "demo": _demo,
     "try": _try,

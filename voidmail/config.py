@@ -68,6 +68,8 @@ class ImapSettings:
     port: int = 0  # 0 picks 993 for tls, 143 for starttls and plain
     security: Security = "tls"  # tls | starttls | plain (plain only to loopback)
     username: str = ""  # login name
+    # "password" (LOGIN with the password), or "xoauth2" (an OAuth2 access token, see [oauth])
+    auth: Literal["password", "xoauth2"] = "password"
     password: Secret = NO_SECRET  # login password (or password_file)
     password_file: Path | None = None  # file holding the password
     mailbox: str = "INBOX"  # mailbox to watch
@@ -86,6 +88,7 @@ class SmtpSettings:
     port: int = 0  # 0 picks 465 for tls, 587 for starttls, 25 for plain
     security: Security = "tls"  # tls | starttls | plain (plain only to loopback)
     username: str = ""  # login name; empty sends without AUTH
+    auth: Literal["password", "xoauth2"] = "password"  # as for IMAP
     password: Secret = NO_SECRET  # login password (or password_file)
     password_file: Path | None = None  # file holding the password
     ca_file: Path | None = None  # extra CA bundle; verification stays on
@@ -195,6 +198,26 @@ class CatalogSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class OAuthSettings:
+    # Who issues the mailbox's OAuth2 tokens, for imap.auth / smtp.auth = "xoauth2":
+    # "google" (Gmail, Google Workspace), "microsoft" (Microsoft 365) or "custom".
+    provider: Literal["", "google", "microsoft", "custom"] = ""
+    client_id: str = ""  # the app registration's client id
+    client_secret: Secret = NO_SECRET  # its secret, if it has one (or client_secret_file)
+    client_secret_file: Path | None = None
+    tenant: str = "common"  # microsoft: the tenant id or domain, or "organizations"
+    # The refresh token, when not obtained with `voidmail auth` (which stores it in
+    # daemon.state_dir); as a credential: oauth_refresh_token.
+    refresh_token: Secret = NO_SECRET
+    refresh_token_file: Path | None = None
+    # custom (and tests): the endpoints and the scope; google and microsoft know their own.
+    token_url: str = ""
+    device_url: str = ""  # the device authorization endpoint (RFC 8628)
+    auth_url: str = ""  # the authorization endpoint (loopback redirect flow)
+    scope: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class OrdersSettings:
     # Where "¿dónde está mi pedido?" is answered from: "" (nowhere: the LLM or a person),
     # "csv", "postgres", "tiendanube" or "woocommerce".
@@ -234,6 +257,7 @@ class Settings:
     faq: FaqSettings = dataclasses.field(default_factory=FaqSettings)
     catalog: CatalogSettings = dataclasses.field(default_factory=CatalogSettings)
     orders: OrdersSettings = dataclasses.field(default_factory=OrdersSettings)
+    oauth: OAuthSettings = dataclasses.field(default_factory=OAuthSettings)
     source: Path | None = None
 
     @property
@@ -270,6 +294,8 @@ CREDENTIALS = {
     ("orders", "url"): "orders_url",
     ("orders", "access_token"): "orders_access_token",
     ("orders", "consumer_secret"): "orders_consumer_secret",
+    ("oauth", "client_secret"): "oauth_client_secret",
+    ("oauth", "refresh_token"): "oauth_refresh_token",
 }
 SECRET_FILES = {
     ("imap", "password"): "password_file",
@@ -277,6 +303,8 @@ SECRET_FILES = {
     ("llm", "api_key"): "api_key_file",
     ("orders", "access_token"): "access_token_file",
     ("orders", "consumer_secret"): "consumer_secret_file",
+    ("oauth", "client_secret"): "client_secret_file",
+    ("oauth", "refresh_token"): "refresh_token_file",
 }
 
 
@@ -564,6 +592,7 @@ def _validate(s: Settings) -> None:
     if s.catalog.file is not None and not s.catalog.file.is_file():
         raise ConfigError(f"file {s.catalog.file} does not exist", key="catalog.file")
     _validate_orders(s.orders)
+    _validate_oauth(s)
     state_dir = s.daemon.state_dir
     if state_dir is not None and state_dir.exists() and not state_dir.is_dir():
         raise ConfigError(f"{s.daemon.state_dir} is not a directory", key="daemon.state_dir")
@@ -573,6 +602,45 @@ def _validate(s: Settings) -> None:
             'must start with postgresql:// (or be "" for the embedded database)',
             key="database.url",
         )
+
+
+def _validate_oauth(s: Settings) -> None:
+    """XOAUTH2 needs a provider and a client; endpoints are HTTPS unless on loopback."""
+    o = s.oauth
+    for section, table in (("imap", s.imap), ("smtp", s.smtp)):
+        if table.auth != "xoauth2":
+            continue
+        if not o.provider:
+            raise ConfigError(
+                f'{section}.auth = "xoauth2" needs [oauth] provider ("google", "microsoft" or '
+                '"custom")',
+                key="oauth.provider",
+            )
+        if not o.client_id:
+            raise ConfigError(
+                "is needed for XOAUTH2: the app registration's id", key="oauth.client_id"
+            )
+        if not table.username:
+            raise ConfigError(
+                "is needed for XOAUTH2: the mailbox's address", key=f"{section}.username"
+            )
+    if o.provider == "custom" and not o.token_url:
+        raise ConfigError('is needed by provider = "custom"', key="oauth.token_url")
+    for key, url in (
+        ("token_url", o.token_url),
+        ("device_url", o.device_url),
+        ("auth_url", o.auth_url),
+    ):
+        if not url:
+            continue
+        if not url.startswith(("https://", "http://")):
+            raise ConfigError("must start with https://", key=f"oauth.{key}")
+        host = url.split("://", 1)[1].split("/")[0].rsplit(":", 1)[0]
+        if url.startswith("http://") and not is_loopback(host):
+            raise ConfigError(
+                "plain http is allowed only to 127.0.0.1/localhost; use https://",
+                key=f"oauth.{key}",
+            )
 
 
 def _validate_orders(o: OrdersSettings) -> None:

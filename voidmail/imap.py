@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import aioimaplib
 
+from voidmail import oauth
 from voidmail.config import ImapSettings, is_loopback
 from voidmail.errors import PermanentError, RetryableError
 
@@ -119,13 +120,16 @@ class ImapConnection:
         await self._call(client.wait_hello_from_server(), "connect")
         if s.security == "starttls":
             await self._starttls(context)
-        if "LOGINDISABLED" in client.protocol.capabilities:
-            # RFC 3501 6.2.3: LOGIN is refused on this connection whatever the password.
-            raise ImapLoginError(
-                f"{s.host} refuses LOGIN without TLS (it advertises LOGINDISABLED): set "
-                'imap.security to "starttls" or "tls"'
-            )
-        response = await self._call(client.login(quote(s.username), s.password.get()), "login")
+        if s.auth == "xoauth2":
+            response = await self._xoauth2(client)
+        else:
+            if "LOGINDISABLED" in client.protocol.capabilities:
+                # RFC 3501 6.2.3: LOGIN is refused on this connection whatever the password.
+                raise ImapLoginError(
+                    f"{s.host} refuses LOGIN without TLS (it advertises LOGINDISABLED): set "
+                    'imap.security to "starttls" or "tls"'
+                )
+            response = await self._call(client.login(quote(s.username), s.password.get()), "login")
         if response.result != "OK":
             raise ImapCredentialsRefused(
                 f"IMAP login as {s.username!r} refused by {s.host}",
@@ -133,6 +137,24 @@ class ImapConnection:
             )
         # Without IDLE we fall back to a timed sweep (see idle()).
         self.idle_supported = "IDLE" in client.protocol.capabilities
+
+    async def _xoauth2(self, client: aioimaplib.IMAP4) -> aioimaplib.Response:
+        """AUTHENTICATE XOAUTH2 with the account's access token; a refused token is refreshed
+        and tried once more (it may have been revoked or expired early)."""
+        self._answer_sasl_errors(client.protocol)
+        user = self.settings.username
+        try:
+            source = oauth.current()
+            token = await source.token()
+            response = await self._call(client.xoauth2(user, token), "login")
+            if response.result != "OK":
+                token = await source.refresh(stale=token)
+                response = await self._call(client.xoauth2(user, token), "login")
+        except oauth.OAuthUnavailable as exc:
+            raise ImapError(f"cannot get an access token: {exc}") from exc
+        except (oauth.TokenRevoked, oauth.OAuthError) as exc:
+            raise ImapLoginError(str(exc)) from exc
+        return response
 
     async def _starttls(self, context: ssl.SSLContext) -> None:
         protocol = self.client.protocol
@@ -325,6 +347,26 @@ class ImapConnection:
             return untagged(line)
 
         protocol._untagged_response = noting
+
+    @staticmethod
+    def _answer_sasl_errors(protocol: Any) -> None:
+        """Answer the server's error challenge in a failed AUTHENTICATE with an empty line.
+
+        A server refusing an XOAUTH2 token sends a ``+`` continuation holding the error
+        (RFC 7628 3.2.2) and waits for the client's empty response before its tagged NO.
+        aioimaplib keeps such a line for the command and answers nothing, so the login would
+        hang until the timeout. The protocol's continuation handler is wrapped to answer it.
+        """
+        continuation = protocol._continuation
+
+        def answering(line: bytes) -> Any:
+            pending = protocol.pending_sync_command
+            if pending is not None and pending.name == "AUTHENTICATE":
+                protocol.transport.write(b"\r\n")
+                return None
+            return continuation(line)
+
+        protocol._continuation = answering
 
     def _on_lost(self, _exc: Exception | None) -> None:
         self.lost.set()

@@ -139,8 +139,13 @@ class Listener:
         await self.store.add_note(
             None,
             "alert",
-            f"El servidor IMAP rechaza el acceso ({error}). Revisá imap.username e "
-            "imap.password; el correo espera en el servidor y se responde cuando vuelva.",
+            f"El servidor IMAP rechaza el acceso ({error}). "
+            + (
+                "Volvé a iniciar sesión con `voidmail auth`"
+                if self.settings.auth == "xoauth2"
+                else "Revisá imap.username e imap.password"
+            )
+            + "; el correo espera en el servidor y se responde cuando vuelva.",
         )
         self.on_alert()
 

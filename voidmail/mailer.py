@@ -23,6 +23,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
+from voidmail import oauth
 from voidmail.config import SmtpSettings, is_loopback
 from voidmail.errors import Deferred, PermanentError, RetryableError, VoidmailError
 from voidmail.imap import tls_context
@@ -128,14 +129,36 @@ class Mailer:
         s = self.settings
         try:
             await smtp.connect()
-            if s.username:
+            if s.username and s.auth == "xoauth2":
+                await self._xoauth2(smtp)
+            elif s.username:
                 await smtp.login(s.username, s.password.get())
+        except oauth.OAuthUnavailable as exc:
+            raise SmtpTemporary(f"cannot get an access token for SMTP: {exc}") from exc
+        except (oauth.TokenRevoked, oauth.OAuthError) as exc:
+            raise SmtpPermanent(str(exc)) from exc
         except aiosmtplib.SMTPAuthenticationError as exc:
-            raise SmtpPermanent(f"SMTP login as {s.username!r} refused ({exc.code})") from exc
+            hint = ""
+            if "5.7.30" in exc.message:
+                hint = (
+                    ': the server takes no password for sending (5.7.30): set smtp.auth = "xoauth2"'
+                )
+            raise SmtpPermanent(f"SMTP login as {s.username!r} refused ({exc.code}){hint}") from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise _refused(exc) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise SmtpTemporary(f"cannot reach SMTP server {s.host}: {_name(exc)}") from exc
+
+    async def _xoauth2(self, smtp: aiosmtplib.SMTP) -> None:
+        """AUTH XOAUTH2 with the account's access token; a refused one is refreshed and tried
+        once more."""
+        source = oauth.current()
+        token = await source.token()
+        try:
+            await smtp.auth_xoauth2(self.settings.username, token)
+        except aiosmtplib.SMTPAuthenticationError:
+            token = await source.refresh(stale=token)
+            await smtp.auth_xoauth2(self.settings.username, token)
 
 
 # Refusals that mean "the mailbox has sent its quota", whatever the reply code says: they

@@ -226,6 +226,7 @@ class Dovecot:
         startup_timeout: float = 10.0,
         dovecot_binary: str | None = None,
         doveadm_binary: str | None = None,
+        oauth2_introspection_url: str | None = None,
     ) -> None:
         """Describe a server; nothing is started or written yet.
 
@@ -233,7 +234,9 @@ class Dovecot:
         chosen on the first start. ``idle_notify_interval`` is Dovecot's
         ``imap_idle_notify_interval`` in seconds (how often an idling client gets
         ``* OK Still here``). Raises ``ValueError`` for names or paths Dovecot's
-        configuration cannot carry safely.
+        configuration cannot carry safely. With ``oauth2_introspection_url``, XOAUTH2 and
+        OAUTHBEARER logins are offered too, their tokens checked by an ``oauth2`` passdb that
+        POSTs them to that RFC 7662 introspection endpoint.
         """
         self._base_dir = Path(base_dir).absolute()
         if not _SAFE_PATH_RE.match(str(self._base_dir)):
@@ -256,6 +259,11 @@ class Dovecot:
             (port, tls_port) if port is not None and tls_port is not None else None
         )
         self._idle_notify_interval = idle_notify_interval
+        if oauth2_introspection_url is not None and not re.fullmatch(
+            r"http://127\.0\.0\.1:\d+/[\w/]*", oauth2_introspection_url
+        ):
+            raise ValueError("oauth2_introspection_url must be an http URL on 127.0.0.1")
+        self._introspection_url = oauth2_introspection_url
         self._startup_timeout = startup_timeout
         self._dovecot = dovecot_binary or _find_program("dovecot")
         self._doveadm = doveadm_binary or _find_program("doveadm")
@@ -572,6 +580,26 @@ class Dovecot:
             users.chmod(0o600)
         return user
 
+    def _oauth2_passdb(self) -> str:
+        """The oauth2 passdb and its settings file (written here), or nothing."""
+        if self._introspection_url is None:
+            return ""
+        settings = self._base_dir / "dovecot-oauth2.conf.ext"
+        settings.write_text(
+            "introspection_mode = post\n"
+            f"introspection_url = {self._introspection_url}\n"
+            "username_attribute = username\n"
+            "active_attribute = active\n"
+            "active_value = true\n",
+            encoding="utf-8",
+        )
+        return f"""passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {settings}
+}}
+"""
+
     def _config(self, user: pwd.struct_passwd, runtime_dir: Path) -> str:
         base = self._base_dir
         certs = self._require_certs()
@@ -603,7 +631,7 @@ ssl_cert = <{certs.server_cert}
 ssl_key = <{certs.server_key}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if self._introspection_url else ""}
 auth_verbose = yes
 # Dovecot delays failed logins by 2 s by default; 0 leaves ~0.5 s (its flush timer).
 auth_failure_delay = 0
@@ -638,7 +666,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {base}/users
 }}
-userdb {{
+{self._oauth2_passdb()}userdb {{
   driver = passwd-file
   args = username_format=%u {base}/users
 }}

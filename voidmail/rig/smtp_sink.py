@@ -17,6 +17,7 @@ thread-safe.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import email.parser
 import email.policy
@@ -111,6 +112,27 @@ class _Handler:
 
     def __init__(self, sink: SmtpSink) -> None:
         self._sink = sink
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        """SASL XOAUTH2: ``user=…\x01auth=Bearer …\x01\x01``, inline or after a 334."""
+        check = self._sink._xoauth2
+        if check is None:
+            return AuthResult(success=False, handled=False)
+        if len(args) > 1:
+            blob: object = args[1].encode()
+        else:
+            blob = await server.challenge_auth("")
+        if not isinstance(blob, bytes):
+            return AuthResult(success=False, handled=True)
+        try:
+            fields = base64.b64decode(blob, validate=True).decode().split("\x01")
+        except (ValueError, UnicodeDecodeError):
+            return AuthResult(success=False, handled=False)
+        values = dict(f.split("=", 1) for f in fields if "=" in f)
+        user, bearer = values.get("user", ""), values.get("auth", "")
+        if bearer.startswith("Bearer ") and check(user, bearer[7:]):
+            return AuthResult(success=True, auth_data=LoginPassword(user.encode(), b""))
+        return AuthResult(success=False, handled=False)
 
     async def handle_MAIL(
         self,
@@ -266,7 +288,9 @@ class SmtpSink:
         port: int = 0,
         server_hostname: str = "sink.voidmail.test",
         data_size_limit: int = 32 * 1024 * 1024,
+        xoauth2: Callable[[str, str], bool] | None = None,
     ) -> None:
+        """``xoauth2`` (user, access token) -> valid: AUTH XOAUTH2 is offered and required."""
         if (username is None) != (password is None):
             raise ValueError("give both username and password, or neither")
         if (require_starttls or implicit_tls) and tls_context is None:
@@ -275,8 +299,11 @@ class SmtpSink:
             raise ValueError("require_starttls and implicit_tls exclude each other")
         self._username = username.encode() if username is not None else None
         self._password = password.encode() if password is not None else None
-        self._auth_required = auth_required if auth_required is not None else username is not None
-        if self._auth_required and username is None:
+        self._xoauth2 = xoauth2
+        if auth_required is None:
+            auth_required = username is not None or xoauth2 is not None
+        self._auth_required = auth_required
+        if self._auth_required and username is None and xoauth2 is None:
             raise ValueError("auth_required needs a username and password")
         self._tls_context = tls_context
         self._require_starttls = require_starttls
@@ -364,6 +391,10 @@ class SmtpSink:
             if self._username is not None:
                 kwargs["authenticator"] = self._authenticate
                 kwargs["auth_require_tls"] = False
+            if self._xoauth2 is not None:
+                kwargs["auth_require_tls"] = False
+            else:
+                kwargs["auth_exclude_mechanism"] = ["XOAUTH2"]
             if self._implicit_tls:
                 kwargs["ssl_context"] = self._tls_context
             elif self._tls_context is not None:
