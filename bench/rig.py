@@ -185,9 +185,14 @@ class Servers:
 
 @contextlib.contextmanager
 def servers(
-    root: Path, database: Database, part: str, limits: EmulatorLimits | None = None
+    root: Path,
+    database: Database,
+    part: str,
+    limits: EmulatorLimits | None = None,
+    **sink_options: Any,
 ) -> Iterator[Servers]:
-    """A fresh Dovecot, SMTP sink, Groq emulator and database for one part."""
+    """A fresh Dovecot, SMTP sink (``SmtpSink(**sink_options)``), Groq emulator and database
+    for one part."""
     directory = make_dir(root, f"{part}-")
     # Dovecot's own defaults for its IDLE timers: "* OK Still here" every 2 minutes (the test
     # rig's 10 s would wake an idle daemon 12 times as often) and a mailbox poll every 30 s.
@@ -197,7 +202,7 @@ def servers(
     with contextlib.ExitStack() as stack:
         dovecot.start()
         stack.callback(dovecot.stop, graceful=False)
-        sink = stack.enter_context(SmtpSink())
+        sink = stack.enter_context(SmtpSink(**sink_options))
         stack.enter_context(emulator)
         yield Servers(dovecot, sink, emulator, database.fresh(part), directory)
 

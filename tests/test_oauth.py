@@ -217,9 +217,13 @@ async def test_smtp_sends_with_xoauth2(
     message["From"], message["To"], message["Subject"] = SHOP, "ana@correo.example", "Hola"
     message.set_content("hola")
     to = ["ana@correo.example"]
-    await mailer.Mailer(settings.smtp).send(message, SHOP, to)
-    auth.expire_access_tokens()
-    await mailer.Mailer(settings.smtp).send(message, SHOP, to)
+    for _ in range(2):
+        sender = mailer.Mailer(settings.smtp)
+        try:
+            await sender.send(message, SHOP, to)
+        finally:
+            await sender.aclose()
+        auth.expire_access_tokens()
     assert [m.authenticated_as for m in oauth_sink.messages] == [USER, USER]
     assert auth.grants == ["refresh_token", "refresh_token"]
 

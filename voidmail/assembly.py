@@ -75,6 +75,7 @@ async def wired(
         # One ledger for replies and notes: they share the mailbox's sending quota.
         pace = ledger.sending_pace(settings.smtp.max_per_minute, settings.smtp.max_per_day)
         outbound = ledger.Ledger(st, mailer, settings.shop.address, pace=pace)
+        stack.push_async_callback(mailer.aclose)
         responder = respond.MailResponder(
             settings, st, outbound, answers, answerer, order_desk(settings)
         )

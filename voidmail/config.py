@@ -100,6 +100,9 @@ class SmtpSettings:
     # Workspace 2,000; Microsoft 365 30 a minute and 10,000 a day. Replies wait, never die.
     max_per_minute: int = 0
     max_per_day: int = 0
+    # Connections open at once, at most (Microsoft 365 allows 3); replies ready together share
+    # one. 0 is no limit.
+    max_connections: int = 3
 
     @property
     def saves_sent_copy(self) -> bool:
@@ -542,6 +545,7 @@ def _validate(s: Settings) -> None:
     for key, value in (
         ("smtp.max_per_minute", s.smtp.max_per_minute),
         ("smtp.max_per_day", s.smtp.max_per_day),
+        ("smtp.max_connections", s.smtp.max_connections),
     ):
         if value < 0:
             raise ConfigError("must be 0 (no limit) or more", key=key)

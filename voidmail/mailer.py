@@ -11,14 +11,22 @@ A send ends in one of four ways:
 
 The steps (MAIL, RCPT, DATA) are issued one by one to keep that last window as short as the
 data transfer itself, and ``accepted`` is awaited as soon as the server has said 250 to the
-data, before QUIT: a kill or a hung server during QUIT must not leave an accepted message
-looking unsent.
+data, before anything else: a kill or a hung server afterwards must not leave an accepted
+message looking unsent.
+
+Connections: at most ``smtp.max_connections`` are open at once (Microsoft 365 refuses a
+fourth with ``432 4.3.2``), and one that has just sent is kept a few seconds for the next
+reply, so replies ready together go out over one connection. A kept connection is checked
+with NOOP before it is used again; one the server has dropped is replaced, not counted as a
+failure of the reply.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -45,15 +53,96 @@ class SmtpQuota(SmtpTemporary, Deferred):
     to give up on the reply, nor to spend its attempts: it waits for the quota to free up."""
 
 
+class SmtpBusy(SmtpTemporary, Deferred):
+    """Not sent: the server has no room for another connection now (Exchange Online's
+    ``432 4.3.2 … sender thread limit exceeded``). It waits a little, attempts unspent."""
+
+
 class SmtpUncertain(VoidmailError):
     """The server may or may not have accepted the message."""
 
 
-class Mailer:
-    """Sends one message per connection. Stateless between sends, so safe to share."""
+KEEP_IDLE = 10.0  # seconds a connection that just sent waits for the next reply
+BUSY_RETRY = 30.0  # seconds before a reply refused for too many connections is tried again
 
-    def __init__(self, settings: SmtpSettings) -> None:
+
+class Mailer:
+    """Sends messages over at most ``smtp.max_connections`` connections, reusing one that has
+    just sent. Safe to share between the tasks of one event loop."""
+
+    def __init__(self, settings: SmtpSettings, *, clock: Callable[[], float] | None = None) -> None:
         self.settings = settings
+        self.clock = clock
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
+        self._open = 0
+        self._room: asyncio.Condition | None = None
+        self.connections = 0  # opened since start, for tests and benchmarks
+
+    def _now(self) -> float:
+        return self.clock() if self.clock is not None else asyncio.get_running_loop().time()
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[aiosmtplib.SMTP]:
+        """A logged-in connection: a kept one still alive, else a new one when there is room.
+        Given back for reuse when the block ends cleanly, closed otherwise."""
+        if self._room is None:
+            self._room = asyncio.Condition()
+        room = self._room
+        limit = self.settings.max_connections
+        while True:
+            kept: tuple[aiosmtplib.SMTP, float] | None = None
+            async with room:
+                while not self._idle and limit and self._open >= limit:
+                    await room.wait()
+                if self._idle:
+                    kept = self._idle.pop()
+                else:
+                    self._open += 1
+            if kept is None:
+                smtp = await self._fresh()
+                break
+            smtp, since = kept
+            if self._now() - since <= KEEP_IDLE and await _alive(smtp):
+                break
+            await self._closed(smtp)  # the server dropped it, or it waited too long
+        clean = False
+        try:
+            yield smtp
+            clean = True
+        finally:
+            if clean and smtp.is_connected:
+                async with room:
+                    self._idle.append((smtp, self._now()))
+                    room.notify()
+            else:
+                await self._closed(smtp)
+
+    async def _fresh(self) -> aiosmtplib.SMTP:
+        """A new connection, logged in; its place is given back if that fails."""
+        smtp: aiosmtplib.SMTP | None = None
+        try:
+            smtp = self.client()
+            await self.open(smtp)
+        except BaseException:
+            await self._closed(smtp)
+            raise
+        self.connections += 1
+        return smtp
+
+    async def _closed(self, smtp: aiosmtplib.SMTP | None) -> None:
+        if smtp is not None:
+            await _quit(smtp)
+        assert self._room is not None
+        async with self._room:
+            self._open -= 1
+            self._room.notify()
+
+    async def aclose(self) -> None:
+        """Say QUIT on the kept connections."""
+        idle, self._idle = self._idle, []
+        self._open -= len(idle)
+        for smtp, _since in idle:
+            await _quit(smtp)
 
     def client(self) -> aiosmtplib.SMTP:
         """A client for the configured server, not yet connected (plaintext only to loopback)."""
@@ -87,9 +176,7 @@ class Mailer:
         (an exception from it ends the send, nothing sent); ``accepted`` runs once the server
         took the data, before the connection is closed.
         """
-        smtp = self.client()
-        try:
-            await self.open(smtp)
+        async with self._connection() as smtp:
             utf8 = not all(a.isascii() for a in [sender, *recipients])
             if utf8 and not smtp.supports_extension("smtputf8"):
                 raise SmtpPermanent("the server cannot take non-ASCII addresses (no SMTPUTF8)")
@@ -117,12 +204,6 @@ class Mailer:
                 ) from exc
             if accepted is not None:
                 await accepted()
-        finally:
-            if smtp.is_connected:
-                try:
-                    await smtp.quit(timeout=5)
-                except (aiosmtplib.SMTPException, OSError):
-                    smtp.close()  # the message's fate is already decided; QUIT is manners
 
     async def open(self, smtp: aiosmtplib.SMTP) -> None:
         """Connect ``smtp`` and log in; SmtpTemporary or SmtpPermanent when that fails."""
@@ -168,6 +249,7 @@ QUOTA_REPLIES = re.compile(
     r"|SubmissionQuotaExceeded|\b4\.4\.2\b.{0,40}submission\s+rate",
     re.IGNORECASE,
 )
+BUSY_REPLIES = re.compile(r"\b4\.3\.2\b.{0,60}thread\s+limit|sender\s+thread\s+limit")
 QUOTA_RETRY = 3600.0  # seconds before a reply refused for quota is tried again
 
 
@@ -176,9 +258,31 @@ def _refused(exc: aiosmtplib.SMTPResponseException) -> VoidmailError:
     text = f"SMTP server answered {exc.code}: {said}"
     if QUOTA_REPLIES.search(said):
         return SmtpQuota(f"the mailbox's sending quota is spent ({text})", retry_after=QUOTA_RETRY)
+    if BUSY_REPLIES.search(said):
+        return SmtpBusy(
+            f"the server has no room for another connection ({text})", retry_after=BUSY_RETRY
+        )
     if 400 <= exc.code < 500:
         return SmtpTemporary(text)
     return SmtpPermanent(text)
+
+
+async def _alive(smtp: aiosmtplib.SMTP) -> bool:
+    if not smtp.is_connected:
+        return False
+    try:
+        await smtp.noop(timeout=5)
+    except (aiosmtplib.SMTPException, OSError):
+        return False
+    return True
+
+
+async def _quit(smtp: aiosmtplib.SMTP) -> None:
+    if smtp.is_connected:
+        try:
+            await smtp.quit(timeout=5)
+        except (aiosmtplib.SMTPException, OSError):
+            smtp.close()  # whatever was sent is decided already; QUIT is manners
 
 
 def _name(exc: BaseException) -> str:

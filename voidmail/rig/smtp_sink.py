@@ -144,6 +144,11 @@ class _Handler:
     ) -> str:
         if self._sink.auth_required and not session.authenticated:
             return "530 5.7.0 Authentication required"
+        sink = self._sink
+        if sink._max_connections is not None and sink.open_connections > sink._max_connections:
+            with sink._cond:
+                sink._rejections.append(Rejection("mail", 432, address, (), time.monotonic()))
+            return "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded"
         fault = self._sink._take_fault("mail", address, ())
         if fault is not None:
             return fault
@@ -162,6 +167,13 @@ class _Handler:
         fault = self._sink._take_fault("rcpt", envelope.mail_from, (*envelope.rcpt_tos, address))
         if fault is not None:
             return fault
+        sink = self._sink
+        with sink._cond:
+            if sink._quota_per_day is not None and sink.recipients >= sink._quota_per_day:
+                sink._rejections.append(Rejection("rcpt", 550, envelope.mail_from, (address,),
+                                                  time.monotonic()))  # fmt: skip
+                return "550 5.4.5 Daily user sending limit exceeded."
+            sink.recipients += 1
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
@@ -200,6 +212,24 @@ class _Handler:
         return "421 4.3.0 Internal error, closing connection"
 
 
+class _CountingSMTP(SMTP):
+    """aiosmtpd's SMTP session, counting the connections open on the sink."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        sink = self.event_handler._sink
+        with sink._cond:
+            sink.connections += 1
+            sink.open_connections += 1
+            sink.max_open = max(sink.max_open, sink.open_connections)
+        super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        sink = self.event_handler._sink
+        with sink._cond:
+            sink.open_connections -= 1
+
+
 class _Controller(Controller):
     """A Controller on a socket bound beforehand, which closes its sessions when stopping.
 
@@ -218,7 +248,7 @@ class _Controller(Controller):
         return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
 
     def factory(self) -> SMTP:
-        smtp = SMTP(self.handler, **self.SMTP_kwargs)  # what Controller.factory() does
+        smtp = _CountingSMTP(self.handler, **self.SMTP_kwargs)  # as Controller.factory() does
         self._sessions.add(smtp)
         return smtp
 
@@ -289,8 +319,18 @@ class SmtpSink:
         server_hostname: str = "sink.voidmail.test",
         data_size_limit: int = 32 * 1024 * 1024,
         xoauth2: Callable[[str, str], bool] | None = None,
+        max_connections: int | None = None,
+        quota_per_day: int | None = None,
+        quota_per_minute: int | None = None,
     ) -> None:
-        """``xoauth2`` (user, access token) -> valid: AUTH XOAUTH2 is offered and required."""
+        """``xoauth2`` (user, access token) -> valid: AUTH XOAUTH2 is offered and required.
+        ``max_connections``: MAIL on a connection beyond that many open at once gets
+        Exchange Online's ``432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded``.
+        ``connections`` counts the connections accepted, ``max_open`` the most open at once.
+        ``quota_per_day``: like free Gmail, RCPT after that many recipients gets
+        ``550 5.4.5 Daily user sending limit exceeded``. ``quota_per_minute``: like Exchange
+        Online, which delays the excess rather than refusing it, messages beyond that many in
+        60 s are accepted and counted in ``over_minute``."""
         if (username is None) != (password is None):
             raise ValueError("give both username and password, or neither")
         if (require_starttls or implicit_tls) and tls_context is None:
@@ -300,6 +340,14 @@ class SmtpSink:
         self._username = username.encode() if username is not None else None
         self._password = password.encode() if password is not None else None
         self._xoauth2 = xoauth2
+        self._max_connections = max_connections
+        self._quota_per_day = quota_per_day
+        self._quota_per_minute = quota_per_minute
+        self.recipients = 0
+        self.over_minute = 0
+        self.connections = 0
+        self.open_connections = 0
+        self.max_open = 0
         if auth_required is None:
             auth_required = username is not None or xoauth2 is not None
         self._auth_required = auth_required
@@ -531,6 +579,14 @@ class SmtpSink:
             tls=tls,
         )
         with self._cond:
+            if self._quota_per_minute is not None:
+                recent = [
+                    m
+                    for m in self._messages
+                    if received.received_monotonic - m.received_monotonic < 60
+                ]
+                if len(recent) >= self._quota_per_minute:
+                    self.over_minute += 1
             self._messages.append(received)
             self._cond.notify_all()
 
