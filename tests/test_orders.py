@@ -16,7 +16,7 @@ import pytest
 from tests.fixtures.daemon import SHOP, Wired, rig_settings, wait_until
 from tests.test_llm_pipeline import chat_requests, groq, settings_for
 from tests.test_pipeline import mail
-from voidmail import breaker, config, orders, parse, triage
+from voidmail import breaker, config, orders, parse, storefront, triage
 from voidmail.errors import PermanentError
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.groq_emulator import GroqEmulator
@@ -160,7 +160,7 @@ async def test_tiendanube_is_paced_by_its_bucket_and_never_earns_a_429(
     source = orders.TiendanubeOrders(
         shop_api.tiendanube_url, shop_api.token, contact=SHOP, timeout=5.0
     )
-    source.bucket = orders.LeakyBucket(capacity=5, rate=40.0)
+    source.api.bucket = storefront.LeakyBucket(capacity=5, rate=40.0)
     try:
         await asyncio.gather(*(source.lookup("1001", ANA) for _ in range(30)))
     finally:

@@ -31,20 +31,18 @@ import io
 import json
 import os
 import re
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import asyncpg
-import httpx
 import structlog
 
-from voidmail import __version__
+from voidmail import storefront
 from voidmail.breaker import CircuitBreaker
 from voidmail.config import OrdersSettings, ShopSettings
-from voidmail.errors import ConfigError, PermanentError, RetryableError
+from voidmail.errors import ConfigError, PermanentError
 
 log = structlog.get_logger("voidmail.orders")
 
@@ -127,8 +125,8 @@ class OrderSource(Protocol):
     async def aclose(self) -> None: ...
 
 
-class OrderSourceError(RetryableError):
-    """The order source did not answer now (timeout, 5xx, 429): try again later."""
+# The order source did not answer now (timeout, 5xx, 429): try again later.
+OrderSourceError = storefront.SourceUnavailable
 
 
 # --------------------------------------------------------------------------- answering
@@ -493,118 +491,26 @@ class PostgresOrders:
             await self._pool.close()
 
 
-class LeakyBucket:
-    """Tiendanube's rate limit on our side: ``capacity`` requests, draining at ``rate`` a
-    second. :meth:`take` waits until a request fits, so a busy day never earns a 429."""
-
-    def __init__(
-        self, capacity: float, rate: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.capacity = capacity
-        self.rate = rate
-        self.clock = clock
-        self.level = 0.0
-        self.at = clock()
-        self._lock = asyncio.Lock()
-
-    def _drain(self) -> None:
-        now = self.clock()
-        self.level = max(0.0, self.level - (now - self.at) * self.rate)
-        self.at = now
-
-    async def take(self) -> None:
-        async with self._lock:
-            while True:
-                self._drain()
-                if self.level + 1 <= self.capacity:
-                    self.level += 1
-                    return
-                await asyncio.sleep((self.level + 1 - self.capacity) / self.rate)
-
-    def fill(self, remaining: int, limit: int) -> None:
-        """Believe the server's count (``x-rate-limit-remaining``) when it says less room."""
-        self._drain()
-        self.level = max(self.level, float(limit - remaining))
-
-
-class _Http:
-    """What the two HTTP sources share: one client, TLS verified, errors as retries."""
-
-    name = "http"
-
-    def __init__(self, base_url: str, headers: Mapping[str, str], timeout: float, **kw: Any):
-        self.client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers=dict(headers), timeout=timeout, **kw
-        )
-
-    async def _get(self, path: str, params: Mapping[str, str | int]) -> httpx.Response:
-        try:
-            response = await self.client.get(path, params=dict(params))
-        except httpx.TimeoutException:
-            raise OrderSourceError(f"{self.name} did not answer in time") from None
-        except httpx.HTTPError as exc:
-            raise OrderSourceError(f"{self.name}: {exc.__class__.__name__}") from None
-        if response.status_code == 429 or response.status_code >= 500:
-            raise OrderSourceError(
-                f"{self.name} answered {response.status_code}",
-                retry_after=_retry_after(response.headers),
-            )
-        if response.status_code in (401, 403):
-            raise PermanentError(
-                f"{self.name} refused the credentials ({response.status_code}); "
-                "check the token or key in [orders]"
-            )
-        return response
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    reset = headers.get("x-rate-limit-reset")  # Tiendanube: milliseconds
-    if reset and reset.isdigit():
-        return int(reset) / 1000
-    after = headers.get("retry-after")
-    if after and after.isdigit():
-        return float(after)
-    return None
-
-
-class TiendanubeOrders(_Http):
+class TiendanubeOrders:
     """Tiendanube/Nuvemshop: ``GET {base}/orders?q=`` (number, name or email)."""
 
     name = "tiendanube"
 
     def __init__(self, base_url: str, token: str, *, contact: str, timeout: float) -> None:
-        super().__init__(
-            base_url,
-            {
-                "Authentication": f"bearer {token}",
-                "User-Agent": f"voidmail/{__version__} ({contact or 'voidmail'})",
-                "Accept": "application/json",
-            },
-            timeout,
-        )
-        self.bucket = LeakyBucket(capacity=40, rate=2.0)
+        self.api = storefront.TiendanubeApi(base_url, token, contact=contact, timeout=timeout)
 
     async def lookup(self, number: str | None, email: str) -> list[Order]:
-        await self.bucket.take()
         query = number if number is not None else email
-        response = await self._get("/orders", {"q": query, "per_page": 20})
-        limit = response.headers.get("x-rate-limit-limit", "")
-        remaining = response.headers.get("x-rate-limit-remaining", "")
-        if limit.isdigit() and remaining.isdigit():
-            self.bucket.fill(int(remaining), int(limit))
-        if response.status_code == 404:
-            return []  # Tiendanube answers 404 when a search finds nothing
-        if response.status_code != 200:
-            raise OrderSourceError(f"tiendanube answered {response.status_code}")
+        found = await self.api.get_list("/orders", {"q": query, "per_page": 20})
         try:
-            return [_tiendanube(o) for o in response.json()]
+            return [_tiendanube(o) for o in found]
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise OrderSourceError(
                 f"tiendanube sent an order voidmail cannot read: {exc}"
             ) from None
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
 
 
 def _tiendanube(o: Mapping[str, Any]) -> Order:
@@ -633,27 +539,19 @@ def _tiendanube(o: Mapping[str, Any]) -> Order:
     )
 
 
-class WooCommerceOrders(_Http):
+class WooCommerceOrders:
     """WooCommerce REST v3: ``GET /wp-json/wc/v3/orders?search=``; tracking from the Shipment
     Tracking extension when it answers."""
 
     name = "woocommerce"
 
     def __init__(self, base_url: str, key: str, secret: str, *, timeout: float) -> None:
-        super().__init__(
-            base_url,
-            {"Accept": "application/json", "User-Agent": f"voidmail/{__version__}"},
-            timeout,
-            auth=httpx.BasicAuth(key, secret),
-        )
+        self.api = storefront.WooCommerceApi(base_url, key, secret, timeout=timeout)
 
     async def lookup(self, number: str | None, email: str) -> list[Order]:
         query = number if number is not None else email
-        response = await self._get("/wp-json/wc/v3/orders", {"search": query, "per_page": 20})
-        if response.status_code != 200:
-            raise OrderSourceError(f"woocommerce answered {response.status_code}")
+        raw = await self.api.get_list("/wp-json/wc/v3/orders", {"search": query, "per_page": 20})
         try:
-            raw = response.json()
             orders = [_woocommerce(o) for o in raw]
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise OrderSourceError(
@@ -666,9 +564,12 @@ class WooCommerceOrders(_Http):
             found.append(order)
         return found
 
+    async def aclose(self) -> None:
+        await self.api.aclose()
+
     async def _with_tracking(self, order_id: str, order: Order) -> Order:
         path = f"/wp-json/wc-shipment-tracking/v3/orders/{order_id}/shipment-trackings"
-        response = await self._get(path, {})
+        response = await self.api.get(path, {})
         if response.status_code != 200:
             return order  # the extension is not installed, or has nothing for this order
         try:
