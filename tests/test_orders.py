@@ -16,7 +16,7 @@ import pytest
 from tests.fixtures.daemon import SHOP, Wired, rig_settings, wait_until
 from tests.test_llm_pipeline import chat_requests, groq, settings_for
 from tests.test_pipeline import mail
-from voidmail import breaker, config, orders, parse, storefront, triage
+from voidmail import breaker, config, orders, parse, stats, storefront, triage
 from voidmail.errors import PermanentError
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.groq_emulator import GroqEmulator
@@ -327,6 +327,8 @@ async def test_status_by_number_by_sender_and_for_someone_elses_order(
     async with Wired(settings) as p:
         await wait_until(lambda: p.all_finished(4), what="four answers")
         rows = await p.tasks()
+        report = stats.render(await stats.collect(p.store, 3600, settings.llm))
+    assert "answered by orders  4" in report
     by_id = {mid: row for mid, row in rows.items()}
     assert by_id["<m1@correo.example>"]["route"] == "order:status"
     assert by_id["<m2@correo.example>"]["route"] == "order:status"

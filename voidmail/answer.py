@@ -134,7 +134,7 @@ def build(
         room = MAX_FAQ_CHARS // 2 if products else MAX_FAQ_CHARS
         each = room // len(policies)
         parts.append(f"{POLICIES_HEADING}\n" + "\n".join(_clip(p, each) for p in policies))
-    excerpt = shop_catalog.excerpt(products)
+    excerpt = shop_catalog.excerpt(products, asked=f"{mail.subject}\n{mail.new_text}")
     if excerpt:
         parts.append(f"{PRODUCTS_HEADING}\n" + excerpt)
     if order:

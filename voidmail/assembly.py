@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import sys
 from collections.abc import AsyncIterator
 
@@ -83,8 +84,20 @@ async def wired(
         notifier = Notifier(settings, st, outbound, settings.daemon.notify_delay)
         drafting = "draft" in (settings.review.faq, settings.review.llm)
         tracker = ReviewTracker(settings, st) if drafting else None
+        background = []
+        fetch = catalog.live_source(settings)
+        if fetch is not None:
+            await shop_catalog.read(fetch)  # before any question is answered
+            every = settings.catalog.refresh_seconds
+            background.append(functools.partial(shop_catalog.keep_fresh, fetch, every))
         yield daemon.Daemon(
-            settings, st, responder, notifier=notifier, tracker=tracker, systemd=systemd
+            settings,
+            st,
+            responder,
+            notifier=notifier,
+            tracker=tracker,
+            background=background,
+            systemd=systemd,
         )
 
 

@@ -1,25 +1,35 @@
-"""The shop's catalog: a CSV file, reloaded when it changes, and the products a message is about.
+"""The shop's catalog: a CSV file reloaded when it changes, or the shop's platform read on a
+schedule, and the products a message is about.
 
 The file has the header ``sku,name,category,price,sizes,colors,stock,description``; ``sizes``
-and ``colors`` are lists separated by ``|``, ``;`` or ``,`` inside the cell. Relevance compares
+and ``colors`` are lists separated by ``|``, ``;`` or ``,`` inside the cell. From Tiendanube,
+WooCommerce or the shop's PostgreSQL (``[catalog] source``) every product comes with its
+variants (size × colour), each with its own stock and price, so the prompt says whether the
+green L is left, not whether "the product" is; a question naming a size or colour gets just
+those variants. Relevance compares
 the FAQ matcher's word keys (:func:`voidmail.faq.key`), so "remeras negras" finds "Remera …"
 in colour "negro", with or without accents.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import dataclasses
 import io
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import structlog
 
-from voidmail import faq
-from voidmail.errors import ConfigError
+from voidmail import faq, storefront
+from voidmail.config import Settings
+from voidmail.errors import ConfigError, PermanentError, RetryableError
 
 log = structlog.get_logger("voidmail.catalog")
 
@@ -30,10 +40,30 @@ TOP = 3
 # names one buzo, and another buzo in the prompt only costs tokens and invites confusion.
 RELATIVE_CUTOFF = 0.5
 MAX_DESCRIPTION = 60
+MAX_VARIANTS = 8
+_SIZE_WORDS = frozenset("xxs xs s m l xl xxl xxxl 2xl 3xl u unico".split()) | frozenset(
+    str(n) for n in range(1, 61)
+)
 _LIST_SPLIT = re.compile(r"\s*[|;,/]\s*")
 _PRICE = re.compile(r"\d[\d.,]*")
 # Weights of a word found in each field: a name or category says more than a description.
 WEIGHTS = {"name": 3.0, "category": 2.0, "colors": 2.0, "sizes": 1.0, "description": 1.0}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Variant:
+    size: str
+    colour: str
+    stock: int | None  # None: the platform does not count it
+    price: str = ""
+
+    def label(self) -> str:
+        return " ".join(part for part in (self.colour, self.size) if part) or "único"
+
+    def stock_word(self) -> str:
+        if self.stock is None:
+            return "sin dato"
+        return "agotado" if self.stock <= 0 else f"{self.stock} disponibles"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -46,16 +76,25 @@ class Product:
     colors: tuple[str, ...]
     stock: int | None
     description: str
+    variants: tuple[Variant, ...] = ()
 
-    def line(self, *, describe: bool = True) -> str:
-        """One compact line for the prompt; ``describe`` adds the start of the description."""
+    def line(self, *, describe: bool = True, asked: frozenset[str] = frozenset()) -> str:
+        """One compact line for the prompt; ``describe`` adds the start of the description.
+        With variants, the stock of those the question names (``asked``: its word keys) or,
+        when it names none, of all of them, as many as fit."""
         stock = "sin dato" if self.stock is None else ("agotado" if self.stock <= 0 else "sí")
         parts = [f"{self.name} ({self.sku})", f"${self.price}"]
         if self.sizes:
             parts.append("talles " + ",".join(self.sizes))
         if self.colors:
             parts.append("colores " + ",".join(self.colors))
-        parts.append(f"stock {stock}")
+        if self.variants:
+            chosen = asked_variants(self.variants, asked)
+            shown = [f"{v.label()}: {v.stock_word()}" for v in chosen[:MAX_VARIANTS]]
+            more = len(chosen) - len(shown)
+            parts.append("stock " + "; ".join(shown) + (f"; y {more} más" if more > 0 else ""))
+        else:
+            parts.append(f"stock {stock}")
         if describe and self.description:
             parts.append(self.description[:MAX_DESCRIPTION])
         return "- " + " · ".join(parts)
@@ -63,6 +102,21 @@ class Product:
     def price_value(self) -> int | None:
         """The price in whole pesos ("12.500", "12500,00" and "12500" are 12500)."""
         return price_value(self.price)
+
+
+def asked_variants(variants: Iterable[Variant], asked: frozenset[str]) -> list[Variant]:
+    """The variants a question names: of the sizes it names (if any) and the colours it names
+    (if any); all of them when it names neither."""
+    variants = list(variants)
+    colours = {v.colour: frozenset(faq.content_keys(v.colour)) for v in variants}
+    sizes = {v.size.lower() for v in variants} & asked
+    colour_named = any(keys & asked for keys in colours.values())
+    return [
+        v
+        for v in variants
+        if (not sizes or v.size.lower() in sizes)
+        and (not colour_named or colours[v.colour] & asked)
+    ]
 
 
 def price_value(text: str) -> int | None:
@@ -126,14 +180,20 @@ class Catalog:
         floor = scored[0][0] * RELATIVE_CUTOFF
         return [product for score, _, product in scored[:limit] if score >= floor]
 
-    def excerpt(self, products: Iterable[Product], limit: int = MAX_EXCERPT) -> str:
-        """The prompt lines of ``products``, at most ``limit`` characters in all."""
+    def excerpt(
+        self, products: Iterable[Product], limit: int = MAX_EXCERPT, *, asked: str = ""
+    ) -> str:
+        """The prompt lines of ``products``, at most ``limit`` characters in all; ``asked``
+        (the question) picks the variants shown."""
         chosen = list(products)
+        keys = frozenset(faq.content_keys(asked)) | frozenset(
+            w for w in faq.words(asked) if w in _SIZE_WORDS
+        )
         lines: list[str] = []
         used = 0
         for product in chosen:
             # One product gets its description; several are told apart by name and attributes.
-            line = product.line(describe=len(chosen) == 1)
+            line = product.line(describe=len(chosen) == 1, asked=keys)
             if used + len(line) + 1 > limit:
                 break
             lines.append(line)
@@ -141,11 +201,38 @@ class Catalog:
         return "\n".join(lines)
 
     def prices(self) -> frozenset[int]:
-        """Every catalog price in whole units, for the output guard."""
+        """Every catalog price in whole units (variants' too), for the output guard."""
         self._refresh()
-        return frozenset(
-            value for item in self._items if (value := item.product.price_value()) is not None
-        )
+        texts = [item.product.price for item in self._items] + [
+            v.price for item in self._items for v in item.product.variants if v.price
+        ]
+        return frozenset(value for text in texts if (value := price_value(text)) is not None)
+
+    def replace(self, products: Iterable[Product]) -> None:
+        """Use ``products`` from now on (a live source's latest read)."""
+        products = list(products)
+        self._use(products)
+        log.info("catalog_loaded", source="live", products=len(products))
+
+    async def read(self, fetch: Callable[[], Awaitable[list[Product]]]) -> bool:
+        """Read the live source once; a failed read keeps the last good products (and is
+        logged): it never empties the catalog."""
+        try:
+            self.replace(await fetch())
+        except (RetryableError, PermanentError) as exc:
+            log.warning("catalog_refresh_failed", error=str(exc))
+            return False
+        return True
+
+    async def keep_fresh(
+        self, fetch: Callable[[], Awaitable[list[Product]]], every: float, stop: asyncio.Event
+    ) -> None:
+        """Read the live source every ``every`` seconds until ``stop``."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
+            if not stop.is_set():
+                await self.read(fetch)
 
     def _use(self, products: Iterable[Product]) -> None:
         self._items = _index(products)
@@ -256,4 +343,201 @@ def parse(text: str, *, source: str = "catalog") -> list[Product]:
                 description=" ".join(cell["description"].split()),
             )
         )
+    return products
+
+
+# --------------------------------------------------------------------------- live sources
+
+SIZE_ATTRIBUTES = ("talle", "talla", "size", "tamanho", "tamaño", "medida", "numero", "número")
+COLOUR_ATTRIBUTES = ("color", "colour", "cor", "colores")
+MAX_PRODUCTS = 5000
+
+
+def live_source(settings: Settings) -> Callable[[], Awaitable[list[Product]]] | None:
+    """How to read the products of ``[catalog] source`` (None for the CSV file)."""
+    c, o = settings.catalog, settings.orders
+    if c.source == "tiendanube":
+        base = o.base_url or storefront_url(o.store_id)
+
+        async def tiendanube() -> list[Product]:
+            api = storefront.TiendanubeApi(
+                base, o.access_token.get(), contact=settings.shop.address, timeout=o.timeout
+            )
+            try:
+                return [_from_tiendanube(p) for p in await api.get_all("/products", {}, 200)]
+            finally:
+                await api.aclose()
+
+        return tiendanube
+    if c.source == "woocommerce":
+
+        async def woocommerce() -> list[Product]:
+            api = storefront.WooCommerceApi(
+                o.base_url, o.consumer_key, o.consumer_secret.get(), timeout=o.timeout
+            )
+            try:
+                return await _from_woocommerce(api)
+            finally:
+                await api.aclose()
+
+        return woocommerce
+    if c.source == "postgres":
+
+        async def postgres() -> list[Product]:
+            return await _from_postgres(o.url.get(), c.query, o.timeout)
+
+        return postgres
+    return None
+
+
+def storefront_url(store_id: str) -> str:
+    return f"https://api.tiendanube.com/2025-03/{store_id}"
+
+
+def _localised(value: object) -> str:
+    """Tiendanube's ``{"es": "…", "pt": "…"}`` in Spanish (or whatever language it has)."""
+    if isinstance(value, dict):
+        for language in ("es", "es_AR", "pt", "en"):
+            if value.get(language):
+                return str(value[language])
+        return next((str(v) for v in value.values() if v), "")
+    return "" if value is None else str(value)
+
+
+def _plain(html: str) -> str:
+    return " ".join(re.sub(r"<[^<>]{0,200}>", " ", html).split())[: MAX_DESCRIPTION * 4]
+
+
+def _stock(value: object) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _assemble(
+    sku: str, name: str, category: str, price: str, description: str, variants: list[Variant]
+) -> Product:
+    sizes = tuple(dict.fromkeys(v.size for v in variants if v.size))
+    colours = tuple(dict.fromkeys(v.colour for v in variants if v.colour))
+    counted = [v.stock for v in variants if v.stock is not None]
+    prices = [v.price for v in variants if price_value(v.price) is not None]
+    lowest = min(prices, key=lambda text: price_value(text) or 0) if prices else price
+    return Product(
+        sku=sku,
+        name=name,
+        category=category,
+        price=str(price_value(lowest) or lowest),
+        sizes=sizes,
+        colors=colours,
+        stock=sum(max(n, 0) for n in counted) if counted else None,
+        description=description,
+        variants=tuple(variants),
+    )
+
+
+def _from_tiendanube(p: dict[str, Any]) -> Product:
+    attributes = [_localised(a).casefold() for a in p.get("attributes") or ()]
+    variants = []
+    for v in p.get("variants") or ():
+        values = [_localised(x) for x in v.get("values") or ()]
+        size = colour = ""
+        for attribute, value in zip(attributes, values, strict=False):
+            if attribute.startswith(SIZE_ATTRIBUTES):
+                size = value
+            elif attribute.startswith(COLOUR_ATTRIBUTES):
+                colour = value
+        managed = v.get("stock_management", True)
+        variants.append(
+            Variant(
+                size, colour, _stock(v.get("stock")) if managed else None, str(v.get("price") or "")
+            )
+        )
+    categories = p.get("categories") or ()
+    category = _localised(categories[0].get("name")) if categories else ""
+    first_sku = next((str(v.get("sku")) for v in p.get("variants") or () if v.get("sku")), "")
+    return _assemble(
+        first_sku or str(p.get("id", "")),
+        _localised(p.get("name")),
+        category,
+        "",
+        _plain(_localised(p.get("description"))),
+        variants,
+    )
+
+
+async def _from_woocommerce(api: storefront.WooCommerceApi) -> list[Product]:
+    products = []
+    for p in await api.get_all("/wp-json/wc/v3/products", {"status": "publish"}, 100):
+        variants = []
+        if p.get("type") == "variable":
+            path = f"/wp-json/wc/v3/products/{int(p['id'])}/variations"
+            for v in await api.get_all(path, {}, 100):
+                size = colour = ""
+                for attribute in v.get("attributes") or ():
+                    name = str(attribute.get("name", "")).casefold()
+                    if name.startswith(SIZE_ATTRIBUTES):
+                        size = str(attribute.get("option", ""))
+                    elif name.startswith(COLOUR_ATTRIBUTES):
+                        colour = str(attribute.get("option", ""))
+                stock = _stock(v.get("stock_quantity"))
+                if stock is None and v.get("stock_status") == "outofstock":
+                    stock = 0
+                variants.append(Variant(size, colour, stock, str(v.get("price") or "")))
+        categories = p.get("categories") or ()
+        product = _assemble(
+            str(p.get("sku") or p.get("id", "")),
+            str(p.get("name", "")),
+            str(categories[0].get("name", "")) if categories else "",
+            str(p.get("price") or ""),
+            _plain(str(p.get("short_description") or "")),
+            variants,
+        )
+        if not variants:
+            stock = _stock(p.get("stock_quantity"))
+            if stock is None and p.get("stock_status") == "outofstock":
+                stock = 0
+            product = dataclasses.replace(product, stock=stock)
+        products.append(product)
+        if len(products) >= MAX_PRODUCTS:
+            break
+    return products
+
+
+async def _from_postgres(url: str, query: str, connect_timeout: float) -> list[Product]:
+    """One row per variant (sku, name, category, price, size, colour, stock, description),
+    read in a read-only transaction under a statement timeout."""
+    try:
+        conn = await asyncpg.connect(url, timeout=connect_timeout)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        raise storefront.SourceUnavailable(
+            f"the shop's database: {exc.__class__.__name__}"
+        ) from None
+    try:
+        async with conn.transaction(readonly=True):
+            await conn.execute("SET LOCAL statement_timeout = 5000")
+            rows = await conn.fetch(query)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise PermanentError(f"catalog.query failed: {exc.__class__.__name__}") from None
+    finally:
+        await conn.close()
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in rows[: MAX_PRODUCTS * 20]:
+        record = dict(row)
+        grouped.setdefault(str(record.get("sku") or record.get("name")), []).append(record)
+    products = []
+    for sku, records in grouped.items():
+        first = records[0]
+        variants = [
+            Variant(str(r.get("size") or ""), str(r.get("colour") or ""), _stock(r.get("stock")),
+                    str(r.get("price") or ""))
+            for r in records
+        ]  # fmt: skip
+        products.append(
+            _assemble(sku, str(first.get("name") or ""), str(first.get("category") or ""),
+                      str(first.get("price") or ""), str(first.get("description") or ""),
+                      variants)
+        )  # fmt: skip
     return products

@@ -198,6 +198,14 @@ class FaqSettings:
 @dataclasses.dataclass(frozen=True)
 class CatalogSettings:
     file: Path | None = None  # CSV: sku,name,category,price,sizes,colors,stock,description
+    # Where products, prices and stock per size and colour come from: "csv" (the file above,
+    # the default), or live from "tiendanube", "woocommerce" or "postgres", with the
+    # credentials of [orders]; refreshed every refresh_seconds.
+    source: Literal["csv", "tiendanube", "woocommerce", "postgres"] = "csv"
+    refresh_seconds: float = 600.0
+    # postgres: one row per variant: sku, name, category, price, size, colour, stock,
+    # description (on orders.url)
+    query: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -596,6 +604,7 @@ def _validate(s: Settings) -> None:
     if s.catalog.file is not None and not s.catalog.file.is_file():
         raise ConfigError(f"file {s.catalog.file} does not exist", key="catalog.file")
     _validate_orders(s.orders)
+    _validate_catalog(s)
     _validate_oauth(s)
     state_dir = s.daemon.state_dir
     if state_dir is not None and state_dir.exists() and not state_dir.is_dir():
@@ -645,6 +654,28 @@ def _validate_oauth(s: Settings) -> None:
                 "plain http is allowed only to 127.0.0.1/localhost; use https://",
                 key=f"oauth.{key}",
             )
+
+
+def _validate_catalog(s: Settings) -> None:
+    """A live catalog needs its platform's credentials, given in [orders]."""
+    c = s.catalog
+    if c.refresh_seconds < 60:
+        raise ConfigError("must be at least 60 seconds", key="catalog.refresh_seconds")
+    needs = {
+        "tiendanube": (
+            ("orders.store_id", s.orders.store_id),
+            ("orders.access_token", s.orders.access_token.get()),
+        ),
+        "woocommerce": (
+            ("orders.base_url", s.orders.base_url),
+            ("orders.consumer_key", s.orders.consumer_key),
+            ("orders.consumer_secret", s.orders.consumer_secret.get()),
+        ),
+        "postgres": (("orders.url", s.orders.url.get()), ("catalog.query", c.query)),
+    }
+    for key, value in needs.get(c.source, ()):
+        if not value:
+            raise ConfigError(f'is needed by [catalog] source = "{c.source}"', key=key)
 
 
 def _validate_orders(o: OrdersSettings) -> None:

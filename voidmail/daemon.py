@@ -21,7 +21,7 @@ import os
 import random
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 import asyncpg
@@ -72,6 +72,7 @@ class Daemon:
         *,
         notifier: Notifier | None = None,
         tracker: ReviewTracker | None = None,
+        background: Sequence[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = (),
         systemd: sdnotify.SystemdNotifier | None = None,
         shutdown_grace: float | None = None,
         rng: random.Random | None = None,
@@ -81,6 +82,7 @@ class Daemon:
         self.responder = responder
         self.notifier = notifier
         self.tracker = tracker
+        self.background = background  # side tasks run until stop (the live catalog's refresh)
         self.systemd = systemd or sdnotify.SystemdNotifier({})
         self.shutdown_grace = (
             settings.daemon.shutdown_timeout if shutdown_grace is None else shutdown_grace
@@ -142,6 +144,8 @@ class Daemon:
                 side.add(asyncio.create_task(self.notifier.run(self.stop_event), name="notifier"))
             if self.tracker is not None:
                 side.add(asyncio.create_task(self.tracker.run(self.stop_event), name="review"))
+            for number, job in enumerate(self.background):
+                side.add(asyncio.create_task(job(self.stop_event), name=f"background-{number}"))
             side.add(asyncio.create_task(self._report(), name="systemd"))
             side.add(
                 asyncio.create_task(

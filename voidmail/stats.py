@@ -56,6 +56,7 @@ def render(report: dict[str, Any]) -> str:
         f"  mails in            {r['mails_in']}",
         f"  answered by FAQ     {r['answered_faq']}",
         f"  answered by LLM     {r['answered_llm']}",
+        f"  answered by orders  {r['answered_order']}",
         f"  handed to people    {r['handed_to_people']}",
         f"  ignored             {r['ignored']}",
         f"  dead letters        {r['dead_letters']}",

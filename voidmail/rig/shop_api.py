@@ -115,6 +115,66 @@ class ShopOrder:
 
 
 @dataclasses.dataclass
+class ShopProduct:
+    """One product with its variants (size, colour, stock, price), in each API's JSON."""
+
+    id: int
+    name: str
+    category: str = "Remeras"
+    description: str = "<p>Algodón peinado.</p>"
+    variants: list[tuple[str, str, int | None, str]] = dataclasses.field(default_factory=list)
+
+    def tiendanube(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": {"es": self.name},
+            "description": {"es": self.description},
+            "attributes": [{"es": "Talle"}, {"es": "Color"}],
+            "categories": [{"id": 1, "name": {"es": self.category}}],
+            "published": True,
+            "variants": [
+                {
+                    "id": self.id * 100 + n,
+                    "sku": f"P{self.id}-{n}",
+                    "price": price,
+                    "stock_management": stock is not None,
+                    "stock": stock,
+                    "values": [{"es": size}, {"es": colour}],
+                }
+                for n, (size, colour, stock, price) in enumerate(self.variants)
+            ],
+        }
+
+    def woo(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": "variable" if self.variants else "simple",
+            "sku": f"P{self.id}",
+            "price": self.variants[0][3] if self.variants else "10000",
+            "short_description": self.description,
+            "categories": [{"id": 1, "name": self.category}],
+            "stock_quantity": None,
+        }
+
+    def woo_variations(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": self.id * 100 + n,
+                "sku": f"P{self.id}-{n}",
+                "price": price,
+                "stock_quantity": stock,
+                "stock_status": "outofstock" if stock == 0 else "instock",
+                "attributes": [
+                    {"id": 1, "name": "Talle", "option": size},
+                    {"id": 2, "name": "Color", "option": colour},
+                ],
+            }
+            for n, (size, colour, stock, price) in enumerate(self.variants)
+        ]
+
+
+@dataclasses.dataclass
 class Request:
     """What the emulator received: for tests that check headers and pacing."""
 
@@ -143,6 +203,7 @@ class ShopApi:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.orders = list(orders)
+        self.products: list[ShopProduct] = []
         self.store_id = store_id
         self.token = token
         self.consumer_key = consumer_key
@@ -277,10 +338,15 @@ class ShopApi:
         fault = self._fault()
         if fault is not None:
             return fault, rate, {"code": fault, "message": "Injected fault"}
-        if path.rstrip("/") != f"/{VERSION}/{self.store_id}/orders":
+        listing = path.rstrip("/").removeprefix(f"/{VERSION}/{self.store_id}")
+        if listing not in ("/orders", "/products"):
             return 404, rate, {"code": 404, "message": "Not Found"}
         q = query.get("q", "").strip().lower()
-        found = [o for o in self.orders if _tiendanube_matches(o, q)]
+        found: list[Any]
+        if listing == "/products":
+            found = list(self.products)
+        else:
+            found = [o for o in self.orders if _tiendanube_matches(o, q)]
         per_page = min(max(int(query.get("per_page", "30") or 30), 1), 200)
         page = max(int(query.get("page", "1") or 1), 1)
         pages = (len(found) + per_page - 1) // per_page
@@ -293,7 +359,7 @@ class ShopApi:
         if page < pages:
             rate["link"] = f'<{self.tiendanube_url}/orders?q={q}&page={page + 1}>; rel="next"'
         chunk = found[(page - 1) * per_page : page * per_page]
-        return 200, rate, [o.tiendanube() for o in chunk]
+        return 200, rate, [item.tiendanube() for item in chunk]
 
     def _woocommerce(
         self, path: str, query: Mapping[str, str], headers: Mapping[str, str]
@@ -321,6 +387,14 @@ class ShopApi:
             if order is None:
                 return 404, {}, {"code": "woocommerce_rest_shop_order_invalid_id"}
             return 200, {}, order.woo_trackings()
+        variations = re.fullmatch(r"/wp-json/wc/v3/products/(\d+)/variations/?", path)
+        if variations:
+            product = next((p for p in self.products if p.id == int(variations[1])), None)
+            if product is None:
+                return 404, {}, {"code": "woocommerce_rest_product_invalid_id"}
+            return self._woo_page(product.woo_variations(), query)
+        if path.rstrip("/") == "/wp-json/wc/v3/products":
+            return self._woo_page([p.woo() for p in self.products], query)
         if path.rstrip("/") != "/wp-json/wc/v3/orders":
             return 404, {}, {"code": "rest_no_route", "data": {"status": 404}}
         search = query.get("search", "").strip().lower()
@@ -334,6 +408,14 @@ class ShopApi:
             {"X-WP-Total": str(len(found)), "X-WP-TotalPages": str(pages)},
             [o.woo() for o in chunk],
         )
+
+    @staticmethod
+    def _woo_page(items: list[Any], query: Mapping[str, str]) -> tuple[int, dict[str, str], Any]:
+        per_page = min(max(int(query.get("per_page", "10") or 10), 1), 100)
+        page = max(int(query.get("page", "1") or 1), 1)
+        pages = (len(items) + per_page - 1) // per_page
+        chunk = items[(page - 1) * per_page : page * per_page]
+        return 200, {"X-WP-Total": str(len(items)), "X-WP-TotalPages": str(pages)}, chunk
 
     def _woo_authorised(self, header: str) -> bool:
         scheme, _, value = header.partition(" ")

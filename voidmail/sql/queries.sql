@@ -295,6 +295,7 @@ SELECT pg_notify('voidmail_work', '');
 SELECT count(*) FILTER (WHERE duplicate_of IS NULL) AS mails_in,
        count(*) FILTER (WHERE status = 'done' AND route LIKE 'faq:%') AS answered_faq,
        count(*) FILTER (WHERE status = 'done' AND route = 'llm') AS answered_llm,
+       count(*) FILTER (WHERE status = 'done' AND route LIKE 'order:%') AS answered_order,
        count(*) FILTER (WHERE status = 'human') AS handed_to_people,
        count(*) FILTER (WHERE status = 'ignored') AS ignored,
        count(*) FILTER (WHERE status = 'dead_letter') AS dead_letters,
