@@ -15,7 +15,7 @@ import pytest
 from tests.fixtures.daemon import Wired, wait_until
 from tests.test_llm_pipeline import chat_requests, groq, settings_for
 from tests.test_pipeline import mail
-from voidmail import catalog, config
+from voidmail import answer, catalog, config, parse
 from voidmail.config import Secret
 from voidmail.rig.dovecot import Dovecot
 from voidmail.rig.groq_emulator import GroqEmulator
@@ -156,3 +156,29 @@ async def test_the_llm_is_told_the_stock_of_the_variant_asked_about(
     [request] = chat_requests(groq)
     system = request["messages"][0]["content"]
     assert "verde L: agotado" in system
+
+
+async def test_an_answer_that_sells_a_sold_out_variant_is_held_back(shop_api: ShopApi) -> None:
+    fetch = catalog.live_source(live_settings(shop_api, "tiendanube"))
+    assert fetch is not None
+    shop = catalog.Catalog(None)
+    assert await shop.read(fetch)
+    raw = (
+        "From: Ana <ana@correo.example>\nTo: hola@tienda.example\nSubject: Buzo\n"
+        f"Message-ID: <b@x>\nContent-Type: text/plain; charset=utf-8\n\n{QUESTION}\n"
+    ).encode()
+    gone = answer.sold_out_asked(shop, parse.parse(raw))
+    assert gone == ["Buzo canguro con capucha verde L"]
+
+    def verdict(text: str, sold_out: list[str]) -> str | None:
+        return answer.review(
+            text, "stop", system_prompt="Reglas.", own_domains=["tienda.example"],
+            known_prices=[], sold_out=sold_out,
+        )  # fmt: skip
+
+    assert verdict("¡Hola! Sí, lo tenemos en verde, talle L.", gone)
+    assert verdict("¡Hola! El verde en L está agotado; en negro L sí hay.", gone) is None
+    assert verdict("¡Hola! Sí, lo tenemos en verde, talle L.", []) is None
+    # Asking about one in stock is nothing to hold back.
+    in_stock = raw.replace(b"verde lo tienen en talle L", b"negro lo tienen en talle L")
+    assert answer.sold_out_asked(shop, parse.parse(in_stock)) == []

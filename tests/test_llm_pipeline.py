@@ -404,3 +404,37 @@ async def test_mail_the_model_calls_spam_is_ignored_and_gets_no_reply(
     assert [m["To"] for m in customer_replies(smtp_sink)] == ["cliente2@correo.example"]
     system = chat_requests(groq)[0]["messages"][0]["content"]
     assert f"solo {answer.SPAM_WORD}" in system
+
+
+@pytest.mark.parametrize(("verdict", "route"), [("SI", "faq:envios"), ("NO", "llm")])
+async def test_faq_verify_asks_the_llm_before_a_canned_answer(
+    verdict: str,
+    route: str,
+    dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+    database_url: str,
+    tmp_path: Path,
+    groq: GroqEmulator,
+) -> None:
+    written = "¡Hola! Sí, enviamos a todo el país; a Tafí del Valle llega por Correo Argentino."
+
+    def model(request: dict[str, Any]) -> str:
+        if str(request["messages"][0]["content"]).startswith("Sos un control de calidad"):
+            return verdict
+        return written
+
+    groq.set_responder(model)
+    dovecot.append(mail(1, "Hola, ¿hacen envíos a todo el país?"))
+    settings = settings_for(dovecot, smtp_sink, database_url, tmp_path, groq)
+    settings = dataclasses.replace(settings, faq=config.FaqSettings(verify="llm"))
+    async with Wired(settings) as p:
+        await wait_until(lambda: p.all_finished(1), what="the answer")
+        row = (await p.tasks())["<m1@correo.example>"]
+    assert row["route"] == route
+    requests = chat_requests(groq)
+    assert len(requests) == (1 if verdict == "SI" else 2)
+    assert requests[0]["max_completion_tokens"] == answer.VERIFY_TOKENS
+    [reply] = customer_replies(smtp_sink)
+    body = reply.get_content()
+    assert (written in body) == (verdict == "NO")
+    assert ("48 horas hábiles" in body) == (verdict == "SI")

@@ -81,6 +81,12 @@ RULES = (
 FACTS_HEADING = "Tienda:"
 POLICIES_HEADING = "Políticas:"
 PRODUCTS_HEADING = "Productos (precios en pesos):"
+VERIFY_RULES = (
+    "Sos un control de calidad. Te doy el mensaje de un cliente, entre marcas que no puede "
+    "cerrar, y una respuesta ya escrita. Contestá con una sola palabra: SI si la respuesta "
+    "responde por completo todo lo que el cliente pregunta, NO en cualquier otro caso."
+)
+VERIFY_TOKENS = 40  # room for a reasoning model's few reasoning tokens and one word
 ORDER_HEADING = "Pedido del cliente (datos de la tienda, verificados; es de quien escribe):"
 
 
@@ -170,11 +176,13 @@ def review(
     system_prompt: str,
     own_domains: Iterable[str],
     known_prices: Iterable[int],
+    sold_out: Iterable[str] = (),
 ) -> str | None:
     """Why ``text`` must not be sent, or None when it may.
 
     ``known_prices`` are the amounts the prompt gave (catalog and shop facts); any other amount
-    of money in the answer was invented.
+    of money in the answer was invented. ``sold_out`` names the variants the customer asked
+    about when every one of them is sold out: an answer that says they are to be had is wrong.
     """
     body = text.strip()
     if not body:
@@ -199,7 +207,39 @@ def review(
             return f"price not in the catalog ({found.group(0).strip()})"
     if _REFUSAL.search(body):
         return "refusal"
+    gone = list(sold_out)
+    if gone:
+        flat = faq.normalize(body)
+        if _AVAILABLE.search(flat) and not _UNAVAILABLE.search(flat):
+            return f"says a sold-out variant is available ({', '.join(gone[:3])})"
     return None
+
+
+def sold_out_asked(shop_catalog: catalog.Catalog, mail: parse.Mail) -> list[str]:
+    """The variants ``mail`` asks about, by label, when every one of them is sold out (else
+    none): of the product it is most about, the sizes and colours it names."""
+    products = products_for(shop_catalog, mail)
+    if not products or not products[0].variants:
+        return []
+    asked = catalog.asked_keys(f"{mail.subject}\n{mail.new_text}")
+    chosen = catalog.asked_variants(products[0].variants, asked)
+    if len(chosen) == len(products[0].variants):
+        return []  # no size or colour named: nothing to hold the answer to
+    if chosen and all(v.stock is not None and v.stock <= 0 for v in chosen):
+        return [f"{products[0].name} {v.label()}" for v in chosen]
+    return []
+
+
+# Saying something is to be had, and saying it is not (on the normalised answer).
+_AVAILABLE = re.compile(
+    r"\b(?:lo|la|los|las)\s+tenemos\b|\bhay\s+stock\b|\btenemos\s+stock\b"
+    r"|\b(?:esta|estan)\s+disponibles?\b|\bqueda(?:n)?\s+(?:stock|unidades|disponible)"
+    r"|\bsi,?\s+(?:hay|tenemos|queda)\b"
+)
+_UNAVAILABLE = re.compile(
+    r"\bagotad[oa]s?\b|\bsin\s+stock\b|\bno\s+(?:hay|tenemos|queda|quedan|esta|estan)\b"
+    r"|\bno\s+(?:lo|la|los|las)\s+tenemos\b"
+)
 
 
 def _echoes(body: str, system_prompt: str, span: int = 40) -> bool:
@@ -307,26 +347,7 @@ class LlmAnswerer:
     ) -> Answer:
         await self._within_share(klass)
         prompt = await self.prompt(task, mail, decision, order)
-        model = self.settings.llm.model
-        try:
-            completion = await self.client.complete(prompt.messages)
-        except (breaker.BreakerOpen, limiter.DailyLimitReached) as exc:
-            # Nothing was sent: wait without spending one of the task's attempts.
-            await self._record_throttles()
-            await self._alert_once(exc)
-            raise Deferred(str(exc), retry_after=exc.retry_after) from exc
-        except llm.RateLimited as exc:
-            # A throttle says nothing about this message: wait as told, attempts unspent. The
-            # limiter has already slowed down and the breaker counts it as a failure.
-            await self._record_throttles()
-            raise Deferred(str(exc), retry_after=exc.retry_after) from exc
-        except VoidmailError:
-            await self._record_throttles()
-            raise
-        await self.store.add_llm_usage(
-            model, 1, completion.prompt_tokens, completion.completion_tokens,
-            self.client.take_rate_limited(),
-        )  # fmt: skip
+        completion = await self._complete(prompt.messages)
         if completion.text.strip().strip(".!").upper() == SPAM_WORD:
             raise Spam(
                 prompt_tokens=completion.prompt_tokens,
@@ -340,6 +361,7 @@ class LlmAnswerer:
             system_prompt=system,
             own_domains=self.own_domains,
             known_prices=known,
+            sold_out=sold_out_asked(self.catalog, mail),
         )
         log.info(
             "llm_answered",
@@ -362,6 +384,46 @@ class LlmAnswerer:
             completion_tokens=completion.completion_tokens,
             follow_up=follow_up_for(completion.text),
         )
+
+    async def covers(self, mail: parse.Mail, canned: str, klass: int) -> bool:
+        """Whether the LLM says ``canned`` fully answers ``mail`` (``faq.verify = "llm"``): a
+        one-word question, a tiny prompt. Anything but a clear yes is a no."""
+        await self._within_share(klass)
+        customer = mail.new_text.strip()[:MAX_CUSTOMER_CHARS]
+        messages = [
+            {"role": "system", "content": VERIFY_RULES},
+            {"role": "user", "content": f"{fence(customer)}\n\nRespuesta:\n{_clip(canned, 600)}"},
+        ]
+        completion = await self._complete(messages, max_tokens=VERIFY_TOKENS)
+        word = faq.normalize(completion.text).strip(" .!\n")
+        log.info("faq_verified", covers=word == "si", tokens=completion.prompt_tokens)
+        return word == "si"
+
+    async def _complete(
+        self, messages: list[dict[str, str]], *, max_tokens: int | None = None
+    ) -> llm.Completion:
+        """One completion, its tokens recorded; an unavailable or throttled LLM is a Deferred
+        (nothing was decided about the message: its attempts stay unspent)."""
+        try:
+            completion = await self.client.complete(messages, max_tokens=max_tokens)
+        except (breaker.BreakerOpen, limiter.DailyLimitReached) as exc:
+            # Nothing was sent: wait without spending one of the task's attempts.
+            await self._record_throttles()
+            await self._alert_once(exc)
+            raise Deferred(str(exc), retry_after=exc.retry_after) from exc
+        except llm.RateLimited as exc:
+            # A throttle says nothing about this message: wait as told, attempts unspent. The
+            # limiter has already slowed down and the breaker counts it as a failure.
+            await self._record_throttles()
+            raise Deferred(str(exc), retry_after=exc.retry_after) from exc
+        except VoidmailError:
+            await self._record_throttles()
+            raise
+        await self.store.add_llm_usage(
+            self.settings.llm.model, 1, completion.prompt_tokens, completion.completion_tokens,
+            self.client.take_rate_limited(),
+        )  # fmt: skip
+        return completion
 
     async def _record_throttles(self) -> None:
         limited = self.client.take_rate_limited()

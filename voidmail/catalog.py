@@ -104,6 +104,13 @@ class Product:
         return price_value(self.price)
 
 
+def asked_keys(text: str) -> frozenset[str]:
+    """The word keys of a question, sizes ("L", "38") included as written."""
+    return frozenset(faq.content_keys(text)) | frozenset(
+        w for w in faq.words(text) if w in _SIZE_WORDS
+    )
+
+
 def asked_variants(variants: Iterable[Variant], asked: frozenset[str]) -> list[Variant]:
     """The variants a question names: of the sizes it names (if any) and the colours it names
     (if any); all of them when it names neither."""
@@ -186,9 +193,7 @@ class Catalog:
         """The prompt lines of ``products``, at most ``limit`` characters in all; ``asked``
         (the question) picks the variants shown."""
         chosen = list(products)
-        keys = frozenset(faq.content_keys(asked)) | frozenset(
-            w for w in faq.words(asked) if w in _SIZE_WORDS
-        )
+        keys = asked_keys(asked)
         lines: list[str] = []
         used = 0
         for product in chosen:

@@ -193,6 +193,10 @@ class GuardSettings:
 @dataclasses.dataclass(frozen=True)
 class FaqSettings:
     file: Path = DATA_DIR / "faq.toml"  # FAQ entries; defaults to the shipped file
+    # "llm": before a canned answer goes out, ask the LLM (one word, a tiny prompt) whether it
+    # fully answers the message; "no" sends it to the LLM to write one. Costs a request per
+    # FAQ answer and makes FAQ answers wait for the LLM: for shops that prefer tokens to risk.
+    verify: Literal["off", "llm"] = "off"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -56,6 +56,8 @@ class LlmAnswerer(Protocol):
         order: str = "",
     ) -> Answer: ...
 
+    async def covers(self, mail: parse.Mail, canned: str, klass: int) -> bool: ...
+
 
 class MailResponder:
     """The daemon's Responder: everything between a claimed task and its outcome."""
@@ -146,6 +148,11 @@ class MailResponder:
         if decision.route == "faq" and decision.faq_id is not None:
             if review.faq == "hold":
                 return await self._hand_off(task, mail, "review.faq = hold", decision.intent)
+            if self.settings.faq.verify == "llm" and self.llm is not None:
+                # The shop prefers tokens to risk: the LLM confirms the canned answer first.
+                klass = await self._lane_class(task, mail, decision)
+                verify = functools.partial(self._verified_faq, task, mail, decision, klass)
+                return lanes.Later(klass, verify)
             answer = Answer(self.faq.entry(decision.faq_id).answer)
             route = f"faq:{decision.faq_id}"
             return await self._reply(task, mail, decision, route, answer, CHANNEL[review.faq])
@@ -222,6 +229,24 @@ class MailResponder:
             return await self._hand_off(task, mail, f"review.llm = hold\n{facts}", "pedido")
         step = functools.partial(self._answer_with_llm, task, mail, decision, klass, facts)
         return lanes.Later(klass, step)
+
+    async def _verified_faq(
+        self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision, klass: int
+    ) -> store.Outcome:
+        """The canned answer if the LLM says it covers the message, else a written one."""
+        assert self.llm is not None
+        assert decision.faq_id is not None
+        canned = self.faq.entry(decision.faq_id).answer
+        if await self.llm.covers(mail, canned, klass):
+            route = f"faq:{decision.faq_id}"
+            return await self._reply(task, mail, decision, route, Answer(canned), self._faq_channel)
+        log.info("faq_not_confirmed", faq_id=decision.faq_id)
+        written = dataclasses.replace(
+            decision, route="llm", faq_id=None, reason=f"{decision.reason}; the LLM said no"
+        )
+        if self.settings.review.llm == "hold":
+            return await self._hand_off(task, mail, "review.llm = hold", decision.intent)
+        return await self._answer_with_llm(task, mail, written, klass)
 
     @property
     def _faq_channel(self) -> str:

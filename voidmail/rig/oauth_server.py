@@ -29,14 +29,14 @@ import base64
 import dataclasses
 import hashlib
 import hmac
-import json
 import secrets
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
+
+from voidmail.rig.jsonhttp import JsonServer, Reply
 
 
 @dataclasses.dataclass
@@ -49,7 +49,7 @@ class _Device:
     last_poll: float = 0.0
 
 
-class OAuthServer:
+class OAuthServer(JsonServer):
     """One account (``username``) and one client (``client_id``, ``client_secret``)."""
 
     def __init__(
@@ -78,32 +78,8 @@ class OAuthServer:
         self.introspections = 0
         self._faults: list[int] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # -- control -------------------------------------------------------------------------
-
-    def start(self) -> OAuthServer:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> OAuthServer:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def issue_refresh_token(self) -> str:
         """A refresh token for the account, as an earlier login would have left."""
@@ -138,9 +114,16 @@ class OAuthServer:
 
     # -- endpoints -----------------------------------------------------------------------
 
-    def serve(
-        self, method: str, path: str, form: dict[str, str]
-    ) -> tuple[int, dict[str, str], Any]:
+    def answer(
+        self, method: str, path: str, fields: dict[str, str], headers: dict[str, str]
+    ) -> Reply:
+        # Dovecot may send the token to introspect as a Bearer header instead of a field.
+        bearer = headers.get("authorization", "")
+        if path == "/introspect" and "token" not in fields and bearer.lower().startswith("bearer "):
+            fields = {**fields, "token": bearer[7:].strip()}
+        return self.serve(method, path, fields)
+
+    def serve(self, method: str, path: str, form: dict[str, str]) -> Reply:
         if path == "/introspect":
             return self._introspect(form)
         with self._lock:
@@ -162,7 +145,7 @@ class OAuthServer:
             form.get("client_secret", ""), self.client_secret
         )
 
-    def _token(self, form: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    def _token(self, form: dict[str, str]) -> Reply:
         grant = form.get("grant_type", "")
         with self._lock:
             self.grants.append(grant)
@@ -196,7 +179,7 @@ class OAuthServer:
             answer["refresh_token"] = self.issue_refresh_token()
         return answer
 
-    def _device_code(self, form: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    def _device_code(self, form: dict[str, str]) -> Reply:
         if form.get("client_id") != self.client_id:
             return 400, {}, {"error": "invalid_client"}
         device_code = secrets.token_urlsafe(24)
@@ -218,7 +201,7 @@ class OAuthServer:
             },
         )
 
-    def _poll(self, device_code: str) -> tuple[int, dict[str, str], Any]:
+    def _poll(self, device_code: str) -> Reply:
         with self._lock:
             device = self._devices.get(device_code)
             if device is None or self.clock() > device.expires_at:
@@ -234,7 +217,7 @@ class OAuthServer:
             del self._devices[device_code]
         return 200, {}, self._tokens(new_refresh=True)
 
-    def _authorize(self, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    def _authorize(self, query: dict[str, str]) -> Reply:
         if query.get("client_id") != self.client_id or query.get("code_challenge_method") != "S256":
             return 400, {}, {"error": "invalid_request"}
         code = "code-" + secrets.token_urlsafe(16)
@@ -247,7 +230,7 @@ class OAuthServer:
         )
         return 302, {"Location": target}, {}
 
-    def _exchange(self, form: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    def _exchange(self, form: dict[str, str]) -> Reply:
         with self._lock:
             issued = self._codes.pop(form.get("code", ""), None)
         if issued is None:
@@ -259,7 +242,7 @@ class OAuthServer:
             return 400, {}, {"error": "invalid_grant", "error_description": "PKCE or redirect"}
         return 200, {}, self._tokens(new_refresh=True)
 
-    def _introspect(self, form: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    def _introspect(self, form: dict[str, str]) -> Reply:
         token = form.get("token", "")
         with self._lock:
             self.introspections += 1
@@ -268,40 +251,3 @@ class OAuthServer:
         if not live:
             return 200, {}, {"active": False}
         return 200, {}, {"active": True, "username": self.username, "scope": "mail"}
-
-
-def _handler(server: OAuthServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _answer(self, method: str, form: dict[str, str]) -> None:
-            path = urlsplit(self.path).path
-            status, headers, body = server.serve(method, path, form)
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
-            self._answer("GET", query)
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode("utf-8", "replace")
-            form = {k: v[-1] for k, v in parse_qs(raw).items()}
-            # Dovecot may send the token in the query string or as a Bearer header instead.
-            form.update({k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()})
-            bearer = self.headers.get("Authorization", "")
-            if bearer.lower().startswith("bearer ") and "token" not in form:
-                form["token"] = bearer[7:].strip()
-            self._answer("POST", form)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    return Handler

@@ -31,15 +31,14 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hmac
-import json
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from voidmail.rig.jsonhttp import JsonServer, Reply
 
 VERSION = "2025-03"
 
@@ -185,7 +184,7 @@ class Request:
     status: int
 
 
-class ShopApi:
+class ShopApi(JsonServer):
     """Both APIs on one loopback port: Tiendanube under ``/{VERSION}/{store_id}``,
     WooCommerce under ``/wp-json``."""
 
@@ -218,43 +217,16 @@ class ShopApi:
         self._faults: list[int] = []
         self._outage: int | None = None
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- control -------------------------------------------------------------------------
 
-    def start(self) -> ShopApi:
-        handler = _handler(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> ShopApi:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "not started"
-        return int(self._server.server_address[1])
-
     @property
     def tiendanube_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/{VERSION}/{self.store_id}"
+        return f"{self.url}/{VERSION}/{self.store_id}"
 
     @property
     def woocommerce_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.url
 
     def fail_next(self, status: int, count: int = 1) -> None:
         """The next ``count`` order requests get ``status`` (a 5xx, or 429)."""
@@ -287,15 +259,13 @@ class ShopApi:
 
     # -- serving -------------------------------------------------------------------------
 
-    def serve(
-        self, method: str, target: str, headers: Mapping[str, str]
-    ) -> tuple[int, dict[str, str], Any]:
-        url = urlsplit(target)
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        api = "tiendanube" if url.path.startswith(f"/{VERSION}/") else "woocommerce"
-        status, out_headers, body = self._serve(api, method, url.path, query, headers)
+    def answer(
+        self, method: str, path: str, fields: dict[str, str], headers: dict[str, str]
+    ) -> Reply:
+        api = "tiendanube" if path.startswith(f"/{VERSION}/") else "woocommerce"
+        status, out_headers, body = self._serve(api, method, path, fields, headers)
         with self._lock:
-            self.requests.append(Request(self.clock(), api, url.path, query, status))
+            self.requests.append(Request(self.clock(), api, path, fields, status))
         return status, out_headers, body
 
     def _serve(
@@ -305,7 +275,7 @@ class ShopApi:
         path: str,
         query: Mapping[str, str],
         headers: Mapping[str, str],
-    ) -> tuple[int, dict[str, str], Any]:
+    ) -> Reply:
         if method != "GET":
             return 405, {}, {"message": "Method Not Allowed"}
         if api == "tiendanube":
@@ -318,9 +288,7 @@ class ShopApi:
                 return self._outage
             return self._faults.pop(0) if self._faults else None
 
-    def _tiendanube(
-        self, path: str, query: Mapping[str, str], headers: Mapping[str, str]
-    ) -> tuple[int, dict[str, str], Any]:
+    def _tiendanube(self, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> Reply:
         if not headers.get("user-agent"):
             return 400, {}, {"code": 400, "message": "Bad Request", "description": "User-Agent"}
         wanted = f"bearer {self.token}"
@@ -363,7 +331,7 @@ class ShopApi:
 
     def _woocommerce(
         self, path: str, query: Mapping[str, str], headers: Mapping[str, str]
-    ) -> tuple[int, dict[str, str], Any]:
+    ) -> Reply:
         if not self._woo_authorised(headers.get("authorization", "")):
             return (
                 401,
@@ -410,7 +378,7 @@ class ShopApi:
         )
 
     @staticmethod
-    def _woo_page(items: list[Any], query: Mapping[str, str]) -> tuple[int, dict[str, str], Any]:
+    def _woo_page(items: list[Any], query: Mapping[str, str]) -> Reply:
         per_page = min(max(int(query.get("per_page", "10") or 10), 1), 100)
         page = max(int(query.get("page", "1") or 1), 1)
         pages = (len(items) + per_page - 1) // per_page
@@ -438,25 +406,3 @@ def _woo_matches(order: ShopOrder, search: str) -> bool:
     if not search:
         return True
     return search == order.number or search in order.email.lower() or search in order.name.lower()
-
-
-def _handler(api: ShopApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status, extra, body = api.serve("GET", self.path, headers)
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    return Handler
