@@ -240,6 +240,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bpersona\s+real\b|\bun\s+humano\b|\bser\s+humano\b",
             r"\b(?:atienda|atender|atiende|responda|conteste|hable)\s+(?:una\s+persona|alguien)\b",
             r"\b(?:alguien|persona)\s+de\s+verdad\b|\bhay\s+alguien\b|\bpas(?:ame|enme|arme)\s+con\b",
+            r"\bhabl(?:o|e|emos|ar)\s+con\s+(?:alguien|una\s+persona)\b",
+            r"\b(?:tienen|tenes|hay|pas(?:ame|enme|en|an)|me\s+pasan|dame|denme)\s+(?:un\s+|algun\s+)?"
+            r"(?:whatsapp|wsp|wpp|telefono|numero\s+de\s+(?:telefono|whatsapp|celular)|celular)\b",
+            r"\bpas(?:ame|enme)\s+(?:un|el|su)\s+numero\b",
             r"\b(?:telefono|numero|whatsapp|celular)\s+para\s+(?:llamar|comunicarme|hablar|contactar)\w*",
             r"\bno\s+(?:con\s+)?(?:un\s+)?(?:robot|bot|contestador|maquina)\b|\bsos\s+un\s+(?:robot|bot)\b",
             r"\b(?:me\s+)?(?:llamen|llamenme|llame|llamar|llamarme|llamame)\s+(?:al|a\s+mi|por)\b",
@@ -282,7 +286,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bni\s+(?:me|nos)\s+(?:contestaron|respondieron|contestan|responden)\b",
             r"\bclavaron\s+el\s+visto\b|\ben\s+visto\b",
             r"\b(?:segunda|tercera|cuarta|quinta|\d+)\s+vez\s+que\s+(?:escribo|pregunto|reclamo|llamo"
-            r"|consulto|mando)\b",
+            r"|consulto|mando|pago|pagamos|devuelvo|mandamos)\b",
             r"\bultimo\s+aviso\b",
             r"(?<!que\s)(?<!me\s)(?<!nos\s)\b(?:respondan|contesten|atiendan)\b",
             r"\bmolest[oa]s?\b|\bfalta\s+de\s+(?:seriedad|compromiso)\b|\bpoco\s+seri[oa]s?\b",
