@@ -101,3 +101,21 @@ async def test_a_kept_connection_the_server_dropped_is_replaced(smtp_sink: SmtpS
         await sender.aclose()
     assert len(smtp_sink.messages) == 2
     assert sender.connections == 2
+
+
+async def test_a_refused_password_is_a_configuration_error_that_says_what_to_check() -> None:
+    with SmtpSink(username="hola@tienda.example", password="la-buena") as sink:
+        sender = mailer.Mailer(
+            config.SmtpSettings(
+                host="127.0.0.1", port=sink.port, security="plain",
+                username="hola@tienda.example", password=config.Secret("otra"),
+            )
+        )  # fmt: skip
+        try:
+            with pytest.raises(
+                mailer.SmtpPermanent, match=r"refused \(535\): check smtp\.username"
+            ):
+                await sender.send(message(1), SHOP, ["cliente1@correo.example"])
+        finally:
+            await sender.aclose()
+        assert not sink.messages

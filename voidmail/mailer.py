@@ -224,6 +224,10 @@ class Mailer:
                 hint = (
                     ': the server takes no password for sending (5.7.30): set smtp.auth = "xoauth2"'
                 )
+            elif exc.code == 534 or "5.7.9" in exc.message:
+                hint = ': the server wants an app password or OAuth2 (smtp.auth = "xoauth2")'
+            elif exc.code == 535:
+                hint = ": check smtp.username and smtp.password (or the app password)"
             raise SmtpPermanent(f"SMTP login as {s.username!r} refused ({exc.code}){hint}") from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise _refused(exc) from exc
