@@ -164,6 +164,8 @@ EVERYDAY = frozenset(
         dijo decia decian dijeron tenia tenian importa elijo elegir elegi eligiendo
         venir viene vienen vino vinieron disponer dispone disponen disponemos andan andas
         dsp dps porq xfa pls plis
+        incluye incluyen incluir iniciar inicio empezar empiezo comenzar poner ponerme pongo
+        tramite tramites proceso pasos todos todas onda lado
         b c d f g j k n p r t v w x z
     """.split()
 )  # fmt: skip
