@@ -586,17 +586,9 @@ def _validate(s: Settings) -> None:
             "must be below llm.tokens_per_minute, or no request could ever be sent",
             key="llm.max_tokens",
         )
-    if not s.llm.base_url.startswith(("https://", "http://")):
-        raise ConfigError("must start with https://", key="llm.base_url")
+    _web_address("llm.base_url", s.llm.base_url)
     if s.llm.base_url.rstrip("/").endswith("/openai/v1"):
         raise ConfigError("drop the /openai/v1 suffix; the groq SDK adds it", key="llm.base_url")
-    if s.llm.base_url.startswith("http://"):
-        host = s.llm.base_url[len("http://") :].split("/")[0].rsplit(":", 1)[0]
-        if not is_loopback(host):
-            raise ConfigError(
-                "plain http is allowed only to 127.0.0.1/localhost; use https://",
-                key="llm.base_url",
-            )
     for key, address in (
         ("shop.address", s.shop.address),
         ("shop.admin_email", s.shop.admin_email),
@@ -648,16 +640,8 @@ def _validate_oauth(s: Settings) -> None:
         ("device_url", o.device_url),
         ("auth_url", o.auth_url),
     ):
-        if not url:
-            continue
-        if not url.startswith(("https://", "http://")):
-            raise ConfigError("must start with https://", key=f"oauth.{key}")
-        host = url.split("://", 1)[1].split("/")[0].rsplit(":", 1)[0]
-        if url.startswith("http://") and not is_loopback(host):
-            raise ConfigError(
-                "plain http is allowed only to 127.0.0.1/localhost; use https://",
-                key=f"oauth.{key}",
-            )
+        if url:
+            _web_address(f"oauth.{key}", url)
 
 
 def _validate_catalog(s: Settings) -> None:
@@ -703,16 +687,20 @@ def _validate_orders(o: OrdersSettings) -> None:
     if o.source == "postgres" and not url.startswith(("postgresql://", "postgres://")):
         raise ConfigError("must start with postgresql://", key="orders.url")
     if o.base_url:
-        if not o.base_url.startswith(("https://", "http://")):
-            raise ConfigError("must start with https://", key="orders.base_url")
-        host = o.base_url.split("://", 1)[1].split("/")[0].rsplit(":", 1)[0]
-        if o.base_url.startswith("http://") and not is_loopback(host):
-            raise ConfigError(
-                "plain http is allowed only to 127.0.0.1/localhost; use https://",
-                key="orders.base_url",
-            )
+        _web_address("orders.base_url", o.base_url)
     if o.timeout <= 0:
         raise ConfigError("must be more than 0 seconds", key="orders.timeout")
+
+
+def _web_address(key: str, url: str) -> None:
+    """An https:// address, or http:// to loopback only (secrets travel to it)."""
+    if not url.startswith(("https://", "http://")):
+        raise ConfigError("must start with https://", key=key)
+    host = url.split("://", 1)[1].split("/")[0].rsplit(":", 1)[0]
+    if url.startswith("http://") and not is_loopback(host):
+        raise ConfigError(
+            "plain http is allowed only to 127.0.0.1/localhost; use https://", key=key
+        )
 
 
 def _positive(*pairs: tuple[str, float]) -> None:

@@ -155,7 +155,7 @@ class MailResponder:
                 return lanes.Later(klass, verify)
             answer = Answer(self.faq.entry(decision.faq_id).answer)
             route = f"faq:{decision.faq_id}"
-            return await self._reply(task, mail, decision, route, answer, CHANNEL[review.faq])
+            return await self._reply(task, mail, decision, route, answer, self._faq_channel)
         if self.llm is None:
             return await self._hand_off(
                 task, mail, "needs a written answer; no LLM configured", decision.intent
