@@ -67,15 +67,15 @@ PRECISION_BAR = 0.98
 # the 0.80 the issue asks for on the sets written by outsiders (labels.toml gives the first
 # contact of each): a question the answer may not fully cover goes to the LLM instead.
 FLOORS = {
-    "dev": {"faq": 0.84, "human": 1.0, "ignored": 1.0},
-    "holdout": {"faq": 0.84, "human": 1.0, "ignored": 1.0},
-    "blind": {"faq": 0.78, "human": 1.0, "ignored": 1.0},
-    "blind2": {"faq": 0.55, "human": 1.0, "ignored": 1.0},
-    "blind3": {"faq": 0.48, "human": 0.97, "ignored": 1.0},
-    "blind4": {"faq": 0.68, "human": 1.0, "ignored": 1.0},
-    "blind5": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
-    "blind6": {"faq": 0.58, "human": 1.0, "ignored": 1.0},
-    "blind7": {"faq": 0.75, "human": 1.0, "ignored": 1.0},
+    "dev": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
+    "holdout": {"faq": 0.95, "human": 1.0, "ignored": 1.0},
+    "blind": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
+    "blind2": {"faq": 0.72, "human": 1.0, "ignored": 1.0},
+    "blind3": {"faq": 0.78, "human": 0.97, "ignored": 1.0},
+    "blind4": {"faq": 0.86, "human": 1.0, "ignored": 1.0},
+    "blind5": {"faq": 0.86, "human": 1.0, "ignored": 1.0},
+    "blind6": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
+    "blind7": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
 }
 
 
@@ -159,8 +159,27 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Hace tres semanas que compré y todavía no recibí nada", "human", None),
         ("Mariana López", "human", None),
         ("¿Cuáles son los medios de pago disponibles?", "faq", "pagos"),
+        # What happened at another shop is not a refund, a loss or an order of ours.
+        ("¿El stock de la web es real? En otra tienda compré y me devolvieron la plata porque no"
+         " tenían.", "faq", "stock"),
+        ("Quisiera saber si los envíos tienen seguimiento, ya que en otro sitio me perdieron el "
+         "paquete.", "faq", "envios"),
+        ("Compré un jean y me perdieron el paquete. ¿Los envíos tienen seguimiento?", "human", None),
+        # "Lo pregunto porque…" explains; it does not ask a second question.
+        ("Si pago por transferencia, ¿cuánto tiempo reservan el pedido? Lo pregunto porque a "
+         "veces el banco demora.", "faq", "pagos"),
+        # An emoji ends a sentence; what the customer says they know is not asked.
+        ("Ya sé que el envío a Esquel tarda unos días 😄 Lo único que quiero saber es si puedo "
+         "pagar con Mercado Pago.", "faq", "pagos"),
+        # A product named where the answer is for buyers of anything: an exchange.
+        ("Me llegó el jean y el talle está perfecto, pero el color no me convence. ¿Se puede "
+         "cambiar por otro color?", "faq", "cambios"),
+        ("¿Tienen el jean mom en talle 40?", "llm", None),
+        # A signature block under the question, with an address's numbers, is not part of it.
+        ("Hola, ¿aceptan Mercado Pago?\n\nLucas Moyano | Administración\nBodega Cerro Alto\n"
+         "Ruta Provincial 89 km 12 - Tupungato, Mendoza", "faq", "pagos"),
     ],
-)
+)  # fmt: skip
 def test_fresh_phrasings_route_as_a_person_would(body: str, route: str, faq_id: str | None) -> None:
     decision = _decide(body)
     assert (decision.route, decision.faq_id) == (route, faq_id), decision.reason
@@ -243,6 +262,14 @@ def test_a_reply_saying_our_answer_did_not_help_goes_to_a_person(complaint: str)
         ("Mi hermana me recomendó la tienda. ¿Hacen envíos a Malargüe?", "faq", None),
         ("Ya sé que el envío tarda unos días. Lo que quiero saber es: ¿aceptan Mercado Pago?",
          "faq", None),
+        # Who it is for and why changes nothing; a child, a date or how sizes run does.
+        ("Es para regalarle a mi suegra para su cumpleaños, ¿cómo elijo el talle?", "faq", None),
+        ("Según la guía de talles estoy entre un M y un L, ¿cuál me conviene?", "faq", None),
+        ("¿Los talles de la ropa vienen más chicos que en otras marcas?", "llm", "vienen chicos"),
+        ("Lo que está agotado, ¿lo reponen antes de Navidad?", "llm", "antes de navidad"),
+        ("¿Me llega para el 24 si compro hoy?", "llm", "para el 24"),
+        ("Vivo en un pueblo chico de La Pampa, ¿llegan los envíos hasta acá?", "faq", None),
+        ("Una consulta rápida: ¿aceptan Mercado Pago?", "faq", None),
     ],
 )  # fmt: skip
 def test_a_canned_answer_covers_every_word_of_the_question(

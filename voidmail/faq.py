@@ -49,11 +49,20 @@ STOPWORDS = frozenset(
         estan estas este esto estos fue ha hay hola la las le les lo los mas me mi mis mucho muy
         nada ni no nos o os para pero poco por porque pues que quien se ser si so sobre su sus
         tambien te ti toda todo tu tus u un una uno unos unas usted ustedes vos y ya yo q xq pq
-        tb tmb buenas dia dias tardes noches gracias saludos chicas chicos hey holis holaa
+        tb tmb buenas dia dias tardes noches gracias saludos hey holis holaa
         consulta consultar pregunta quisiera queria quiero saber favor porfa
     """.split()
 )  # fmt: skip
-_GREETINGS = re.compile(r"\bbuen[oa]?s?\s+(?:dias?|tardes?|noches?)\b|\bmuchas\s+gracias\b")
+# Set phrases that say nothing about the question: greetings, and fillers whose words would
+# mean something alone ("una consulta rápida" is not fast shipping, "de nuevo" not new stock).
+_GREETINGS = re.compile(
+    r"\bbuen[oa]?s?\s+(?:dias?|tardes?|noches?)\b|\bmuchas\s+gracias\b"
+    r"|\b(?:consulta|pregunta|duda)s?\s+(?:rapid|cortit|chiquit|simple|sencill)\w*"
+    r"|\b(?:a|muchas|algunas|varias)\s+veces\b|\bun\s+monton\b|\bde\s+nuevo\b|\bnuevamente\b"
+    r"|\b(?:hola|holis|holaa|buenas|gracias|saludos|chau|genias)\s+chic[oa]s\b|(?:^|\n)\s*chic[oa]s\b"
+    r"|\b100\s*%|\bcien\s+por\s+ciento\b"
+    r"|\bacerca\s+de\b|\bcon\s+el\s+fin\s+de\b|\bpor\s+las\s+dudas\b|\blo\s+unico\b"
+)
 # Runs of non-space characters; links and addresses among them are dropped by _no_links. One
 # character class, so linear (a pattern like "\S+@\S+" rescans a long run from every start).
 _TOKENS = re.compile(r"\S+")
@@ -64,6 +73,15 @@ _ELAPSED = re.compile(
     r"\bhace\s+(?:(?P<n>\d{1,3}|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|quince"
     r"|veinte|treinta|cuarenta)\s+)?(?P<unit>dias?|semanas?|mes(?:es)?|anos?)\b"
     r"|\b(?:la|el)\s+(?P<last>semana|mes|ano)\s+pasad[oa]\b|\b(?P<day>ayer|anteayer|antes\s+de\s+ayer)\b"
+)
+# A date something is needed by ("antes del viernes", "para navidad", "para el 24"): no answer
+# promises one, so a question with a deadline is never fully covered.
+_DEADLINE = re.compile(
+    r"\b(?:antes\s+del?|para\s+(?:el|la|las)?|hasta\s+el|el)\s*(?:\d{1,2}(?:\s+de\s+[a-z]+)?|lunes|martes"
+    r"|miercoles|jueves|viernes|sabado|domingo|finde|fin\s+de\s+(?:semana|mes|ano)|navidad|nochebuena"
+    r"|reyes|ano\s+nuevo|fiestas|dia\s+de\s+la\s+madre|dia\s+del\s+(?:padre|nino|amigo)|san\s+valentin"
+    r"|(?:la\s+)?semana\s+que\s+viene|(?:el\s+)?mes\s+que\s+viene"
+    r"|manana|pasado\s+manana)\b"
 )
 _NUMBER_WORDS = {
     "un": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
@@ -167,8 +185,47 @@ EVERYDAY = frozenset(
         incluye incluyen incluir iniciar inicio empezar empiezo comenzar poner ponerme pongo
         tramite tramites proceso pasos todos todas onda lado
         b c d f g j k n p r t v w x z
+        debo debe deben deberia deberian resulta resulte resultar efectuar adquirir adquiri
+        adquirida adquirido conocer conozco alguien nadie mensaje prefiero preferiria
+        vender venden vendan acertar acierto errar equivocar equivocarme equivoque pifiar
+        dicho dicha agrado sirve servir posta ahorita probable entere enterarme mercaderia
+        localidad
+    """.split()
+    # Who the customer is, who they buy for and why, and how they feel about it: none of it
+    # changes what an answer about shipping, payment, exchanges, sizes or stock says. Children
+    # are not here ("talles de nene" is a question the size guide may not answer), nor seasons
+    # or collections ("la colección de invierno" is not restocking).
+    + """
+        mama mami madre papa papi padre viejo vieja hija hijo hijas hijos hermana hermano
+        esposa esposo marido novio novia pareja pololo suegra suegro cunada cunado
+        nuera yerno nieta nieto abuela abuelo tia tio sobrina sobrino prima primo amiga amigo
+        amigas amigos companera companero companeras jefa jefe vecina vecino familia familiar
+        regalo regalos regalar regalarle regale cumple cumpleanos navidad aniversario
+        casamiento boda egresada egresado recibida fiesta fiestas
+        contenta contento feliz encantada encantado enamorada enamore preocupa preocupada
+        preocupado miedo nervios drama lio tonta tonto bajon tentada tentado obsesionada
+        increible divina divino excelente emocion ansiosa ansioso animo animar animarme
+        trabajo laburo oficina
+        vivo vive viven vivimos viviendo mude mudamos mudanza
     """.split()
 )  # fmt: skip
+# Words that say the same thing as a word an answer uses: a question with one is covered
+# wherever the answer (or the entry's examples) has another of its group.
+SYNONYMS = tuple(
+    frozenset(group.split())
+    for group in (
+        "recomendar recomiendan recomendamos recomendas aconsejar aconsejan sugerir sugieren",
+        "guia guiarse guiarme guio orientar oriento orientarme orientacion",
+        "medir mido mide miden medirme medida medidas",
+        "tardar tarda tardan demora demoran demorar",
+        "costo cuesta cobran cobra cobrar cargo adicional extra",
+        "condiciones condicion requisitos requisito politica",
+        "otro otra distinto distinta diferente",
+        "uso usada usado puesta puesto",
+        "despachar despachan despacho despachamos",
+        "promo promos promocion promociones",
+    )
+)
 
 
 # --------------------------------------------------------------------------- text keys
@@ -255,6 +312,7 @@ def same_key(a: str, b: str) -> bool:
 
 
 EVERYDAY_KEYS = frozenset(key(w) for w in EVERYDAY)
+SYNONYM_KEYS = tuple(tuple(sorted({key(w) for w in group})) for group in SYNONYMS)
 
 
 class KeyIndex:
@@ -370,6 +428,11 @@ class Entry:
         for source, keys in sources:
             for k in keys:
                 found.setdefault(k, source)
+        for group in SYNONYM_KEYS:
+            origin = next((found[k] for k in group if k in found), None)
+            if origin is not None:
+                for k in group:
+                    found.setdefault(k, origin)
         return found
 
     @functools.cached_property
@@ -433,12 +496,14 @@ class Coverage:
     entry_id: str
     covered: tuple[tuple[str, str], ...]  # (word, "keyword"|"hint"|"example"|"answer"|"everyday")
     uncovered: tuple[str, ...]  # words nothing accounts for, in order, once each
+    late: tuple[str, ...] = ()  # the times since that fall outside the answer's window
 
     @property
     def disagreements(self) -> tuple[str, ...]:
-        """The uncovered numbers and times since: conditions that must agree with the answer
-        even when said around the question rather than in it."""
-        return tuple(w for w in self.uncovered if any(ch.isdigit() for ch in w) or " " in w)
+        """The uncovered numbers, dates and times since: conditions that must agree with the
+        answer even when said around the question rather than in it. (A deadline without a
+        date, "para navidad", counts only in the question itself.)"""
+        return tuple(w for w in self.uncovered if any(ch.isdigit() for ch in w) or w in self.late)
 
     @property
     def complete(self) -> bool:
@@ -552,14 +617,17 @@ class Faq:
         entry = self.entry(faq_id)
         vocabulary = entry.vocabulary
         covered: list[tuple[str, str]] = []
-        uncovered: list[str] = []
+        late: list[str] = []
         for span, days in _elapsed(text):
             if days <= entry.window:
                 covered.append((span, "answer"))
             else:
-                uncovered.append(span)
+                late.append(span)
+        uncovered = list(late)
+        normal = _ELAPSED.sub(" ", normalize(text))
+        uncovered += [m.group(0) for m in _DEADLINE.finditer(normal) if " " in m.group(0)]
         seen: set[str] = set()
-        for word in words(_ELAPSED.sub(" ", normalize(text))):
+        for word in words(_DEADLINE.sub(" ", normal)):
             if word in seen or word in STOPWORDS:
                 continue
             seen.add(word)
@@ -568,7 +636,7 @@ class Faq:
                 uncovered.append(word)
             else:
                 covered.append((word, source))
-        return Coverage(faq_id, tuple(covered), tuple(uncovered))
+        return Coverage(faq_id, tuple(covered), tuple(uncovered), tuple(late))
 
     def _accounts_for(self, vocabulary: Mapping[str, str], word: str) -> str | None:
         k = key(word)

@@ -10,8 +10,11 @@ checks is the policy:
    legal threat, asking for a person, complaint, insults or shouting  → human
 3. not Spanish                                                       → llm (answers in kind)
 4. about one specific order ("mi pedido", "no me llegó", "#10458")   → llm, intent pedido
-5. about one specific product (colour, size, model, price)           → llm, intent producto/stock
-6. personal sizing advice ("mido 1,60")                             → llm, intent talles
+   (rules 2 and 4 skip what the customer tells of another shop: "en otra tienda me
+   devolvieron la plata")
+5. personal sizing advice ("mido 1,60")                             → llm, intent talles
+6. about one specific product (colour, size, model, price), unless the one topic asked is an
+   answer for buyers of anything (exchanges)                        → llm, intent producto/stock
 7. FAQ topics, read from the sentences that ask: none → llm; two or more → llm; one, but
    excluded, not a question, or a long question → llm
 8. the closed world: a word of the question (or of a sentence naming its topic) that the
@@ -394,6 +397,13 @@ PRODUCT_ATTRIBUTE = _any(
     r"\b(?:ese|esa|este|esta|estos|estas)\s+(?:" + GARMENTS + r")\b",
 )
 GARMENT = re.compile(rf"\b(?:{GARMENTS})\b")
+# A size by its letters ("¿soy M o L?", "talle XL"): a size wherever the answer speaks of sizes.
+SIZE_NAMED = re.compile(r"\b(?:talle\s+)?(?:xxs|xs|s|m|l|xl|xxl|xxxl)\b(?![.'´]\w)")
+# A kind of place ("un pueblo chico", "las ciudades grandes"), like a town's name.
+PLACE_WORD = re.compile(
+    r"\b(?:pueblo|pueblito|ciudad|ciudades|provincia|provincias|barrio|zona|paraje|localidad"
+    r"|localidades)(?:\s+(?:chic[oa]s?|pequen[oa]s?|grandes?|lejan[oa]s?|alejad[oa]s?|del\s+interior))?\b"
+)
 COLOR_ASK = re.compile(
     rf"\b(?:en|color)\s+(?:{COLORS})\b|\btalle\s+(?:{SIZE_TOKEN})\b|\ben\s+(?:xxs|xs|xl|xxl|xxxl)\b"
 )
@@ -417,7 +427,9 @@ QUESTION = _any(
     r"\?",
     r"\b(?:como|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
     r"(?:^|[.,;:!]\s*)(?:que|quien)\b",
-    r"\b(?:saber|consultar|preguntar|pregunto|consulto|consulta|pregunta)\b",
+    # "Lo pregunto porque…" explains the question asked elsewhere; it asks nothing itself.
+    r"\b(?:saber|consultar|preguntar|pregunto|consulto|consulta|pregunta)\b"
+    r"(?!\s+(?:porque|por\s+que|xq|pq|ya\s+que|debido))",
     r"\b(?:quisiera|queria|quiero|necesito|me\s+gustaria)\s+(?:saber|consultar|preguntar|hacer"
     r"|cambiar|pagar|comprar|info)\b",
     r"\b(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
@@ -427,8 +439,16 @@ QUESTION = _any(
 UNSURE = re.compile(
     r"\bno\s+(?:se|sabia|sabemos|estoy\s+segur[oa])\s+(?:si|que|cual|como|cuanto)\b"
 )
-# A sentence and the punctuation that ends it (one character class each, so linear).
-SENTENCE = re.compile(r"[^.!?;\n]+[.!?;\n]*")
+# A sentence and the punctuation that ends it (one character class each, so linear). An
+# emoji ends a sentence as a full stop would ("…en la cordillera 😄 Lo único que quiero…").
+_STOPS = ".!?;\n\u2600-\u27bf\U0001f000-\U0001faff"
+SENTENCE = re.compile(f"[^{_STOPS}]+[{_STOPS}]*")
+# Sentences that ask nothing unless they carry a question mark: thanks for an earlier answer,
+# and what the customer says they already know ("ya sé que el envío tarda").
+NOT_ASKING = _any(
+    r"^\W*(?:muchas\s+)?gracias\s+(?:por|x)\b",
+    r"\bya\s+(?:lo\s+)?(?:se|sabemos|vi|lei|calcule|averigue|tengo\s+claro)\b",
+)
 CONTACT_DIGITS = 7  # a line with this many digits is a phone number or an address, not prose
 # A closing line; the short lines under it (name, company, address) are a signature.
 SIGN_OFF = re.compile(
@@ -438,7 +458,11 @@ SIGN_OFF = re.compile(
 SIGNATURE_LINES = 8
 PLACES_FILE = Path(__file__).parent / "data" / "localidades.txt"
 MAX_PLACE_WORDS = 6
-SIGNATURE_WORDS = 8
+SIGNATURE_WORDS = 12  # "Av. San Martín 1234, Piso 3 - Ciudad de Mendoza"
+# A line that is a name: one to five capitalised words or initials ("Dra. Viviana Bustos").
+NAME_LINE = re.compile(
+    r"[A-ZÁÉÍÓÚÑ][\w.]*(?:[ \t]+(?:[A-ZÁÉÍÓÚÑ][\w.]*|de|del|y))[ \t\w.|,&-]{0,40}$"
+)
 # Lines a contact form adds around the customer's words.
 FORM_LABEL = re.compile(
     r"^[^\S\n]*(?:nombre|name|apellido|e-?mail|correo(?:\s+electronico)?|tel[eé]fono|telefono|celular"
@@ -462,6 +486,19 @@ DISCLAIMER = _any(
     r"\bsecreto\s+profesional\b|\baviso\s+legal\b|\bdisclaimer\b",
     r"\bantes\s+de\s+imprimir\b|\bmedio\s+ambiente\b|\bplease\s+consider\s+the\s+environment",
     r"^[\s_=*~-]{10,}$",
+)
+# A sentence about another shop ("la última vez que compré en otra tienda me perdieron el
+# paquete"): the customer's past elsewhere is not a purchase, a loss or a refund of ours.
+ELSEWHERE = _any(
+    r"\b(?:en|con|de|a)\s+otr[oa]s?\s+(?:tienda|negocio|lugar|lado|sitio|pagina|marca|local|comercio"
+    r"|web|empresa|vendedor)(?:e?s)?\b",
+    r"\b(?:no|ni)\s+(?:aca|aqui|con\s+ustedes|a\s+ustedes)\b",
+)
+# Where a sentence turns to the reason for asking. Split with the connector kept in front of
+# the reason, so nothing is lost when both parts stay.
+REASON = re.compile(r"(?=,?\s*\b(?:ya\s+que|porque|xq|pq|puesto\s+que|debido\s+a\s+que)\b)")
+OURS = re.compile(
+    r"\bustedes\b|\bles\s+(?:compre|pedi|pague)\b|\bsu\s+(?:tienda|pagina|local|web)\b"
 )
 # Subjects the curated answers say nothing about, however close their words: a curated answer
 # about shipping is wrong for "do you ship wholesale orders?".
@@ -547,7 +584,9 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     normal = faq_module.normalize(text)
     subject = faq_module.normalize(_bare_subject(mail.subject))
 
-    handoff = _handoff(normal, subject, text)
+    # What the rules below read for harm or an order of ours: sentences about another shop left out.
+    here = _here(normal)
+    handoff = _handoff(here, subject, text)
     if handoff:
         category, intent, found = handoff
         return Decision("human", intent, None, 1.0, f"human: {category} ({found!r})")
@@ -569,18 +608,13 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         return Decision("llm", _foreign_intent(normal), None, 0.0, f"llm: language {language}")
 
     # "Fwd: Recibimos tu pedido #5578": an order named in the subject is as specific.
-    order = ORDER.search(normal) or ORDER.search(subject)
+    order = ORDER.search(here) or ORDER.search(subject)
     if order:
         return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({order.group(0)!r})")
 
     personal = PERSONAL_SIZE.search(normal)
     if personal:
         return Decision("llm", "talles", None, 0.0, f"llm: personal advice ({personal.group(0)!r})")
-
-    product = _specific_product(normal)
-    if product:
-        intent, found = product
-        return Decision("llm", intent, None, 0.0, f"llm: specific product ({found!r})")
 
     # The topic of a long message only sets its intent, so its start is enough.
     analysed = text[:MAX_ANALYSED_CHARS]
@@ -591,7 +625,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         # subject names the topic the body only hints at.
         analysed = f"{bare_subject}.\n{analysed}"
         analysis = faq.analyse(analysed)
-    purchase = PURCHASE.search(normal) or SINCE.search(normal)
+    purchase = PURCHASE.search(here) or SINCE.search(here)
     if purchase and not (
         len(analysis.topics) == 1 and faq.entry(analysis.topics[0]).after_purchase
     ):
@@ -604,10 +638,18 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # shipping I already know, I want to know how to pay") is context.
     # A subject asks only with a question mark: "Re: Consulta talles" names the thread.
     title = _sentences(bare_subject)
-    sentences = title + _sentences(analysed)
+    sentences = title + [kept for s in _sentences(analysed) if (kept := _here(s).strip())]
     asking = [s for s in sentences if _asks(s) and (s not in title or "?" in s)]
     asked = faq.analyse("\n".join(asking)).topics if asking else ()
     topics = asked or analysis.topics
+    # One product named (its colour, size, model or price) needs the catalog, unless the answer
+    # is for buyers of anything: "¿el jean lo puedo cambiar por otro color?" is an exchange.
+    # Read without the signature, where "Rosa" is a name and not a colour.
+    product = _specific_product("\n".join(_sentences(text)))
+    for_buyers = len(topics) == 1 and faq.entry(topics[0]).after_purchase
+    if product and not (product.attribute and for_buyers):
+        reason = f"llm: specific product ({product.found!r})"
+        return Decision("llm", product.intent, None, 0.0, reason)
     if not topics:
         intent = "producto" if GARMENT.search(normal) else "otro"
         return Decision("llm", intent, None, 0.0, "llm: no faq topic")
@@ -616,8 +658,9 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     if len(topics) > 1:
         return Decision("llm", topic, None, score, f"llm: several topics {'+'.join(topics)}")
     if topic in analysis.excluded:
-        found_words = ",".join(analysis.excluded[topic])
-        return Decision("llm", topic, None, score, f"llm: {topic} does not cover {found_words!r}")
+        # The entry itself says these words are outside its answer.
+        excluded = faq_module.Coverage(topic, (), analysis.excluded[topic])
+        return Decision("llm", topic, None, score, f"llm: {excluded.describe()}", excluded)
     if not asking:
         return Decision("llm", topic, None, score, f"llm: {topic} mentioned but nothing asked")
     # The closed world: every word of what is asked, and of what speaks of the topic, must be
@@ -713,17 +756,47 @@ def _customer_text(new_text: str) -> str:
     return "\n\n".join(kept).strip()
 
 
+def _unsigned(lines: list[str]) -> list[str]:
+    """``lines`` without the signature: a closing line and the short lines under it, or a
+    last block of short lines that opens with a name ("Graciela Bustos / Estudio Bustos /
+    Av. San Martín 1234")."""
+    for index in range(len(lines) - 1, max(len(lines) - SIGNATURE_LINES, 0) - 1, -1):
+        if SIGN_OFF.match(faq_module.normalize(lines[index])) and "?" not in lines[index]:
+            if all(_signature_line(line) for line in lines[index:]):
+                return lines[:index]
+            break
+    blank = max((i for i, line in enumerate(lines) if not line.strip()), default=-1)
+    block = [line for line in lines[blank + 1 :] if line.strip()]
+    if (
+        2 <= len(block) <= SIGNATURE_LINES
+        and NAME_LINE.match(block[0].strip())
+        and all(_signature_line(line) for line in block)
+    ):
+        return lines[: blank + 1]
+    return lines
+
+
+def _signature_line(line: str) -> bool:
+    return len(line.split()) <= SIGNATURE_WORDS and "?" not in line
+
+
+def _here(normal: str) -> str:
+    """``normal`` without the sentences, or the reasons given in them ("…, ya que en otra
+    tienda me pasó que…"), that speak of another shop and not of this one."""
+    return "".join(
+        part
+        for m in SENTENCE.finditer(normal)
+        for part in REASON.split(m.group(0))
+        if part and (not ELSEWHERE.search(part) or OURS.search(part))
+    )
+
+
 def _sentences(text: str) -> list[str]:
     """The normalised sentences of ``text``, each with its closing punctuation. A short closing
     line ("Saludos, Ana", "Gracias!") and the short lines under it are a signature and are left
     out, and so are lines holding a phone number."""
-    lines = text.split("\n")
-    for index in range(len(lines) - 1, max(len(lines) - SIGNATURE_LINES, 0) - 1, -1):
-        if SIGN_OFF.match(faq_module.normalize(lines[index])) and "?" not in lines[index]:
-            if all(len(line.split()) <= SIGNATURE_WORDS for line in lines[index:]):
-                lines = lines[:index]
-            break
-    kept = [line for line in lines if len(re.findall(r"\d", line)) < CONTACT_DIGITS]
+    lines = [line for line in text.split("\n") if not DISCLAIMER.search(faq_module.normalize(line))]
+    kept = [line for line in _unsigned(lines) if len(re.findall(r"\d", line)) < CONTACT_DIGITS]
     flat = faq_module.normalize("\n".join(kept))
     return [m.group(0).strip() for m in SENTENCE.finditer(flat) if re.search(r"\w", m.group(0))]
 
@@ -732,7 +805,8 @@ def _generic(normal: str) -> str:
     """``normal`` with each garment said as "prenda" and each place in the country as
     "localidad": a jean is covered wherever the answer speaks of garments, and Malargüe
     wherever it ships to every town."""
-    tokens = re.findall(r"[a-z0-9ñ]+", GARMENT.sub("prenda", normal))
+    normal = PLACE_WORD.sub("localidad", SIZE_NAMED.sub("talle", GARMENT.sub("prenda", normal)))
+    tokens = re.findall(r"[a-z0-9ñ]+", normal)
     places = _places()
     out: list[str] = []
     index = 0
@@ -756,6 +830,8 @@ def _places() -> frozenset[tuple[str, ...]]:
 
 
 def _asks(sentence: str) -> bool:
+    if "?" not in sentence and NOT_ASKING.search(sentence):
+        return False
     return bool(QUESTION.search(sentence) or UNSURE.search(sentence))
 
 
@@ -796,17 +872,24 @@ def _shouting(text: str) -> bool:
     return upper / len(letters) >= 0.7
 
 
-def _specific_product(normal: str) -> tuple[str, str] | None:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Product:
+    intent: str
+    found: str
+    attribute: bool  # named by what it is (colour, size, model), not asked its price
+
+
+def _specific_product(normal: str) -> _Product | None:
     garment = GARMENT.search(normal)
     price = PRICE_ASK.search(normal)
     shipping_price = re.search(r"\benvi\w*|\bmand\w*|\bcorreo\b|\bflete\b|\bdespach\w*", normal)
     generic_price = re.search(r"\bprecios?\b|\bvalor\b", normal)
     if price and (garment or (not shipping_price and generic_price)):
-        return "producto", price.group(0)
+        return _Product("producto", price.group(0), attribute=False)
     attribute = PRODUCT_ATTRIBUTE.search(normal) if garment else COLOR_ASK.search(normal)
     if attribute:
         intent = "stock" if AVAILABILITY.search(normal) else "producto"
-        return intent, attribute.group(0)
+        return _Product(intent, attribute.group(0), attribute=True)
     return None
 
 
