@@ -67,15 +67,17 @@ PRECISION_BAR = 0.98
 # the 0.80 the issue asks for on the sets written by outsiders (labels.toml gives the first
 # contact of each): a question the answer may not fully cover goes to the LLM instead.
 FLOORS = {
-    "dev": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
-    "holdout": {"faq": 0.95, "human": 1.0, "ignored": 1.0},
+    "dev": {"faq": 0.86, "human": 1.0, "ignored": 1.0},
+    "holdout": {"faq": 1.0, "human": 1.0, "ignored": 1.0},
     "blind": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
     "blind2": {"faq": 0.72, "human": 1.0, "ignored": 1.0},
     "blind3": {"faq": 0.78, "human": 0.97, "ignored": 1.0},
-    "blind4": {"faq": 0.86, "human": 1.0, "ignored": 1.0},
+    "blind4": {"faq": 0.85, "human": 1.0, "ignored": 1.0},
     "blind5": {"faq": 0.86, "human": 1.0, "ignored": 1.0},
-    "blind6": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
+    "blind6": {"faq": 0.83, "human": 1.0, "ignored": 1.0},
     "blind7": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
+    "blind8": {"faq": 0.8, "human": 1.0, "ignored": 1.0},
+    "blind9": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
 }
 
 
@@ -178,6 +180,18 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         # A signature block under the question, with an address's numbers, is not part of it.
         ("Hola, ¿aceptan Mercado Pago?\n\nLucas Moyano | Administración\nBodega Cerro Alto\n"
          "Ruta Provincial 89 km 12 - Tupungato, Mendoza", "faq", "pagos"),
+        # Asked or advised, not bought; not wanted, not asked for.
+        ("Mi hijo me dice que compre por internet, pero no tengo tarjeta de crédito. ¿Hay otra "
+         "manera de pagar?", "faq", "pagos"),
+        ("Si me llega y no me gusta, ¿lo puedo cambiar por otra cosa? No quiero que me devuelvan"
+         " la plata.", "faq", "cambios"),
+        ("Quiero que me devuelvan la plata del pedido.", "human", None),
+        # "GRACIAS!!" in capitals is warmth, not shouting.
+        ("HOLA, HAY FORMA DE QUE ME AVISEN CUANDO VUELVE A ENTRAR ALGO AGOTADO?? GRACIAS!!",
+         "faq", "stock"),
+        # Idioms said plainly: two sizes side by side, "¿es porque lo tienen?".
+        ("Estoy entre una S y una M, ¿cuál me conviene pedir?", "faq", "talles"),
+        ("Si en la web me deja elegir el talle, ¿es porque lo tienen?", "faq", "stock"),
     ],
 )  # fmt: skip
 def test_fresh_phrasings_route_as_a_person_would(body: str, route: str, faq_id: str | None) -> None:
@@ -270,6 +284,16 @@ def test_a_reply_saying_our_answer_did_not_help_goes_to_a_person(complaint: str)
         ("¿Me llega para el 24 si compro hoy?", "llm", "para el 24"),
         ("Vivo en un pueblo chico de La Pampa, ¿llegan los envíos hasta acá?", "faq", None),
         ("Una consulta rápida: ¿aceptan Mercado Pago?", "faq", None),
+        # Words that name a topic (hints) do not say its answer covers them: the answer names
+        # no carrier and no bank.
+        ("¿Con qué bancos tienen cuotas?", "llm", "cuotas + banco"),
+        ("¿Hacen los envíos por Andreani?", "llm", "andreani"),
+        # Words that only together fall outside the answer: only a size exchange is free.
+        ("Si cambio por otro color, ¿también es sin cargo?", "llm", "color + cargo"),
+        ("¿Puedo cambiar una prenda por otro color?", "faq", None),
+        # The reason for asking is context, not what is asked.
+        ("¿Los envíos tienen número de seguimiento? Porque en mi pueblo a veces las encomiendas"
+         " se pierden.", "faq", None),
     ],
 )  # fmt: skip
 def test_a_canned_answer_covers_every_word_of_the_question(

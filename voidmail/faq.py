@@ -60,7 +60,7 @@ _GREETINGS = re.compile(
     r"|\b(?:consulta|pregunta|duda)s?\s+(?:rapid|cortit|chiquit|simple|sencill)\w*"
     r"|\b(?:a|muchas|algunas|varias)\s+veces\b|\bun\s+monton\b|\bde\s+nuevo\b|\bnuevamente\b"
     r"|\b(?:hola|holis|holaa|buenas|gracias|saludos|chau|genias)\s+chic[oa]s\b|(?:^|\n)\s*chic[oa]s\b"
-    r"|\b100\s*%|\bcien\s+por\s+ciento\b"
+    r"|\bmas\s+adelante\b|\b100\s*%|\bcien\s+por\s+ciento\b"
     r"|\bacerca\s+de\b|\bcon\s+el\s+fin\s+de\b|\bpor\s+las\s+dudas\b|\blo\s+unico\b"
 )
 # Runs of non-space characters; links and addresses among them are dropped by _no_links. One
@@ -119,9 +119,11 @@ SIGNATURE_CHARS = 40  # an answer's sentence this long is specific enough to rec
 # courtesy, question scaffolding, pronouns and particles, everyday verbs, and the shop's own
 # generic nouns. Compared by key, so "podrían", "pueden" and "podés" are one word with "poder".
 # Every other word of a question must be accounted for by the entry that answers it (its answer
-# text, examples, keywords or hints); a place, a group of people, a number, a condition or a
-# second meaning that nothing accounts for means the answer may not cover the question.
-# Time spans, places, kinds of people and money are deliberately absent: they are conditions.
+# text, examples or keywords, and their synonyms); a place, a group of people, a number, a
+# condition or a second meaning that nothing accounts for means the answer may not cover the
+# question. Hints only point to a topic ("banco" to payments): the answer may say nothing of
+# them. Time spans, places, children, seasons and money are deliberately absent: they are
+# conditions. Who the customer is and why they ask (family, gifts, work, feelings) are here.
 EVERYDAY = frozenset(
     """
         hola holis buenas buen buenos buena dia tardes noches saludo saludos gracias muchas
@@ -188,8 +190,8 @@ EVERYDAY = frozenset(
         debo debe deben deberia deberian resulta resulte resultar efectuar adquirir adquiri
         adquirida adquirido conocer conozco alguien nadie mensaje prefiero preferiria
         vender venden vendan acertar acierto errar equivocar equivocarme equivoque pifiar
-        dicho dicha agrado sirve servir posta ahorita probable entere enterarme mercaderia
-        localidad
+        dicho dicha agrado sirve servir calculo calcular trae traen deja dejan posta ahorita
+        probable entere enterarme mercaderia localidad
     """.split()
     # Who the customer is, who they buy for and why, and how they feel about it: none of it
     # changes what an answer about shipping, payment, exchanges, sizes or stock says. Children
@@ -205,7 +207,7 @@ EVERYDAY = frozenset(
         contenta contento feliz encantada encantado enamorada enamore preocupa preocupada
         preocupado miedo nervios drama lio tonta tonto bajon tentada tentado obsesionada
         increible divina divino excelente emocion ansiosa ansioso animo animar animarme
-        trabajo laburo oficina
+        trabajo laburo oficina estudiante estudiantes facultad facu
         vivo vive viven vivimos viviendo mude mudamos mudanza
     """.split()
 )  # fmt: skip
@@ -224,6 +226,7 @@ SYNONYMS = tuple(
         "uso usada usado puesta puesto",
         "despachar despachan despacho despachamos",
         "promo promos promocion promociones",
+        "pagar abonar abono",
     )
 )
 
@@ -394,10 +397,14 @@ class Phrase:
 
     text: str
     keys: tuple[str, ...]
+    # For an exclude written "color + gratis": the phrases that must all appear, anywhere.
+    together: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def of(cls, text: str) -> Phrase:
-        return cls(text, tuple(content_keys(text)))
+        parts = tuple(tuple(content_keys(part)) for part in text.split("+"))
+        together = parts if len(parts) > 1 else ()
+        return cls(text, tuple(k for part in parts for k in part), together)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -421,7 +428,6 @@ class Entry:
         found: dict[str, str] = {}
         sources: list[tuple[str, Iterable[str]]] = [
             ("keyword", (k for p in self.keywords for k in p.keys)),
-            ("hint", (k for p in self.hints for k in p.keys)),
             ("example", (k for keys in self.example_keys for k in keys)),
             ("answer", (key(w) for w in words(self.answer))),
         ]
@@ -494,7 +500,7 @@ class Coverage:
     """What accounts for each word of a question, against one entry (:meth:`Faq.coverage`)."""
 
     entry_id: str
-    covered: tuple[tuple[str, str], ...]  # (word, "keyword"|"hint"|"example"|"answer"|"everyday")
+    covered: tuple[tuple[str, str], ...]  # (word, "keyword"|"example"|"answer"|"everyday")
     uncovered: tuple[str, ...]  # words nothing accounts for, in order, once each
     late: tuple[str, ...] = ()  # the times since that fall outside the answer's window
 
@@ -709,6 +715,10 @@ def _find(phrase: Phrase, keys: Sequence[str], near: Near) -> list[int]:
     n = len(phrase.keys)
     if n == 0 or not all(k in near.said for k in phrase.keys):
         return []
+    if phrase.together:
+        # Found where its last part is, once every part is found.
+        starts = [_find(Phrase(phrase.text, part), keys, near) for part in phrase.together]
+        return starts[-1] if all(starts) else []
     return [
         i
         for i in range(len(keys) - n + 1)
@@ -831,7 +841,12 @@ def _entry(raw: object, index: int, placeholders: Mapping[str, str], source: str
         raise ConfigError(f"{where}: give 'keywords' or 'examples' to match on", key="faq.file")
     for field in ("keywords", "hints", "exclude", "ignore"):
         for phrase in lists[field]:
-            if not content_keys(phrase):
+            if "+" in phrase and field != "exclude":
+                raise ConfigError(
+                    f"{where}: {field} entry {phrase!r}: only 'exclude' joins words with +",
+                    key="faq.file",
+                )
+            if not all(content_keys(part) for part in phrase.split("+")):
                 raise ConfigError(
                     f"{where}: {field} entry {phrase!r} has only filler words", key="faq.file"
                 )

@@ -44,7 +44,7 @@ REPLY_SUBJECT = re.compile(r"^\s*(?:re|rv|rta|resp|aw|sv)\s*(?:\[\d+\])?\s*:", r
 # A customer telling us the last answer did not help, or that nobody answered: a person's job.
 # Matched on the normalised new text of a reply only.
 NOT_HELPED = re.compile(
-    r"\bno\s+(?:me\s+)?(?:respond\w*|contest\w*)\s+(?:a\s+)?(?:lo\s+que|mi\s+(?:pregunta|consulta))"
+    r"\bno\s+(?:me\s+)?(?:respond\w*|contest\w*)\s+(?:a\s+)?(?:lo\s+(?:que|q)|mi\s+(?:pregunta|consulta))"
     r"|\bno\s+(?:es|era)\s+lo\s+que\s+(?:pregunt|consult)\w*"
     r"|\b(?:el|la)\s+mism[oa]\s+(?:mensaje|respuesta|mail|correo)"
     r"|\b(?:mensaje|respuesta|mail|correo)\s+automatic[oa]\b.{0,40}\bno\s+(?:me\s+)?(?:sirv|ayud|respond|contest)\w*"
@@ -276,7 +276,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         _any(
             r"\bverguenza\b|\bvergonzos[oa]\b",
             r"\bun\s+desastre\b|\bdesastros[oa]s?\b",
-            r"\bpesim[oa]s?\b|\bnefast[oa]s?\b|\blamentable\w*|\bhorrible\w*|\bespantos[oa]\b",
+            r"\bpesim[oa]s?\b|\bnefast[oa]s?\b|\blamentables?\b|\bhorrible\w*|\bespantos[oa]\b",
             r"\bindignad[oa]s?\b|\bindignante\b",
             r"\bhart[oa]s?\b|\bpodrid[oa]s?\b|\bfurios[oa]s?\b|\benojad[oa]s?\b|\bcansad[oa]s?\b",
             r"\binadmisible\b|\binaceptable\b|\bintolerable\b|\babuso\b|\bburla\b|\bfalta\s+de\s+respeto\b",
@@ -320,6 +320,17 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 PURCHASE = re.compile(
     r"(?<!nunca\s)(?<!no\s)(?<!jamas\s)(?<!todavia\sno\s)(?<!aun\sno\s)"
     r"\b(?:compre|pedi|pague|encargue|transferi|abone|deposite|compramos|pedimos|pagamos)\b"
+)
+# A purchase in the subjunctive, asked or advised, not made: "mi hijo me dice que compre por
+# internet", "¿puede pasar que compre y no haya?".
+NOT_BOUGHT = re.compile(
+    r"\b(?:dice|dicen|dijo|dijeron|recomienda\w*|aconseja\w*|quiere|quieren|puede\s+pasar|pasa"
+    r"|antes\s+de|para|hasta|en\s+caso\s+de|ojala)\s+que\s+(?:le\s+|les\s+)?compre\b"
+)
+# What the customer says they do not want ("no quiero que me devuelvan la plata, solo
+# cambiarlo"): no handoff for it. Read just before a handoff phrase.
+UNWANTED = re.compile(
+    r"\bno\s+(?:quiero|queremos|necesito|busco|pido|pretendo)\s+(?:que\s+)?(?:me\s+|nos\s+|lo\s+|la\s+)?$"
 )
 # Time since something the writer did: their order, unless the question is one an answer for
 # buyers covers (then its window decides, see faq.Faq.coverage).
@@ -399,9 +410,22 @@ PRODUCT_ATTRIBUTE = _any(
 GARMENT = re.compile(rf"\b(?:{GARMENTS})\b")
 # A size by its letters ("¿soy M o L?", "talle XL"): a size wherever the answer speaks of sizes.
 SIZE_NAMED = re.compile(r"\b(?:talle\s+)?(?:xxs|xs|s|m|l|xl|xxl|xxxl)\b(?![.'´]\w)")
+# Two sizes side by side ("entre una S y una M", "¿M o L?"): choosing between two sizes, which
+# is what a sizes answer speaks of, and no product.
+TWO_SIZES = re.compile(
+    r"\b(?:entre\s+)?(?:(?:un|una|el|la)\s+)?(?:xxs|xs|s|m|l|xl|xxl|xxxl)\s+(?:y|o)\s+"
+    r"(?:(?:un|una|el|la)\s+)?(?:xxs|xs|s|m|l|xl|xxl|xxxl)\b(?![.'´]\w)",
+    re.IGNORECASE,
+)
+# "¿Es porque lo tienen?", "¿quiere decir que no hay?": asking whether something is in stock.
+IN_STOCK = re.compile(
+    r"\b(?:es|significa|quiere\s+decir)\s+(?:porque|por\s+que|xq|pq|que|q)\s+(?:no\s+)?(?:lo\s+|la\s+|los\s+"
+    r"|las\s+)?(?:hay|tienen|tenes|tenés|tenemos)\b",
+    re.IGNORECASE,
+)
 # A kind of place ("un pueblo chico", "las ciudades grandes"), like a town's name.
 PLACE_WORD = re.compile(
-    r"\b(?:pueblo|pueblito|ciudad|ciudades|provincia|provincias|barrio|zona|paraje|localidad"
+    r"\b(?:pueblo|pueblito|ciudad|ciudades|provincia|provincias|barrio|zona|paraje|capital|localidad"
     r"|localidades)(?:\s+(?:chic[oa]s?|pequen[oa]s?|grandes?|lejan[oa]s?|alejad[oa]s?|del\s+interior))?\b"
 )
 COLOR_ASK = re.compile(
@@ -480,6 +504,10 @@ COURTESY_WORDS = frozenset(
     "hola gracias muchas buenas buenos buen dia dias tardes noches saludos ok dale perfecto genial"
     " listo joya barbaro excelente si no chau abrazo besos".split()
 )
+COURTESY_CHEER = re.compile(
+    r"\b(?:gracias|hola|saludos|besos|abrazos?|genial|genias|chau|buen\s+dia)[^\w!]*!+",
+    re.IGNORECASE,
+)
 # A company footer: confidentiality notices, "think before printing", separator rules.
 DISCLAIMER = _any(
     r"\bconfidencial\w*|\bconfidential\w*|\bdestinatari[oa]\b|\bintended\s+recipient",
@@ -497,6 +525,9 @@ ELSEWHERE = _any(
 # Where a sentence turns to the reason for asking. Split with the connector kept in front of
 # the reason, so nothing is lost when both parts stay.
 REASON = re.compile(r"(?=,?\s*\b(?:ya\s+que|porque|xq|pq|puesto\s+que|debido\s+a\s+que)\b)")
+# A sentence that gives the reason for asking ("Porque en mi pueblo a veces las encomiendas se
+# pierden."): context, not part of what is asked.
+REASON_FIRST = re.compile(r"\W*(?:ya\s+que|porque|xq|pq|es\s+que|lo\s+pregunto\s+porque)\b")
 OURS = re.compile(
     r"\bustedes\b|\bles\s+(?:compre|pedi|pague)\b|\bsu\s+(?:tienda|pagina|local|web)\b"
 )
@@ -625,7 +656,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         # subject names the topic the body only hints at.
         analysed = f"{bare_subject}.\n{analysed}"
         analysis = faq.analyse(analysed)
-    purchase = PURCHASE.search(here) or SINCE.search(here)
+    purchase = PURCHASE.search(NOT_BOUGHT.sub(" ", here)) or SINCE.search(here)
     if purchase and not (
         len(analysis.topics) == 1 and faq.entry(analysis.topics[0]).after_purchase
     ):
@@ -637,7 +668,8 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # The topic is what the questions ask about; a topic only mentioned around them ("the
     # shipping I already know, I want to know how to pay") is context.
     # A subject asks only with a question mark: "Re: Consulta talles" names the thread.
-    title = _sentences(bare_subject)
+    analysed = _idioms(analysed)
+    title = _sentences(_idioms(bare_subject))
     sentences = title + [kept for s in _sentences(analysed) if (kept := _here(s).strip())]
     asking = [s for s in sentences if _asks(s) and (s not in title or "?" in s)]
     asked = faq.analyse("\n".join(asking)).topics if asking else ()
@@ -666,7 +698,11 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # The closed world: every word of what is asked, and of what speaks of the topic, must be
     # accounted for by the entry; around it, only numbers must (a 40-day-old purchase is not
     # one the 30-day answer covers).
-    closed = [s for s in sentences if s in asking or topic in faq.analyse(s).topics]
+    closed = [
+        s
+        for s in sentences
+        if s in asking or (topic in faq.analyse(s).topics and not REASON_FIRST.match(s))
+    ]
     question = _generic("\n".join(closed))
     word_count = len(faq_module.words(question))
     questions = len(re.findall(r"\?+", text))
@@ -756,6 +792,12 @@ def _customer_text(new_text: str) -> str:
     return "\n\n".join(kept).strip()
 
 
+def _idioms(text: str) -> str:
+    """``text`` with two idioms said plainly, so that they name their topic: two sizes side
+    by side are "entre dos talles", and "¿es porque lo tienen?" is "¿está disponible?"."""
+    return IN_STOCK.sub(" esta disponible", TWO_SIZES.sub(" entre dos talles ", text))
+
+
 def _unsigned(lines: list[str]) -> list[str]:
     """``lines`` without the signature: a closing line and the short lines under it, or a
     last block of short lines that opens with a name ("Graciela Bustos / Estudio Bustos /
@@ -843,9 +885,9 @@ def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | Non
     for source in (normal, subject):
         for line in source.split("\n"):
             for category, intent, pattern in HANDOFF:
-                found = pattern.search(line)
-                if found:
-                    return category, intent, found.group(0)
+                for found in pattern.finditer(line):
+                    if not UNWANTED.search(line, max(0, found.start() - 40), found.start()):
+                        return category, intent, found.group(0)
     if _shouting(text):
         return "anger", "reclamo", "all capitals"
     return None
@@ -866,7 +908,8 @@ def _shouting(text: str) -> bool:
     """Capitals with a volley of exclamation marks. Capitals alone are a way of writing (older
     customers, phones stuck in caps lock), not anger: "QUERIA SABER SI HACEN ENVIOS"."""
     letters = [ch for ch in text if ch.isalpha()]
-    if len(letters) < 20 or not re.search(r"!{2,}", text):
+    # "GRACIAS!!" is warmth, not a volley.
+    if len(letters) < 20 or not re.search(r"!{2,}", COURTESY_CHEER.sub(" ", text)):
         return False
     upper = sum(1 for ch in letters if ch.isupper())
     return upper / len(letters) >= 0.7
