@@ -99,6 +99,13 @@ def _cases() -> dict[str, bytes]:
             body=b"pedido" + b" " * 200_000 + b"x\r\nhace" + b" \r\n" * 50_000 + b"dias?\r\n"
         ),
         "body-blank-line-runs": message(body=b"Nombre" + b"\t\r\n" * 100_000 + b"mensaje:\r\n"),
+        # Runs of what the routing rules look for: commas before a reason, sizes side by side,
+        # dates, emoji ending sentences, another shop, capitalised names.
+        "body-comma-runs": message(body=b", " * 100_000 + b"ya que en otra tienda?\r\n"),
+        "body-size-runs": message(body=b"entre una m y " * 20_000 + b"l?\r\n"),
+        "body-deadline-runs": message(body=b"para el " * 30_000 + b"24?\r\n"),
+        "body-emoji-runs": message(body="😄 ".encode() * 50_000 + b"ya se\r\n"),
+        "body-name-lines": message(body=b"hola?\r\n\r\n" + b"Ana Maria " * 40_000 + b"\r\n"),
         "html-unclosed-tags": message(body=b"<a " * 100_000, content_type=b"text/html"),
         "html-end-tag-run": message(body=b"</" * 200_000, content_type=b"text/html"),
         "html-comment-run": message(body=b"<!--" * 100_000, content_type=b"text/html"),

@@ -470,7 +470,7 @@ SENTENCE = re.compile(f"[^{_STOPS}]+[{_STOPS}]*")
 # Sentences that ask nothing unless they carry a question mark: thanks for an earlier answer,
 # and what the customer says they already know ("ya sé que el envío tarda").
 NOT_ASKING = _any(
-    r"^\W*(?:muchas\s+)?gracias\s+(?:por|x)\b",
+    r"^\W{0,10}(?:muchas\s+)?gracias\s+(?:por|x)\b",
     r"\bya\s+(?:lo\s+)?(?:se|sabemos|vi|lei|calcule|averigue|tengo\s+claro)\b",
 )
 CONTACT_DIGITS = 7  # a line with this many digits is a phone number or an address, not prose
@@ -524,10 +524,10 @@ ELSEWHERE = _any(
 )
 # Where a sentence turns to the reason for asking. Split with the connector kept in front of
 # the reason, so nothing is lost when both parts stay.
-REASON = re.compile(r"(?=,?\s*\b(?:ya\s+que|porque|xq|pq|puesto\s+que|debido\s+a\s+que)\b)")
+REASON = re.compile(r"(?=,? ?\b(?:ya\s+que|porque|xq|pq|puesto\s+que|debido\s+a\s+que)\b)")
 # A sentence that gives the reason for asking ("Porque en mi pueblo a veces las encomiendas se
 # pierden."): context, not part of what is asked.
-REASON_FIRST = re.compile(r"\W*(?:ya\s+que|porque|xq|pq|es\s+que|lo\s+pregunto\s+porque)\b")
+REASON_FIRST = re.compile(r"\W{0,10}(?:ya\s+que|porque|xq|pq|es\s+que|lo\s+pregunto\s+porque)\b")
 OURS = re.compile(
     r"\bustedes\b|\bles\s+(?:compre|pedi|pague)\b|\bsu\s+(?:tienda|pagina|local|web)\b"
 )
