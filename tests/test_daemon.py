@@ -172,6 +172,36 @@ async def test_transient_failures_are_retried(
     assert tasks[0]["status"] == "done"
 
 
+async def test_a_refused_state_write_does_not_stop_the_worker(
+    dovecot: Dovecot, database_url: str, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One worker: if a refused write killed it, nothing after would be handled.
+    seen: Counter[str] = Counter()
+    settings = rig_settings(dovecot, database_url, state_dir, worker={"concurrency": 1})
+    real_finish = store.Store.finish
+    refused: list[int] = []
+
+    async def finish_refused_once(self: store.Store, task_id: int, outcome: store.Outcome) -> None:
+        if outcome.status == "done" and not refused:
+            refused.append(task_id)
+            raise RuntimeError("the database refused the write (simulated)")
+        await real_finish(self, task_id, outcome)
+
+    monkeypatch.setattr(store.Store, "finish", finish_refused_once)
+    dovecot.append_many([customer_mail(n) for n in range(3)])
+    async with running(settings, lambda st: Recorder(seen)) as (_, st):
+
+        async def all_done() -> bool:
+            tasks = await st.list_tasks()
+            return len(tasks) == 3 and all(t["status"] == "done" for t in tasks)
+
+        await wait_until(all_done, within=60, what="every task done after one refused write")
+        tasks = {t["id"]: t for t in await st.list_tasks()}
+    assert len(refused) == 1
+    assert tasks[refused[0]]["attempts"] == 2, "the refused outcome is retried once"
+    assert len(seen) == 3
+
+
 async def test_two_daemons_on_one_database_handle_each_message_once(
     dovecot: Dovecot, database_url: str, tmp_path: Path
 ) -> None:

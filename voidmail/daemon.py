@@ -42,6 +42,7 @@ ORDER_WORKERS = 2  # order lookups at once: the order source paces them anyway
 LANE_FULL_RETRY = 15.0  # seconds before a task that found the LLM lane full is looked at again
 RECLAIM_EVERY = 30.0  # seconds between sweeps for tasks of dead daemons
 FALLBACK_WAKE = 30.0  # the dispatcher looks at the table at least this often
+CLAIM_RETRY = 1.0  # seconds a worker waits after the database refused a claim
 STATUS_EVERY = 10.0  # seconds between STATUS= lines to systemd
 
 
@@ -333,6 +334,9 @@ class Daemon:
                 task = await self.store.claim(task_id, self.daemon_id)
                 if task is not None:
                     await self._process(task, functools.partial(self.responder.handle, task))
+            except Exception:  # the database refused the claim: the task stays where it was
+                log.exception("task_claim_failed", task_id=task_id)
+                await self._wait_for(self.stop_event.wait(), CLAIM_RETRY)
             finally:
                 self.busy.pop(number, None)
                 self.inflight.discard(task_id)
@@ -360,6 +364,24 @@ class Daemon:
         structlog.contextvars.bind_contextvars(
             task_id=task_id, uid=task["uid"], message_id=task["message_id"]
         )
+        try:
+            await self._run(task, step)
+        except Exception:
+            # The database refused the task's state write even after the outcome's own handling:
+            # the task keeps its claim, and a restart (or this daemon's lock lapsing) gives it
+            # back. The worker goes on with the next one.
+            log.exception("task_state_write_failed")
+        finally:
+            structlog.contextvars.unbind_contextvars("task_id", "uid", "message_id")
+            self.work.set()
+
+    async def _run(
+        self,
+        task: dict[str, Any],
+        step: Callable[[], Awaitable[store.Outcome | lanes.Later]],
+    ) -> None:
+        """Run ``step`` for ``task`` and record what came of it."""
+        task_id = task["id"]
         started = time.monotonic()
         try:
             result = await step()
@@ -388,7 +410,16 @@ class Daemon:
             if isinstance(result, lanes.Later):
                 await self._to_lane(task, result)
                 return
-            await self._settle(self.store.finish(task_id, result))
+            try:
+                await self._settle(self.store.finish(task_id, result))
+            except Exception as exc:  # a refused write must not stop the worker either
+                # Whatever was sent is in the outbound ledger, so running the task again sends
+                # nothing twice: as after a crash between sending and this write.
+                log.exception("task_finish_failed", status=result.status)
+                await self._retry_or_park(
+                    task, f"could not record the outcome: {exc.__class__.__name__}: {exc}", None
+                )
+                return
             if result.imap_flags:
                 self.listener.wake.set()
             if result.status == "human" or result.noted:
@@ -404,9 +435,6 @@ class Daemon:
                 completion_tokens=result.completion_tokens,
                 ms=round((time.monotonic() - started) * 1000, 1),
             )
-        finally:
-            structlog.contextvars.unbind_contextvars("task_id", "uid", "message_id")
-            self.work.set()
 
     async def _to_lane(self, task: dict[str, Any], later: lanes.Later) -> None:
         """Queue a decided task for the workers of its lane; when the lane is full, give it
