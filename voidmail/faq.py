@@ -659,14 +659,17 @@ class Faq:
                 return "everyday"
         return None
 
-    def match(self, text: str) -> FaqMatch | None:
+    def match(self, text: str, coverage: Coverage | None = None) -> FaqMatch | None:
         """The curated answer for ``text`` when it asks about exactly one entry, with evidence
-        over the threshold and every word of it accounted for (:meth:`coverage`); else None."""
+        over the threshold and every word of it accounted for (:meth:`coverage`, or the
+        ``coverage`` of ``text`` already worked out); else None."""
         analysis = self.analyse(text)
         if len(analysis.topics) != 1:
             return None
         faq_id = analysis.topics[0]
-        if faq_id in analysis.excluded or not self.coverage(faq_id, text).complete:
+        if coverage is None or coverage.entry_id != faq_id:
+            coverage = self.coverage(faq_id, text)
+        if faq_id in analysis.excluded or not coverage.complete:
             return None
         evidence = analysis.evidence[faq_id]
         if evidence.score < self.threshold:

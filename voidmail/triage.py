@@ -719,7 +719,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         )
     if not coverage.complete:
         return Decision("llm", topic, None, score, f"llm: {coverage.describe()}", coverage)
-    matched = faq.match(question)
+    matched = faq.match(question, coverage)
     if matched is None or matched.faq_id != topic:
         return Decision("llm", topic, None, score, f"llm: {topic} below threshold", coverage)
     if topic in quoted:
