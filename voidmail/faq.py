@@ -191,7 +191,7 @@ EVERYDAY = frozenset(
         adquirida adquirido conocer conozco alguien nadie mensaje prefiero preferiria
         vender venden vendan acertar acierto errar equivocar equivocarme equivoque pifiar
         dicho dicha agrado sirve servir calculo calcular trae traen deja dejan posta ahorita
-        probable entere enterarme mercaderia localidad
+        probable entere enterarme mercaderia localidad propia propio virtual
     """.split()
     # Who the customer is, who they buy for and why, and how they feel about it: none of it
     # changes what an answer about shipping, payment, exchanges, sizes or stock says. Children
@@ -227,6 +227,8 @@ SYNONYMS = tuple(
         "despachar despachan despacho despachamos",
         "promo promos promocion promociones",
         "pagar abonar abono",
+        "envio entrega",
+        "mail email correo",
     )
 )
 

@@ -452,7 +452,7 @@ QUESTION = _any(
     r"\b(?:como|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
     r"(?:^|[.,;:!]\s*)(?:que|quien)\b",
     # "Lo pregunto porque…" explains the question asked elsewhere; it asks nothing itself.
-    r"\b(?:saber|consultar|preguntar|pregunto|consulto|consulta|pregunta)\b"
+    r"\b(?:saber|consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta|pregunta)\b"
     r"(?!\s+(?:porque|por\s+que|xq|pq|ya\s+que|debido))",
     r"\b(?:quisiera|queria|quiero|necesito|me\s+gustaria)\s+(?:saber|consultar|preguntar|hacer"
     r"|cambiar|pagar|comprar|info)\b",
@@ -467,6 +467,7 @@ UNSURE = re.compile(
 # emoji ends a sentence as a full stop would ("…en la cordillera 😄 Lo único que quiero…").
 _STOPS = ".!?;\n\u2600-\u27bf\U0001f000-\U0001faff"
 SENTENCE = re.compile(f"[^{_STOPS}]+[{_STOPS}]*")
+WRAPPED_WIDTH = 50  # a line this long, broken before a lower-case word, was wrapped
 # Sentences that ask nothing unless they carry a question mark: thanks for an earlier answer,
 # and what the customer says they already know ("ya sé que el envío tarda").
 NOT_ASKING = _any(
@@ -822,6 +823,21 @@ def _signature_line(line: str) -> bool:
     return len(line.split()) <= SIGNATURE_WORDS and "?" not in line
 
 
+def _unwrapped(normal: str) -> str:
+    """``normal`` with the paragraphs a mail program wrapped at a fixed width joined again: a
+    long line that ends inside a sentence and a next line that goes on in lower case."""
+    lines = normal.split("\n")
+    out = lines[:1]
+    for line in lines[1:]:
+        last = out[-1]
+        ends_inside = last[-1:].isalnum() or last.endswith(",")
+        if len(last) >= WRAPPED_WIDTH and ends_inside and line[:1].islower():
+            out[-1] = f"{last} {line}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def _here(normal: str) -> str:
     """``normal`` without the sentences, or the reasons given in them ("…, ya que en otra
     tienda me pasó que…"), that speak of another shop and not of this one."""
@@ -839,7 +855,7 @@ def _sentences(text: str) -> list[str]:
     out, and so are lines holding a phone number."""
     lines = [line for line in text.split("\n") if not DISCLAIMER.search(faq_module.normalize(line))]
     kept = [line for line in _unsigned(lines) if len(re.findall(r"\d", line)) < CONTACT_DIGITS]
-    flat = faq_module.normalize("\n".join(kept))
+    flat = _unwrapped(faq_module.normalize("\n".join(kept)))
     return [m.group(0).strip() for m in SENTENCE.finditer(flat) if re.search(r"\w", m.group(0))]
 
 
