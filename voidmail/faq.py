@@ -60,7 +60,7 @@ _GREETINGS = re.compile(
     r"|\b(?:consulta|pregunta|duda)s?\s+(?:rapid|cortit|chiquit|simple|sencill)\w*"
     r"|\b(?:a|muchas|algunas|varias)\s+veces\b|\bun\s+monton\b|\bde\s+nuevo\b|\bnuevamente\b"
     r"|\b(?:hola|holis|holaa|buenas|gracias|saludos|chau|genias)\s+chic[oa]s\b|(?:^|\n)\s*chic[oa]s\b"
-    r"|\bmas\s+adelante\b|\b100\s*%|\bcien\s+por\s+ciento\b"
+    r"|\bmas\s+adelante\b|\bpor\s+ejemplo\b|\b100\s*%|\bcien\s+por\s+ciento\b"
     r"|\bacerca\s+de\b|\bcon\s+el\s+fin\s+de\b|\bpor\s+las\s+dudas\b|\blo\s+unico\b"
 )
 # Runs of non-space characters; links and addresses among them are dropped by _no_links. One
@@ -191,7 +191,9 @@ EVERYDAY = frozenset(
         adquirida adquirido conocer conozco alguien nadie mensaje prefiero preferiria
         vender venden vendan acertar acierto errar equivocar equivocarme equivoque pifiar
         dicho dicha agrado sirve servir calculo calcular trae traen deja dejan posta ahorita
-        probable entere enterarme mercaderia localidad propia propio virtual
+        probable entere enterarme mercaderia localidad propia propio virtual tuve tuvo
+        tuvimos tuviera poquito necesario necesaria conservar alcanza alcanzaria verificar
+        chequear revisar breve brevedad efectivamente fui fuimos cliente clienta clientes
     """.split()
     # Who the customer is, who they buy for and why, and how they feel about it: none of it
     # changes what an answer about shipping, payment, exchanges, sizes or stock says. Children
@@ -206,7 +208,8 @@ EVERYDAY = frozenset(
         casamiento boda egresada egresado recibida fiesta fiestas
         contenta contento feliz encantada encantado enamorada enamore preocupa preocupada
         preocupado miedo nervios drama lio tonta tonto bajon tentada tentado obsesionada
-        increible divina divino excelente emocion ansiosa ansioso animo animar animarme
+        increible divina divino excelente emocion ansiosa ansioso animo animar animarme loca
+        loco
         trabajo laburo oficina estudiante estudiantes facultad facu
         vivo vive viven vivimos viviendo mude mudamos mudanza
     """.split()
@@ -227,6 +230,8 @@ SYNONYMS = tuple(
         "despachar despachan despacho despachamos",
         "promo promos promocion promociones",
         "pagar abonar abono",
+        "transferencia transferir homebanking",
+        "reserva reservar guardan guardar",
         "envio entrega",
         "mail email correo",
     )

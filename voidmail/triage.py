@@ -45,7 +45,7 @@ REPLY_SUBJECT = re.compile(r"^\s*(?:re|rv|rta|resp|aw|sv)\s*(?:\[\d+\])?\s*:", r
 # Matched on the normalised new text of a reply only.
 NOT_HELPED = re.compile(
     r"\bno\s+(?:me\s+)?(?:respond\w*|contest\w*)\s+(?:a\s+)?(?:lo\s+(?:que|q)|mi\s+(?:pregunta|consulta))"
-    r"|\bno\s+(?:es|era)\s+lo\s+que\s+(?:pregunt|consult)\w*"
+    r"|\bno\s+(?:es|era)\s+(?:eso\s+)?lo\s+que\s+(?:pregunt|consult)\w*"
     r"|\b(?:el|la)\s+mism[oa]\s+(?:mensaje|respuesta|mail|correo)"
     r"|\b(?:mensaje|respuesta|mail|correo)\s+automatic[oa]\b.{0,40}\bno\s+(?:me\s+)?(?:sirv|ayud|respond|contest)\w*"
     r"|\bno\s+me\s+(?:sirv|ayud)\w*"
@@ -120,7 +120,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bcancel\w*",
             r"\banul(?:ar|en|o|a|aron|acion|ame|amos)\w*\b",
             r"\bdar\s+de\s+baja\b",
-            r"\barrepent\w*",
+            r"\barrepent\w*+(?!\s+de\s+no\b)",  # "me arrepentí de no llevarme nada" is no order
             r"\bya\s+no\s+(?:lo|la|los|las)\s+(?:quiero|necesito)\b",
             r"\bno\s+quiero\s+(?:mas\s+)?(?:el|la|mi)\s+(?:pedido|compra|orden)\b",
         ),
@@ -166,6 +166,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:pague|pagamos|transferi|abone)\b.{0,80}\b(?:pendiente\s+de\s+pago|no\s+figura"
             r"|no\s+aparece|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
             r"\brechazad[oa]\b.{0,120}\b(?:debitaron|descontaron|cobraron)\b",
+            # Charged with no order to show for it.
+            r"\bque\s+(?:paso|pasa)\s+con\s+(?:mi|la|el)\s+(?:plata|dinero|pago|cobro)\b",
+            r"\b(?:error|fallo|no\s+se\s+completo)\b.{0,120}\b(?:figura|aparece|veo)\s+(?:el\s+)?(?:cobro"
+            r"|cargo|debito|descuento)\b",
         ),
     ),
     (
@@ -327,6 +331,14 @@ NOT_BOUGHT = re.compile(
     r"\b(?:dice|dicen|dijo|dijeron|recomienda\w*|aconseja\w*|quiere|quieren|puede\s+pasar|pasa"
     r"|antes\s+de|para|hasta|en\s+caso\s+de|ojala)\s+que\s+(?:le\s+|les\s+)?compre\b"
 )
+# A purchase told as history ("el año pasado me compré…", "siempre pagué con tarjeta", "me
+# compré un buzo en el local"): no order of ours waiting for an answer.
+HISTORY = re.compile(
+    r"\b(?:el\s+ano\s+pasado|la\s+otra\s+vez|la\s+vez\s+pasada|la\s+ultima\s+vez|siempre|hace\s+tiempo"
+    r"|hace\s+anos|en\s+(?:semana\s+santa|vacaciones|el\s+verano|el\s+invierno|la\s+vendimia)"
+    r"|cuando\s+(?:estuve|fui|vine|pase)|en\s+el\s+local|en\s+persona)\b"
+)
+LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆|🙃")
 # What the customer says they do not want ("no quiero que me devuelvan la plata, solo
 # cambiarlo"): no handoff for it. Read just before a handoff phrase.
 UNWANTED = re.compile(
@@ -404,7 +416,7 @@ PRODUCT_ATTRIBUTE = _any(
     r"|polar|pana|tusor|bengalina|fibrana|microfibra|paño|pano|termic[oa]s?)\b",
     r"\b(?:oversize|recto|recta|mom|skinny|wide\s+leg|cargo|tiro\s+(?:alto|bajo|medio)|manga\s+(?:larga"
     r"|corta)|con\s+capucha|basic[oa]|crop|largo|larga|corto|corta|de\s+hombre|de\s+mujer|unisex)\b",
-    r"\b(?:modelo|de\s+la\s+foto|que\s+subieron|del\s+posteo|de\s+instagram|del\s+catalogo|nuev[oa])\b",
+    r"\b(?:modelo|de\s+la\s+foto|que\s+subieron|del\s+posteo|de\s+instagram|del\s+catalogo|(?<!de\s)nuev[oa])\b",
     r"\b(?:ese|esa|este|esta|estos|estas)\s+(?:" + GARMENTS + r")\b",
 )
 GARMENT = re.compile(rf"\b(?:{GARMENTS})\b")
@@ -480,7 +492,7 @@ SIGN_OFF = re.compile(
     r"\W*(?:saludos?|slds|gracias|muchas\s+gracias|desde\s+ya|atte|atentamente|cordialmente"
     r"|abrazos?|besos?|un\s+saludo|cordiales\s+saludos|quedo\s+a\s+la\s+espera|espero\s+respuesta)\b"
 )
-SIGNATURE_LINES = 8
+SIGNATURE_LINES = 12
 PLACES_FILE = Path(__file__).parent / "data" / "localidades.txt"
 MAX_PLACE_WORDS = 6
 SIGNATURE_WORDS = 12  # "Av. San Martín 1234, Piso 3 - Ciudad de Mendoza"
@@ -492,8 +504,14 @@ NAME_LINE = re.compile(
 FORM_LABEL = re.compile(
     r"^[^\S\n]*(?:nombre|name|apellido|e-?mail|correo(?:\s+electronico)?|tel[eé]fono|telefono|celular"
     r"|whatsapp|movil|asunto|subject|empresa|ciudad|provincia|localidad|dni|phone|motivo|tema)"
-    r"[^\S\n]*:.*$|^[^\S\n]*nuevo\s+mensaje\s+(?:recibido\s+)?desde\s.*$",
+    r"[^\S\n]*:.*$|^[^\S\n]*nuevo\s+mensaje\s+(?:recibido\s+)?desde\s.*$"
+    r"|^(?=[^\n]{0,120}\bformulario\s+de\s+contacto\b)[^\n?]*$",
     re.IGNORECASE | re.MULTILINE,
+)
+FORM_SUBJECT = re.compile(
+    r"^\s*(?:nuevo\s+mensaje|nueva\s+consulta|nuevo\s+contacto|mensaje)(?:\s+de\s+contacto)?"
+    r"(?:\s+(?:desde|de|en)\s+\S+)?\s*(?:[:\-–|]\s*|$)",
+    re.IGNORECASE,
 )
 FORM_BODY_LABEL = re.compile(
     r"^[^\S\n]*(?:mensaje|message|consulta|comentarios?)[^\S\n]*:[^\S\n]*",
@@ -657,7 +675,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         # subject names the topic the body only hints at.
         analysed = f"{bare_subject}.\n{analysed}"
         analysis = faq.analyse(analysed)
-    purchase = PURCHASE.search(NOT_BOUGHT.sub(" ", here)) or SINCE.search(here)
+    current = "".join(
+        s for s in SENTENCE.findall(NOT_BOUGHT.sub(" ", here)) if not HISTORY.search(s)
+    )
+    purchase = PURCHASE.search(current) or SINCE.search(current)
     if purchase and not (
         len(analysis.topics) == 1 and faq.entry(analysis.topics[0]).after_purchase
     ):
@@ -805,7 +826,12 @@ def _unsigned(lines: list[str]) -> list[str]:
     Av. San Martín 1234")."""
     for index in range(len(lines) - 1, max(len(lines) - SIGNATURE_LINES, 0) - 1, -1):
         if SIGN_OFF.match(faq_module.normalize(lines[index])) and "?" not in lines[index]:
-            if all(_signature_line(line) for line in lines[index:]):
+            # Under a closing line: the name, the company, its address and its legal lines,
+            # anything but a question.
+            below = lines[index + 1 :]
+            if all(
+                _signature_line(line) or not _asks(faq_module.normalize(line)) for line in below
+            ):
                 return lines[:index]
             break
     blank = max((i for i, line in enumerate(lines) if not line.strip()), default=-1)
@@ -894,7 +920,10 @@ def _asks(sentence: str) -> bool:
 
 
 def _bare_subject(subject: str) -> str:
-    return re.sub(r"^(?:\s*(?:re|fw|fwd|rv|tr|aw|wg)\s*:)+", "", subject, flags=re.IGNORECASE)
+    """``subject`` without reply and forward prefixes, or a contact form's own words ("Nuevo
+    mensaje de contacto: Envíos")."""
+    bare = re.sub(r"^(?:\s*(?:re|fw|fwd|rv|tr|aw|wg)\s*:)+", "", subject, flags=re.IGNORECASE)
+    return FORM_SUBJECT.sub("", bare)
 
 
 def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | None:
@@ -902,8 +931,11 @@ def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | Non
         for line in source.split("\n"):
             for category, intent, pattern in HANDOFF:
                 for found in pattern.finditer(line):
-                    if not UNWANTED.search(line, max(0, found.start() - 40), found.start()):
-                        return category, intent, found.group(0)
+                    if UNWANTED.search(line, max(0, found.start() - 40), found.start()):
+                        continue
+                    if category == "anger" and LAUGHTER.search(line, found.end(), found.end() + 30):
+                        continue  # "un desastre jaja": a joke about themselves, not anger
+                    return category, intent, found.group(0)
     if _shouting(text):
         return "anger", "reclamo", "all capitals"
     return None
