@@ -60,6 +60,7 @@ _GREETINGS = re.compile(
     r"|\b(?:consulta|pregunta|duda)s?\s+(?:rapid|cortit|chiquit|simple|sencill)\w*"
     r"|\b(?:a|muchas|algunas|varias)\s+veces\b|\bun\s+monton\b|\bde\s+nuevo\b|\bnuevamente\b"
     r"|\b(?:hola|holis|holaa|buenas|gracias|saludos|chau|genias)\s+chic[oa]s\b|(?:^|\n)\s*chic[oa]s\b"
+    r"|\b(?:toda\s+la|a\s+la|por\s+la|esta|de|en\s+la|una)\s+tarde\b"  # the afternoon, not "tardar"
     r"|\bmas\s+adelante\b|\bpor\s+ejemplo\b|\b100\s*%|\bcien\s+por\s+ciento\b"
     r"|\bacerca\s+de\b|\bcon\s+el\s+fin\s+de\b|\bpor\s+las\s+dudas\b|\blo\s+unico\b"
 )

@@ -467,7 +467,7 @@ QUESTION = _any(
     r"\b(?:saber|consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta|pregunta)\b"
     r"(?!\s+(?:porque|por\s+que|xq|pq|ya\s+que|debido))",
     r"\b(?:quisiera|queria|quiero|necesito|me\s+gustaria)\s+(?:saber|consultar|preguntar|hacer"
-    r"|cambiar|pagar|comprar|info)\b",
+    r"|cambiar|pagar|info)\b",
     r"\b(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
     r"\b(?:info|informacion|detalles)\b",
 )
