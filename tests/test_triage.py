@@ -317,6 +317,10 @@ def test_a_reply_saying_our_answer_did_not_help_goes_to_a_person(complaint: str)
         # Words that only together fall outside the answer: only a size exchange is free.
         ("Si cambio por otro color, ¿también es sin cargo?", "llm", "color + cargo"),
         ("¿Puedo cambiar una prenda por otro color?", "faq", None),
+        # A window in weeks counts too ("2 a 4 semanas"); an answer with no window has no time
+        # to keep.
+        ("Hace una semana que está agotado lo que quiero, ¿cuándo reponen?", "faq", None),
+        ("Hace un mes estuve mirando la guía, ¿cómo elijo el talle?", "faq", None),
         # Plus sizes are not the guide; choosing between two sizes is.
         ("¿Tienen talles grandes?", "llm", "talles grandes + tienen"),
         ("Si estoy entre dos talles, ¿pido el más grande?", "faq", None),

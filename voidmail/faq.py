@@ -89,7 +89,7 @@ _NUMBER_WORDS = {
     "ocho": 8, "nueve": 9, "diez": 10, "quince": 15, "veinte": 20, "treinta": 30, "cuarenta": 40,
 }  # fmt: skip
 _UNIT_DAYS = {"dia": 1, "semana": 7, "mes": 31, "ano": 365}
-_WINDOW = re.compile(r"\b(\d{1,3})\s+dias\b")
+_WINDOW = re.compile(r"\b(\d{1,3})\s+(?:dias|(semanas)|(horas))\b")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANKS = re.compile(r" ?\n(?: ?\n)* ?")
 _LAUGHTER = re.compile(r"(?:[jh][aeiou]){2,}[jh]?")
@@ -451,9 +451,13 @@ class Entry:
 
     @functools.cached_property
     def window(self) -> int:
-        """The longest span in days the answer states ("30 días"), 0 if none: time since a
-        purchase within it is covered."""
-        return max((int(n) for n in _WINDOW.findall(normalize(self.answer))), default=0)
+        """The longest span in days the answer states ("30 días", "2 a 4 semanas", "48 horas"),
+        0 if none: time since within it is covered; with none, time since is no condition."""
+        spans = (
+            int(n) * 7 if weeks else -(-int(n) // 24) if hours else int(n)
+            for n, weeks, hours in _WINDOW.findall(normalize(self.answer))
+        )
+        return max(spans, default=0)
 
     @functools.cached_property
     def signatures(self) -> tuple[str, ...]:
@@ -633,7 +637,9 @@ class Faq:
         covered: list[tuple[str, str]] = []
         late: list[str] = []
         for span, days in _elapsed(text):
-            if days <= entry.window:
+            if not entry.window:
+                covered.append((span, "everyday"))  # the answer has no time limit to keep
+            elif days <= entry.window:
                 covered.append((span, "answer"))
             else:
                 late.append(span)
