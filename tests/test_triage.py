@@ -320,7 +320,7 @@ def test_a_reply_saying_our_answer_did_not_help_goes_to_a_person(complaint: str)
         # A window in weeks counts too ("2 a 4 semanas"); an answer with no window has no time
         # to keep.
         ("Hace una semana que está agotado lo que quiero, ¿cuándo reponen?", "faq", None),
-        ("Hace un mes estuve mirando la guía, ¿cómo elijo el talle?", "faq", None),
+        ("Ayer estuve mirando la guía con mi hermana, ¿cómo elijo el talle?", "faq", None),
         # Plus sizes are not the guide; choosing between two sizes is.
         ("¿Tienen talles grandes?", "llm", "talles grandes + tienen"),
         ("Si estoy entre dos talles, ¿pido el más grande?", "faq", None),
