@@ -78,7 +78,7 @@ FLOORS = {
     "blind7": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
     "blind8": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
     "blind9": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
-    "blind10": {"faq": 0.8, "human": 1.0, "ignored": 1.0},
+    "blind10": {"faq": 0.78, "human": 1.0, "ignored": 1.0},
 }
 
 
@@ -337,6 +337,27 @@ def test_a_canned_answer_covers_every_word_of_the_question(
     if uncovered is not None:
         assert decision.coverage is not None
         assert uncovered in decision.coverage.uncovered, decision.coverage
+
+
+# Words that change what an answer must say: conditions. However long the everyday vocabulary
+# grows, none of these may be accounted for by it (or by it with a typo).
+CONDITIONS = """
+    gratis precio precios costo descuento efectivo cuotas interes banco tarjeta
+    invierno verano temporada coleccion manana semana mes hora urgente rapido express
+    nene nena ninos bebe adolescentes edad infantil chico grande largo corto ajustado amplio
+    local sucursal domicilio direccion exterior internacional chile uruguay
+    mayorista reventa factura oferta liquidacion outlet cyber
+    rojo azul negro algodon lino jean buzo remera pantalon campera
+    talle medida cambio envio pago stock agotado
+    roto fallado mancha devolver reembolso cancelar
+    andreani correo seguimiento entrega retirar pulgadas embarazada peso altura
+""".split()
+
+
+def test_no_condition_is_an_everyday_word() -> None:
+    neutral = faq.from_document({"faq": [{"id": "x", "answer": "Hola.", "keywords": ["zzz"]}]}, {})
+    covered = [w for w in CONDITIONS if neutral.coverage("x", w).uncovered != (w,)]
+    assert covered == []
 
 
 def test_the_closed_world_works_for_an_entry_the_shop_owner_writes() -> None:

@@ -114,7 +114,15 @@ _SUFFIXES = tuple(
     )
 )
 MIN_STEM = 3
-SIGNATURE_CHARS = 40  # an answer's sentence this long is specific enough to recognise quoted
+SIGNATURE_CHARS = 40
+MIN_TYPO_EVERYDAY = 6  # keys this long may be an everyday word with a typo  # an answer's sentence this long is specific enough to recognise quoted
+
+
+def _words_of(path: Path) -> list[str]:
+    """The words of a shipped word list: separated by spaces, "#" starting a comment."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [word for line in lines for word in line.partition("#")[0].split()]
+
 
 # The closed world: words any question may hold without changing what it asks. Greetings and
 # courtesy, question scaffolding, pronouns and particles, everyday verbs, and the shop's own
@@ -159,7 +167,7 @@ EVERYDAY = frozenset(
         varias
         sí si no claro seguro realmente exactamente
         algun alguna alguno algunos algunas ningun ninguna
-        cosa cosas tema temas caso dato datos
+        cosa cosas tema temas caso casi dato datos
         tienda tiendita negocio pagina web sitio online internet link
         compra compras comprar compro compre comprando
         prenda prendas ropa producto productos articulo articulos
@@ -194,26 +202,15 @@ EVERYDAY = frozenset(
         dicho dicha agrado sirve servir calculo calcular trae traen deja dejan posta ahorita
         probable entere enterarme mercaderia localidad propia propio virtual tuve tuvo
         tuvimos tuviera poquito necesario necesaria conservar alcanza alcanzaria verificar
-        chequear revisar breve brevedad efectivamente fui fuimos cliente clienta clientes
+        chequear revisar breve brevedad fui fuimos cliente clienta clientes aceptan acepten
+        aceptar acepta manejan manejar maneja manejamos guardar guardo guarde guardan estuve
+        estuvo estuvimos estaba estabamos di dio dimos
     """.split()
-    # Who the customer is, who they buy for and why, and how they feel about it: none of it
-    # changes what an answer about shipping, payment, exchanges, sizes or stock says. Children
-    # are not here ("talles de nene" is a question the size guide may not answer), nor seasons
-    # or collections ("la colección de invierno" is not restocking).
-    + """
-        mama mami madre papa papi padre viejo vieja hija hijo hijas hijos hermana hermano
-        esposa esposo marido novio novia pareja pololo suegra suegro cunada cunado
-        nuera yerno nieta nieto abuela abuelo tia tio sobrina sobrino prima primo amiga amigo
-        amigas amigos companera companero companeras jefa jefe vecina vecino familia familiar
-        regalo regalos regalar regalarle regale cumple cumpleanos navidad aniversario
-        casamiento boda egresada egresado recibida fiesta fiestas
-        contenta contento feliz encantada encantado enamorada enamore preocupa preocupada
-        preocupado miedo nervios drama lio tonta tonto bajon tentada tentado obsesionada
-        increible divina divino excelente emocion ansiosa ansioso animo animar animarme loca
-        loco
-        trabajo laburo oficina estudiante estudiantes facultad facu
-        vivo vive viven vivimos viviendo mude mudamos mudanza
-    """.split()
+    # Who the customer is, who they buy for and why, how they feel, their day, their praise:
+    # none of it changes what an answer about shipping, payment, exchanges, sizes or stock
+    # says. Children are not there ("talles de nene" is a question the size guide may not
+    # answer), nor seasons or collections ("la colección de invierno" is not restocking).
+    + _words_of(Path(__file__).parent / "data" / "everyday.txt")
 )  # fmt: skip
 # Words that say the same thing as a word an answer uses: a question with one is covered
 # wherever the answer (or the entry's examples) has another of its group.
@@ -234,6 +231,7 @@ SYNONYMS = tuple(
         "transferencia transferir homebanking",
         "reserva reservar guardan guardar",
         "envio entrega",
+        "tiempo plazo dias horas semanas",
         "mail email correo",
     )
 )
@@ -666,11 +664,14 @@ class Faq:
             return None
         if k in EVERYDAY_KEYS or _LAUGHTER.fullmatch(word):
             return "everyday"
-        for near in self.vocabulary_index.matches(k):
-            if near in vocabulary:
-                return vocabulary[near]
-            if near in EVERYDAY_KEYS:
-                return "everyday"
+        near = self.vocabulary_index.matches(k)
+        for other in near:
+            if other in vocabulary:
+                return vocabulary[other]
+        # A typo of an everyday word, when long enough not to be another word a typo away
+        # ("precio" is not "precioso", "interés" not "enterarme").
+        if len(k) >= MIN_TYPO_EVERYDAY and not near.isdisjoint(EVERYDAY_KEYS):
+            return "everyday"
         return None
 
     def match(self, text: str, coverage: Coverage | None = None) -> FaqMatch | None:
