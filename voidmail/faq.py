@@ -114,8 +114,8 @@ _SUFFIXES = tuple(
     )
 )
 MIN_STEM = 3
-SIGNATURE_CHARS = 40
-MIN_TYPO_EVERYDAY = 6  # keys this long may be an everyday word with a typo  # an answer's sentence this long is specific enough to recognise quoted
+SIGNATURE_CHARS = 40  # an answer's sentence this long is specific enough to recognise quoted
+MIN_TYPO_EVERYDAY = 6  # keys this long may be an everyday word with a typo
 
 
 def _words_of(path: Path) -> list[str]:
