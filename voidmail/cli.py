@@ -256,7 +256,11 @@ def _json_default(value: Any) -> str:
 def _print_coverage(coverage: faq.Coverage) -> None:
     """What accounted for each word of the question, or the words nothing did: a shop owner
     adds an example with those words to the entry (faq.toml) when its answer covers them."""
-    if coverage.uncovered:
+    if coverage.excluded:
+        print(f"excluded    {', '.join(coverage.uncovered)}")
+        print(f"            (entry {coverage.entry_id!r} lists them under 'exclude': its answer")
+        print("             does not cover them)")
+    elif coverage.uncovered:
         print(f"not covered {', '.join(coverage.uncovered)}")
         print(f"            (nothing in entry {coverage.entry_id!r} or the everyday words accounts")
         print("             for them; if its answer covers them, add an example that uses them)")

@@ -513,6 +513,7 @@ class Coverage:
     covered: tuple[tuple[str, str], ...]  # (word, "keyword"|"example"|"answer"|"everyday")
     uncovered: tuple[str, ...]  # words nothing accounts for, in order, once each
     late: tuple[str, ...] = ()  # the times since that fall outside the answer's window
+    excluded: bool = False  # the uncovered words are the entry's own "exclude" phrases
 
     @property
     def disagreements(self) -> tuple[str, ...]:

@@ -713,7 +713,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         return Decision("llm", topic, None, score, f"llm: several topics {'+'.join(topics)}")
     if topic in analysis.excluded:
         # The entry itself says these words are outside its answer.
-        excluded = faq_module.Coverage(topic, (), analysis.excluded[topic])
+        excluded = faq_module.Coverage(topic, (), analysis.excluded[topic], excluded=True)
         return Decision("llm", topic, None, score, f"llm: {excluded.describe()}", excluded)
     if not asking:
         return Decision("llm", topic, None, score, f"llm: {topic} mentioned but nothing asked")
