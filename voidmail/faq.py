@@ -95,6 +95,7 @@ _BLANKS = re.compile(r" ?\n(?: ?\n)* ?")
 _LAUGHTER = re.compile(r"(?:[jh][aeiou]){2,}[jh]?")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # letters only: "#1000" stays a number
 _WORD = re.compile(r"[a-z0-9ñ]+")
+_SENTENCE_BREAK = re.compile(r"[.!?;\n]+")
 # Split a sentence where a second question joins the first ("… los envíos y si hay cambios").
 _CLAUSE_BREAK = re.compile(
     r"[?!.;:\n]+|\s(?:y|e)\s+(?=(?:si|que|cuanto|cuantos|cuanta|cuando|como|donde|cual|"
@@ -619,10 +620,13 @@ class Faq:
             # entry only ("Disponibilidad" in the subject, "¿está disponible?" in the body).
             present = [e.id for e in self.entries if evidence[e.id].present]
             topics = present if len(present) == 1 else []
+        # Words joined with "+" in an exclude phrase must meet in one sentence.
+        sentences = [
+            [k for k in _clause_keys(part) if k not in self.filler and k in near.of]
+            for part in _SENTENCE_BREAK.split(_GREETINGS.sub(" ", normalize(text)))
+        ]
         excluded = {
-            e.id: found
-            for e in self.entries
-            if (found := _phrases_in(e.exclude, whole, near)) != ()
+            e.id: found for e in self.entries if (found := _excluded(e, whole, sentences, near))
         }
         return Analysis(tuple(topics), evidence, excluded)
 
@@ -763,6 +767,19 @@ def _phrases_in(phrases: Iterable[Phrase], keys: Sequence[str], near: Near) -> t
         if p.keys not in found and _find(p, keys, near):
             found[p.keys] = p.text
     return tuple(found.values())
+
+
+def _excluded(
+    entry: Entry, whole: Sequence[str], sentences: Sequence[Sequence[str]], near: Near
+) -> tuple[str, ...]:
+    """The exclude phrases of ``entry`` found: a phrase anywhere in the text, words joined with
+    "+" in one sentence ("le encantó el color" and "¿tiene costo?" are two things)."""
+    alone = [p for p in entry.exclude if not p.together]
+    together = [p for p in entry.exclude if p.together]
+    found = list(_phrases_in(alone, whole, near))
+    for keys in sentences:
+        found += [text for text in _phrases_in(together, keys, near) if text not in found]
+    return tuple(found)
 
 
 def _evidence(

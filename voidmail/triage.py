@@ -134,7 +134,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:direccion|domicilio)\s+(?:equivocad|incorrect|erron|mal\b|viej|nuev|distint)\w*",
             r"\b(?:puse|escribi|cargue|ingrese|pusimos|anote)\s+mal\b",
             r"\bme\s+equivoque\b",
-            r"\bme\s+mude\b|\bme\s+estoy\s+mudando\b",
+            # Moving house matters for an order on its way, not for the next one.
+            r"\bme\s+(?:mude|estoy\s+mudando)\b.{0,60}\b(?:pedido|compra|orden|paquete|envio)\b"
+            r"|\b(?:pedido|compra|orden|paquete|envio)\b.{0,60}\bme\s+(?:mude|estoy\s+mudando)\b",
             r"\botr[oa]\s+(?:direccion|domicilio|lugar\s+de\s+entrega)\b|\blugar\s+de\s+entrega\b",
             r"\ben\s+(?:vez|lugar)\s+de\s+(?:la|mi|el)\s+(?:direccion|domicilio)\b|\bmudanza\b",
             r"\b(?:change|update|correct)\s+(?:the|my)\s+(?:shipping\s+|delivery\s+)?address\b",
@@ -335,7 +337,8 @@ NOT_BOUGHT = re.compile(
 # compré un buzo en el local"): no order of ours waiting for an answer.
 HISTORY = re.compile(
     r"\b(?:el\s+ano\s+pasado|la\s+otra\s+vez|la\s+vez\s+pasada|la\s+ultima\s+vez|siempre|hace\s+tiempo"
-    r"|hace\s+anos|en\s+(?:semana\s+santa|vacaciones|el\s+verano|el\s+invierno|la\s+vendimia)"
+    r"|hace\s+anos|en\s+(?:semana\s+santa|vacaciones|el\s+verano|el\s+invierno|la\s+vendimia|enero"
+    r"|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)"
     r"|cuando\s+(?:estuve|fui|vine|pase)|en\s+el\s+local|en\s+persona)\b"
 )
 LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆|🙃")
