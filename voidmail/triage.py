@@ -193,6 +193,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bcuarte\w*|\bno\s+(?:funciona|anda|cierra|sube|baja)\s+(?:el|la)\s+(?:cierre|boton|broche)\b",
             r"\bdanad[oa]s?\b",
             r"\b(?:llego|llegaron|vino|vinieron)\s+(?:mal|abiert[oa]|mojad[oa]|sucio|sucia|usad[oa])\b",
+            r"\b(?:paquete|caja|bolsa|sobre)\b.{0,40}\b(?:abiert[oa]|violad[oa]|despegad[oa])\b",
             r"\b(?:damaged|broken|defective|faulty|torn|ripped|stained)\b",
             r"\b(?:com\s+)?defeito\b|\bquebrad[oa]\b|\brasgad[oa]\b",
         ),
@@ -216,6 +217,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bincomplet[oa]s?\b",
             r"\bfalt(?:o|aron)\s+(?:el|la|los|las|un|una|uno|algo|una\s+prenda|un\s+producto)\b",
             r"\b(?:vino|vinieron|llego|llegaron|recibi)\s+(?:solo|solamente|nada\s+mas)\b",
+            r"\b(?:habia|venia|vino|llego|trajo)\s+(?:una?\s+)?(?:sola|solo|solamente)\b",
+            # "Pedí un 40 y me volvió a llegar un 38": a size or another article in its place.
+            r"\b(?:pedi|compre|encargue|elegi)\b.{0,60}\by\s+(?:me\s+)?(?:volvio\s+a\s+)?(?:llegar|llego"
+            r"|vino|mandaron|enviaron)\s+(?:un|una|el|la)\s+(?:\d{1,2}|talle|xxs|xs|s|m|l|xl|xxl)\b",
             r"\bwrong\s+(?:size|item|colou?r|product|order)\b|\bnot\s+what\s+i\s+ordered\b",
         ),
     ),
