@@ -205,7 +205,8 @@ EVERYDAY = frozenset(
         tuvimos tuviera poquito necesario necesaria conservar alcanza alcanzaria verificar
         chequear revisar breve brevedad fui fuimos cliente clienta clientes aceptan acepten
         aceptar acepta manejan manejar maneja manejamos guardar guardo guarde guardan estuve
-        estuvo estuvimos estaba estabamos di dio dimos
+        estuvo estuvimos estaba estabamos di dio dimos mia mio mias mios tuya tuyo tuyas tuyos
+        suya suyo publicado publicada publicados
     """.split()
     # Who the customer is, who they buy for and why, how they feel, their day, their praise:
     # none of it changes what an answer about shipping, payment, exchanges, sizes or stock
@@ -232,6 +233,7 @@ SYNONYMS = tuple(
         "transferencia transferir homebanking",
         "reserva reservar guardan guardar",
         "envio entrega",
+        "entrar ingresar ingresa ingresan ingrese",
         "tiempo plazo dias horas semanas",
         "mail email correo",
     )
