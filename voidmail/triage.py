@@ -665,8 +665,9 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     if language != "es":
         return Decision("llm", _foreign_intent(normal), None, 0.0, f"llm: language {language}")
 
-    # "Fwd: Recibimos tu pedido #5578": an order named in the subject is as specific.
-    order = ORDER.search(here) or ORDER.search(subject)
+    # "Fwd: Recibimos tu pedido #5578": an order named in the subject is as specific, unless
+    # the reply asks something else ("Re: Tu pedido #4630 está en camino" - "¿reponen talles?").
+    order = ORDER.search(here) or _thread_order(subject, text)
     if order:
         return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({order.group(0)!r})")
 
@@ -855,6 +856,16 @@ def _unsigned(lines: list[str]) -> list[str]:
 
 def _signature_line(line: str) -> bool:
     return len(line.split()) <= SIGNATURE_WORDS and "?" not in line
+
+
+def _thread_order(subject: str, text: str) -> re.Match[str] | None:
+    """The order a subject names, when the message asks about it: nothing asked, or where it
+    is or when it comes."""
+    order = ORDER.search(subject)
+    if order is None:
+        return None
+    asking = [s for s in _sentences(text) if _asks(s)]
+    return order if not asking or any(STATUS_ASK.search(s) for s in asking) else None
 
 
 def _unwrapped(normal: str) -> str:
