@@ -64,7 +64,7 @@ def score(split: str) -> dict[str, tuple[float, float, list[str], list[str]]]:
 # FAQ precision must meet the bar on every set: a wrong canned answer is the worst reply.
 PRECISION_BAR = 0.98
 # What each set reached with the closed-world matcher, so that none slips. FAQ recall is below
-# the 0.80 the issue asks for on the sets written by outsiders (labels.toml gives the first
+# the 0.80 the issue asks for on the sets written by outsiders (the README gives the first
 # contact of each): a question the answer may not fully cover goes to the LLM instead.
 FLOORS = {
     "dev": {"faq": 0.86, "human": 1.0, "ignored": 1.0},
@@ -74,7 +74,7 @@ FLOORS = {
     "blind3": {"faq": 0.78, "human": 0.97, "ignored": 1.0},
     "blind4": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind5": {"faq": 0.86, "human": 1.0, "ignored": 1.0},
-    "blind6": {"faq": 0.83, "human": 1.0, "ignored": 1.0},
+    "blind6": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind7": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
     "blind8": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
     "blind9": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
