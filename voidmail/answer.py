@@ -221,7 +221,7 @@ def sold_out_asked(shop_catalog: catalog.Catalog, mail: parse.Mail) -> list[str]
     products = products_for(shop_catalog, mail)
     if not products or not products[0].variants:
         return []
-    asked = catalog.asked_keys(f"{mail.subject}\n{mail.new_text}")
+    asked = catalog.asked_keys(f"{mail.subject}\n{mail.new_text[:MAX_CUSTOMER_CHARS]}")
     chosen = catalog.asked_variants(products[0].variants, asked)
     if len(chosen) == len(products[0].variants):
         return []  # no size or colour named: nothing to hold the answer to

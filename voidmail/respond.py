@@ -173,11 +173,14 @@ class MailResponder:
         self, task: dict[str, Any], mail: parse.Mail, decision: triage.Decision
     ) -> int:
         wrote_before = await self.store.shop_wrote_to(mail.reply_address)
+        # Reading customer text is CPU on up to 200,000 characters: off the event loop.
+        asks = await asyncio.to_thread(triage.asks, mail.new_text)
+        shop_language = await asyncio.to_thread(triage.in_shop_language, mail.new_text)
         klass = lanes.lane_class(
             shop_wrote_before=wrote_before,
             intent=decision.intent,
-            asks=triage.asks(mail.new_text),
-            shop_language=triage.in_shop_language(mail.new_text),
+            asks=asks,
+            shop_language=shop_language,
         )
         await self.store.set_lane_class(task["id"], lanes.NAMES[klass])
         return klass
@@ -190,7 +193,7 @@ class MailResponder:
         cancelled, refunded, delivered or late order. Nothing about an order goes to anyone
         but the order's own address."""
         assert self.orders is not None
-        question = triage.order_question(mail)
+        question = await asyncio.to_thread(triage.order_question, mail)
         try:
             found = await self.orders.find(question.number, mail.reply_address)
         except (orders.OrderSourceError, BreakerOpen) as exc:
