@@ -80,6 +80,7 @@ FLOORS = {
     "blind9": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind10": {"faq": 0.78, "human": 1.0, "ignored": 1.0},
     "blind11": {"faq": 0.71, "human": 1.0, "ignored": 1.0},
+    "blind12": {"faq": 0.71, "human": 1.0, "ignored": 1.0},
 }
 
 
@@ -207,6 +208,21 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Vivo en Salta desde que me mudé por trabajo. ¿Hacen envíos a todo el país?", "faq",
          "envios"),
         ("Me mudé y el pedido va a llegar a la dirección vieja.", "human", None),
+        # Handoffs said politely, without the obvious words.
+        ("El jean que me llegó tiene el cierre medio trabado. ¿Cómo seguimos?", "human", None),
+        ("Lavé la remera en agua fría y largó color. ¿Qué me pueden ofrecer?", "human", None),
+        ("En la foto se ve con un cinto y en el paquete no venía. ¿Quedó afuera?", "human", None),
+        ("En el resumen de la tarjeta figuran dos consumos iguales y yo hice una sola compra.",
+         "human", None),
+        ("Hice el pedido anoche pero prefiero no seguir adelante con la compra. ¿Pueden dejarlo "
+         "sin efecto?", "human", None),
+        ("En el pedido 4944 me comí un número en la altura de la calle. ¿Lo pueden corregir?",
+         "human", None),
+        ("Elegí talle M y la etiqueta del buzo que llegó dice S.", "human", None),
+        ("Me volvieron a mandar el M, no el L que habíamos hablado.", "human", None),
+        ("Si no me responden esta semana voy a desconocer el consumo con el banco.", "human", None),
+        ("Les hago varias preguntas juntas así no las molesto: ¿hacen envíos a Salta? ¿Aceptan "
+         "Mercado Pago?", "llm", None),
         # A size or an article in place of the one asked for, an opened parcel: a person.
         ("Pedí cambiar el pantalón por un 40 y me volvió a llegar un 38. Pedido 5016.", "human",
          None),
@@ -282,6 +298,7 @@ def test_a_canned_answer_is_never_sent_twice_in_a_thread(faq_id: str) -> None:
         "Esto no es lo que consulté, leé bien por favor",
         "Sigo sin respuesta, nadie contesta",
         "Ya sé que tengo 30 días, no es eso lo que pregunté.",
+        "Me parece que la respuesta no tiene que ver con lo que consulté.",
         "no me respondieron lo q pregunte",
     ],
 )

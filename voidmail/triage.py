@@ -52,6 +52,7 @@ NOT_HELPED = re.compile(
     r"|\b(?:les|te|le)?\s*pregunte\s+otra\s+cosa\b"
     r"|\bnadie\s+(?:me\s+)?(?:respond|contest)\w*"
     r"|\bsigo\s+sin\s+(?:respuesta|saber)\b"
+    r"|\bno\s+tiene\s+(?:nada\s+)?que\s+ver\s+con\s+(?:lo\s+que|mi\s+(?:pregunta|consulta))"
 )
 MAX_FAQ_WORDS = 80  # rambling customers are still asking one thing; longer ones rarely are
 MAX_FAQ_QUESTIONS = 3
@@ -93,7 +94,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:quiero|necesito)\s+(?:mi|la|el)\s+(?:dinero|plata)\b",
             r"\brecuperar\s+(?:mi|el|la)\s+(?:dinero|plata)\b",
             r"\bcontracargo",
-            r"\bdesconoc\w*\s+(?:el|la|un|una)\s+(?:pago|compra|cargo|debito)",
+            r"\bdesconoc\w*\s+(?:el|la|un|una|los|las)\s+(?:pago|compra|cargo|debito|consumo|cobro)",
             r"\brefund\w*",
             r"\bmoney\s+back\b",
             r"\breturn\s+(?:it|this|the|my)\b",
@@ -105,7 +106,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "reclamo",
         _any(
             r"\b(?:cobr|debit|descont|carg|factur|pag)\w*\b.{0,40}\b(?:dos|2|tres|3)\s+veces\b",
-            r"\b(?:dos|2|tres|3)\s+(?:cargos|cobros|debitos|pagos|descuentos)\b",
+            r"\b(?:dos|2|tres|3)\s+(?:cargos|cobros|debitos|pagos|descuentos|consumos)\b",
             r"\b(?:cobro|cargo|debito|pago|descuento)s?\s+(?:doble|duplicad\w*|repetid\w*)",
             r"\bduplic\w*",
             r"\bcobr\w*\s+(?:de\s+mas|doble|el\s+doble)\b",
@@ -121,6 +122,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\banul(?:ar|en|o|a|aron|acion|ame|amos)\w*\b",
             r"\bdar\s+de\s+baja\b",
             r"\barrepent\w*+(?!\s+de\s+no\b)",  # "me arrepentí de no llevarme nada" is no order
+            r"\b(?:dejar\w*|quede|queda)\s+sin\s+efecto\b",
+            r"\bno\s+seguir\s+(?:adelante\s+)?con\s+(?:la|el|mi|esta|este)\s+(?:compra|pedido|orden)\b",
             r"\bya\s+no\s+(?:lo|la|los|las)\s+(?:quiero|necesito)\b",
             r"\bno\s+quiero\s+(?:mas\s+)?(?:el|la|mi)\s+(?:pedido|compra|orden)\b",
         ),
@@ -130,7 +133,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "pedido",
         _any(
             r"\b(?:cambi|modific|correg|actualiz|rectific)\w*\b.{0,30}\b(?:direccion|domicilio|calle"
-            r"|codigo\s+postal|destinatario|departamento|dpto)\b",
+            r"|codigo\s+postal|destinatario|departamento|dpto|altura|numeracion)\b",
+            r"\b(?:direccion|domicilio|calle|altura)\b.{0,120}\b(?:corregir|correg\w+|cambiar\w*)\b",
+            r"\bla\s+(?:nueva\s+)?direccion\s+(?:seria|correcta\s+es|nueva\s+es)\b",
             r"\b(?:direccion|domicilio)\s+(?:equivocad|incorrect|erron|mal\b|viej|nuev|distint)\w*",
             r"\b(?:puse|escribi|cargue|ingrese|pusimos|anote)\s+mal\b",
             r"\bme\s+equivoque\b",
@@ -185,6 +190,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bse\s+(?:abrio|rompio|despego|destino|solto|corrio|achico|encogio|decoloro|estiro)\b",
             r"\bcostura\s+(?:abierta|suelta|rota|salida)",
             r"\bmanch\w*",
+            r"\b(?:cierre|boton|broche|abrojo)\b.{0,30}\btrab(?:ad[oa]|a|o)\b",
+            r"\blarg(?:o|a|aron|an)\s+(?:color|tintura|tinta)\b|\bdespint\w*",
             r"\bagujer\w*",
             r"\bhilo\s+(?:salido|suelto)",
             r"\bdesten\w*|\bdestin(?:e|io|ida|ido)\b|\bdecolor\w*",
@@ -218,6 +225,11 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bfalt(?:o|aron)\s+(?:el|la|los|las|un|una|uno|algo|una\s+prenda|un\s+producto)\b",
             r"\b(?:vino|vinieron|llego|llegaron|recibi)\s+(?:solo|solamente|nada\s+mas)\b",
             r"\b(?:habia|venia|vino|llego|trajo)\s+(?:una?\s+)?(?:sola|solo|solamente)\b",
+            r"\ben\s+(?:el\s+paquete|la\s+caja|la\s+bolsa|el\s+envio)\s+no\s+(?:venia|vino|estaba|habia|llego)\b"
+            r"|\bquedo\s+afuera\b",
+            # What came is not what was chosen: "elegí talle M y la etiqueta dice S".
+            r"\b(?:elegi|pedi|compre)\s+(?:el\s+|un\s+)?talle\s+\w+\b.{0,80}\b(?:dice|llego|vino|mandaron)\b",
+            r"\bno\s+(?:el|la)\s+(?:\w+\s+)?que\s+(?:habiamos\s+hablado|pedi|elegi|compre|encargue)\b",
             # "Pedí un 40 y me volvió a llegar un 38": a size or another article in its place.
             r"\b(?:pedi|compre|encargue|elegi)\b.{0,60}\by\s+(?:me\s+)?(?:volvio\s+a\s+)?(?:llegar|llego"
             r"|vino|mandaron|enviaron)\s+(?:un|una|el|la)\s+(?:\d{1,2}|talle|xxs|xs|s|m|l|xl|xxl)\b",
@@ -303,7 +315,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|consulto|mando|pago|pagamos|devuelvo|mandamos)\b",
             r"\bultimo\s+aviso\b",
             r"(?<!que\s)(?<!me\s)(?<!nos\s)\b(?:respondan|contesten|atiendan)\b",
-            r"\bmolest[oa]s?\b|\bfalta\s+de\s+(?:seriedad|compromiso)\b|\bpoco\s+seri[oa]s?\b",
+            r"(?<!no\s)(?<!no\slos\s)(?<!no\slas\s)(?<!no\sles\s)(?<!no\slo\s)\bmolest[oa]s?\b|\bfalta\s+de\s+(?:seriedad|compromiso)\b|\bpoco\s+seri[oa]s?\b",
             r"\bnunca\s+mas\b|\bno\s+(?:les\s+)?(?:compro|vuelvo\s+a\s+comprar)\s+mas\b|\bescrach\w*",
             r"\bme\s+(?:atendieron|trataron|respondieron)\s+(?:muy\s+)?mal\b",
             r"\breport\s+you\b|\bchargeback\b",
