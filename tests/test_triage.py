@@ -75,12 +75,12 @@ FLOORS = {
     "blind4": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind5": {"faq": 0.86, "human": 1.0, "ignored": 1.0},
     "blind6": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
-    "blind7": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
+    "blind7": {"faq": 0.91, "human": 1.0, "ignored": 1.0},
     "blind8": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
     "blind9": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind10": {"faq": 0.78, "human": 1.0, "ignored": 1.0},
     "blind11": {"faq": 0.71, "human": 1.0, "ignored": 1.0},
-    "blind12": {"faq": 0.71, "human": 1.0, "ignored": 1.0},
+    "blind12": {"faq": 0.8, "human": 1.0, "ignored": 1.0},
 }
 
 
@@ -208,6 +208,12 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Vivo en Salta desde que me mudé por trabajo. ¿Hacen envíos a todo el país?", "faq",
          "envios"),
         ("Me mudé y el pedido va a llegar a la dirección vieja.", "human", None),
+        # Mocking oneself or one's question is no insult; "saber" asks only when wanted.
+        ("Una consulta re boluda jaja: si le corté la etiqueta, ¿se puede cambiar igual?",
+         "llm", None),
+        ("Son unos chorros, boludos.", "human", None),
+        ("Estoy por comprar y nunca termino de saber mi talle. Si tengo que pedir otro talle, "
+         "¿me cobran algo por el cambio?", "faq", "cambios"),
         # Handoffs said politely, without the obvious words.
         ("El jean que me llegó tiene el cierre medio trabado. ¿Cómo seguimos?", "human", None),
         ("Lavé la remera en agua fría y largó color. ¿Qué me pueden ofrecer?", "human", None),
@@ -334,6 +340,8 @@ def test_a_reply_saying_our_answer_did_not_help_goes_to_a_person(complaint: str)
         ("¿Los talles de la ropa vienen más chicos que en otras marcas?", "llm", "vienen chicos"),
         ("Lo que está agotado, ¿lo reponen antes de Navidad?", "llm", "antes de navidad"),
         ("¿El envío me llega para el 24 si compro hoy?", "llm", "para el 24"),
+        # ... where the answer keeps time; a size guide has no date to miss.
+        ("Es un regalo para navidad, ¿cómo elijo el talle con la guía?", "faq", None),
         ("Vivo en un pueblo chico de La Pampa, ¿llegan los envíos hasta acá?", "faq", None),
         ("Una consulta rápida: ¿aceptan Mercado Pago?", "faq", None),
         # Words that name a topic (hints) do not say its answer covers them: the answer names

@@ -206,7 +206,7 @@ EVERYDAY = frozenset(
         chequear revisar breve brevedad fui fuimos cliente clienta clientes aceptan acepten
         aceptar acepta manejan manejar maneja manejamos guardar guardo guarde guardan estuve
         estuvo estuvimos estaba estabamos di dio dimos mia mio mias mios tuya tuyo tuyas tuyos
-        suya suyo publicado publicada publicados
+        suya suyo publicado publicada publicados aproximada aproximado
     """.split()
     # Who the customer is, who they buy for and why, how they feel, their day, their praise:
     # none of it changes what an answer about shipping, payment, exchanges, sizes or stock
@@ -233,7 +233,7 @@ SYNONYMS = tuple(
         "transferencia transferir homebanking",
         "reserva reservar guardan guardar",
         "envio entrega",
-        "entrar ingresar ingresa ingresan ingrese",
+        "entrar ingresar ingresa ingresan ingrese reingresa reingresar reingrese",
         "tiempo plazo dias horas semanas",
         "mail email correo",
     )
@@ -650,7 +650,8 @@ class Faq:
                 late.append(span)
         uncovered = list(late)
         normal = _ELAPSED.sub(" ", normalize(text))
-        uncovered += [m.group(0) for m in _DEADLINE.finditer(normal) if " " in m.group(0)]
+        if entry.window:  # an answer that keeps no time has no date to miss
+            uncovered += [m.group(0) for m in _DEADLINE.finditer(normal) if " " in m.group(0)]
         seen: set[str] = set()
         for word in words(_DEADLINE.sub(" ", normal)):
             if word in seen or word in STOPWORDS:

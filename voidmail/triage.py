@@ -358,6 +358,9 @@ HISTORY = re.compile(
     r"|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)"
     r"|cuando\s+(?:estuve|fui|vine|pase)|en\s+el\s+local|en\s+persona)\b"
 )
+SELF_MOCK = re.compile(
+    r"\b(?:soy|fui|me\s+siento|que|consulta|pregunta|duda)\s+(?:una?\s+)?(?:re\s+|medio\s+|muy\s+|tan\s+)?$"
+)
 LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆|🙃")
 # What the customer says they do not want ("no quiero que me devuelvan la plata, solo
 # cambiarlo"): no handoff for it. Read just before a handoff phrase.
@@ -436,7 +439,7 @@ PRODUCT_ATTRIBUTE = _any(
     r"|polar|pana|tusor|bengalina|fibrana|microfibra|paño|pano|termic[oa]s?)\b",
     r"\b(?:oversize|recto|recta|mom|skinny|wide\s+leg|cargo|tiro\s+(?:alto|bajo|medio)|manga\s+(?:larga"
     r"|corta)|con\s+capucha|basic[oa]|crop|largo|larga|corto|corta|de\s+hombre|de\s+mujer|unisex)\b",
-    r"\b(?:modelo|de\s+la\s+foto|que\s+subieron|del\s+posteo|de\s+instagram|del\s+catalogo|(?<!de\s)nuev[oa])\b",
+    r"\b(?:modelo|de\s+la\s+foto|que\s+subieron|del\s+posteo|de\s+instagram|del\s+catalogo|(?<!de\s)(?<!ano\s)nuev[oa])\b",
     r"\b(?:ese|esa|este|esta|estos|estas)\s+(?:" + GARMENTS + r")\b",
 )
 GARMENT = re.compile(rf"\b(?:{GARMENTS})\b")
@@ -484,10 +487,11 @@ QUESTION = _any(
     r"\b(?:como|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
     r"(?:^|[.,;:!]\s*)(?:que|quien)\b",
     # "Lo pregunto porque…" explains the question asked elsewhere; it asks nothing itself.
-    r"\b(?:saber|consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta|pregunta)\b"
+    r"\b(?:consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta|pregunta)\b"
     r"(?!\s+(?:porque|por\s+que|xq|pq|ya\s+que|debido))",
-    r"\b(?:quisiera|queria|quiero|necesito|me\s+gustaria)\s+(?:saber|consultar|preguntar|hacer"
-    r"|cambiar|pagar|info)\b",
+    # "Saber" asks when wanted ("quería saber"), not when told ("nunca termino de saber mi talle").
+    r"\b(?:quisiera|queria|quiero|necesito|necesitaria|me\s+gustaria|desearia|deseo|queriamos"
+    r"|quisieramos|me\s+interesa)\s+(?:saber|consultar|preguntar|hacer|cambiar|pagar|info)\b",
     r"\b(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
     r"\b(?:info|informacion|detalles)\b",
 )
@@ -964,8 +968,11 @@ def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | Non
                 for found in pattern.finditer(line):
                     if UNWANTED.search(line, max(0, found.start() - 40), found.start()):
                         continue
-                    if category == "anger" and LAUGHTER.search(line, found.end(), found.end() + 30):
-                        continue  # "un desastre jaja": a joke about themselves, not anger
+                    if category in ("anger", "insult") and (
+                        LAUGHTER.search(line, found.end(), found.end() + 30)
+                        or SELF_MOCK.search(line, max(0, found.start() - 30), found.start())
+                    ):
+                        continue  # "un desastre jaja", "una consulta re boluda": not at us
                     return category, intent, found.group(0)
     if _shouting(text):
         return "anger", "reclamo", "all capitals"
