@@ -215,6 +215,8 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Estoy por comprar y nunca termino de saber mi talle. Si tengo que pedir otro talle, "
          "¿me cobran algo por el cambio?", "faq", "cambios"),
         # Handoffs said politely, without the obvious words.
+        ("Ayer me llegó la campera y la costura del bolsillo quedó rara. ¿Cómo seguimos?",
+         "human", None),
         ("El jean que me llegó tiene el cierre medio trabado. ¿Cómo seguimos?", "human", None),
         ("Lavé la remera en agua fría y largó color. ¿Qué me pueden ofrecer?", "human", None),
         ("En la foto se ve con un cinto y en el paquete no venía. ¿Quedó afuera?", "human", None),

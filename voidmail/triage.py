@@ -7,7 +7,8 @@ checks is the policy:
 
 1. nothing left after quotes and signatures (or only an attachment)  → human
 2. a handoff case: refund, double charge, cancellation, address change, faulty or wrong item,
-   legal threat, asking for a person, complaint, insults or shouting  → human
+   something that came and "¿cómo seguimos?", legal threat, asking for a person, complaint,
+   insults or shouting                                               → human
 3. not Spanish                                                       → llm (answers in kind)
 4. about one specific order ("mi pedido", "no me llegó", "#10458")   → llm, intent pedido
    (rules 2 and 4 skip what the customer tells of another shop: "en otra tienda me
@@ -252,6 +253,18 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bacciones?\s+legal\w*|\bmedidas\s+legales\b|\bvia\s+legal\b|\blegalmente\b",
             r"\blawyer\b|\blegal\s+action\b|\bsue\b|\bscam\w*|\bfraud\w*",
             r"\bprocon\b",
+        ),
+    ),
+    (
+        # Something came and the customer asks how it gets fixed, without naming what is wrong:
+        # "El jean que me llegó tiene algo raro en la costura. ¿Cómo seguimos?"
+        "problem_with_order",
+        "reclamo",
+        _any(
+            r"\b(?:llego|llegaron|recibi|me\s+mandaron|me\s+enviaron|vino|vinieron|me\s+entregaron)\b"
+            r".{0,200}\b(?:como\s+(?:seguimos|hacemos|procedemos|lo\s+solucionamos|lo\s+resolvemos"
+            r"|lo\s+solucionan|lo\s+resuelven)|que\s+(?:me\s+)?(?:pueden|podrian)\s+ofrecer"
+            r"|que\s+solucion\w*|(?:pueden|podrian)\s+revisarlo)\b",
         ),
     ),
     (
