@@ -215,6 +215,14 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Son unos chorros, boludos.", "human", None),
         ("Estoy por comprar y nunca termino de saber mi talle. Si tengo que pedir otro talle, "
          "¿me cobran algo por el cambio?", "faq", "cambios"),
+        # Asking the terms is not asking for the thing: "antes de que se cancele", "no llego a
+        # hacerla", "no me llegó nada más" (no news yet).
+        ("Si pago con transferencia, ¿cuánto tiempo tengo antes de que se cancele el pedido?",
+         "llm", None),
+        ("Si elijo transferencia y no llego a hacerla en el día, ¿se me cae el pedido?", "llm",
+         None),
+        ("Les reenvío la confirmación. ¿Ya lo despacharon? No me llegó nada más.", "llm", None),
+        ("Quiero cancelar el pedido.", "human", None),
         # Handoffs said politely, without the obvious words.
         ("Ayer me llegó la campera y la costura del bolsillo quedó rara. ¿Cómo seguimos?",
          "human", None),
@@ -308,6 +316,7 @@ def test_a_canned_answer_is_never_sent_twice_in_a_thread(faq_id: str) -> None:
         "Sigo sin respuesta, nadie contesta",
         "Ya sé que tengo 30 días, no es eso lo que pregunté.",
         "Me parece que la respuesta no tiene que ver con lo que consulté.",
+        "Me mandaron el mismo texto de siempre, eso ya lo sé.",
         "no me respondieron lo q pregunte",
     ],
 )

@@ -47,7 +47,7 @@ REPLY_SUBJECT = re.compile(r"^\s*(?:re|rv|rta|resp|aw|sv)\s*(?:\[\d+\])?\s*:", r
 NOT_HELPED = re.compile(
     r"\bno\s+(?:me\s+)?(?:respond\w*|contest\w*)\s+(?:a\s+)?(?:lo\s+(?:que|q)|mi\s+(?:pregunta|consulta))"
     r"|\bno\s+(?:es|era)\s+(?:eso\s+)?lo\s+que\s+(?:pregunt|consult)\w*"
-    r"|\b(?:el|la)\s+mism[oa]\s+(?:mensaje|respuesta|mail|correo)"
+    r"|\b(?:el|la)\s+mism[oa]\s+(?:mensaje|respuesta|mail|correo|texto)"
     r"|\b(?:mensaje|respuesta|mail|correo)\s+automatic[oa]\b.{0,40}\bno\s+(?:me\s+)?(?:sirv|ayud|respond|contest)\w*"
     r"|\bno\s+me\s+(?:sirv|ayud)\w*"
     r"|\b(?:les|te|le)?\s*pregunte\s+otra\s+cosa\b"
@@ -119,7 +119,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "cancellation",
         "reclamo",
         _any(
-            r"\bcancel\w*",
+            r"(?<!\bse\s)\bcancel\w*",  # "antes de que se cancele el pedido" asks the terms
             r"\banul(?:ar|en|o|a|aron|acion|ame|amos)\w*\b",
             r"\bdar\s+de\s+baja\b",
             r"\barrepent\w*+(?!\s+de\s+no\b)",  # "me arrepentí de no llevarme nada" is no order
@@ -224,7 +224,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:paquete|caja|pedido|bolsa|envio|compra)\b",
             r"\bincomplet[oa]s?\b",
             r"\bfalt(?:o|aron)\s+(?:el|la|los|las|un|una|uno|algo|una\s+prenda|un\s+producto)\b",
-            r"\b(?:vino|vinieron|llego|llegaron|recibi)\s+(?:solo|solamente|nada\s+mas)\b",
+            r"(?<!\bno\s)(?<!\bno\sme\s)\b(?:vino|vinieron|llego|llegaron|recibi)\s+(?:solo|solamente"
+            r"|nada\s+mas)\b",
             r"\b(?:habia|venia|vino|llego|trajo)\s+(?:una?\s+)?(?:sola|solo|solamente)\b",
             r"\ben\s+(?:el\s+paquete|la\s+caja|la\s+bolsa|el\s+envio)\s+no\s+(?:venia|vino|estaba|habia|llego)\b"
             r"|\bquedo\s+afuera\b",
@@ -396,7 +397,8 @@ ORDER = _any(
     r"\b(?:reenvi\w*|adjunt\w*)\b.{0,30}\b(?:compra|pedido|orden|comprobante|factura"
     r"|confirmacion|recibo|ticket)\b",
     r"\b(?:ya\s+)?(?:me\s+)?(?:despacharon|enviaron|mandaron)\s+(?:mi|el|la|lo)\b",
-    r"\bno\s+(?:me\s+)?(?:llego|llegaron|recibi|recibimos)\b|\btodavia\s+no\s+(?:me\s+)?(?:llega|llego|recibi)\b",
+    # ("no llego a hacerla" is not managing to do something, not a parcel missing.)
+    r"\bno\s+(?:me\s+)?(?:llego|llegaron|recibi|recibimos)\b(?!\s+a\s+[a-z]+(?:ar|er|ir)(?:la|lo|las|los)?\b)|\btodavia\s+no\s+(?:me\s+)?(?:llega|llego|recibi)\b",
     r"\bdonde\s+esta\s+(?:mi|el|la)\s+(?:pedido|compra|paquete|envio|orden)\b",
     r"#\s?\d{3,}\b",
     r"\b(?:pedido|orden|compra|order)\s*(?:n(?:ro|umero|o)?\.?\s*)?#?\s*\d{3,}\b",
