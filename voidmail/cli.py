@@ -334,11 +334,12 @@ async def _try(args: argparse.Namespace) -> int:
         print()
         print(message.get_content().rstrip())
         return EXIT_OK
+    read = triage.reading(mail.new_text)
     first = lanes.lane_class(
         shop_wrote_before=False,
         intent=decision.intent,
-        asks=triage.asks(mail.new_text),
-        shop_language=triage.in_shop_language(mail.new_text),
+        asks=read.asks,
+        shop_language=read.in_shop_language,
     )
     print(
         f"lane        the LLM lane, class {lanes.NAMES[first]} (conversation instead if the shop "

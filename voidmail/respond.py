@@ -174,13 +174,12 @@ class MailResponder:
     ) -> int:
         wrote_before = await self.store.shop_wrote_to(mail.reply_address)
         # Reading customer text is CPU on up to 200,000 characters: off the event loop.
-        asks = await asyncio.to_thread(triage.asks, mail.new_text)
-        shop_language = await asyncio.to_thread(triage.in_shop_language, mail.new_text)
+        read = await asyncio.to_thread(triage.reading, mail.new_text)
         klass = lanes.lane_class(
             shop_wrote_before=wrote_before,
             intent=decision.intent,
-            asks=asks,
-            shop_language=shop_language,
+            asks=read.asks,
+            shop_language=read.in_shop_language,
         )
         await self.store.set_lane_class(task["id"], lanes.NAMES[klass])
         return klass

@@ -32,7 +32,7 @@ import dataclasses
 import functools
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from voidmail import faq as faq_module
 from voidmail import parse
@@ -445,11 +445,12 @@ COLORS = (
     r"|turquesa|coral|nude|chocolate|arena|tostado|oliva|aqua|plateado|dorado|estampad[oa]s?"
     r"|rayad[oa]s?|floread[oa]s?|lis[oa]s?|a\s+cuadros|animal\s+print"
 )
-SIZE_TOKEN = r"xxs|xs|s|m|l|xl|xxl|xxxl|2xl|3xl|\d{1,2}"  # noqa: S105 - clothing sizes
+SIZE_LETTERS = r"xxs|xs|s|m|l|xl|xxl|xxxl"
+SIZE_TOKEN = rf"{SIZE_LETTERS}|2xl|3xl|\d{{1,2}}"  # clothing sizes, lettered or numbered
 PRODUCT_ATTRIBUTE = _any(
     rf"\b(?:{COLORS})\b",
     rf"\btalle\s+(?:{SIZE_TOKEN})\b",
-    r"\b(?:en|el|un|una|la)\s+(?:xxs|xs|s|m|l|xl|xxl|xxxl)\b|\b(?:xxs|xs|xl|xxl|xxxl)\b",
+    rf"\b(?:en|el|un|una|la)\s+(?:{SIZE_LETTERS})\b|\b(?:xxs|xs|xl|xxl|xxxl)\b",
     r"\b(?:algodon|lino|corderoy|lana|hilo|modal|frisa|jean|cuero|seda|gabardina|morley|lycra"
     r"|polar|pana|tusor|bengalina|fibrana|microfibra|paño|pano|termic[oa]s?)\b",
     r"\b(?:oversize|recto|recta|mom|skinny|wide\s+leg|cargo|tiro\s+(?:alto|bajo|medio)|manga\s+(?:larga"
@@ -459,12 +460,12 @@ PRODUCT_ATTRIBUTE = _any(
 )
 GARMENT = re.compile(rf"\b(?:{GARMENTS})\b")
 # A size by its letters ("¿soy M o L?", "talle XL"): a size wherever the answer speaks of sizes.
-SIZE_NAMED = re.compile(r"\b(?:talle\s+)?(?:xxs|xs|s|m|l|xl|xxl|xxxl)\b(?![.'´]\w)")
+SIZE_NAMED = re.compile(rf"\b(?:talle\s+)?(?:{SIZE_LETTERS})\b(?![.'´]\w)")
 # Two sizes side by side ("entre una S y una M", "¿M o L?"): choosing between two sizes, which
 # is what a sizes answer speaks of, and no product.
 TWO_SIZES = re.compile(
-    r"\b(?:entre\s+)?(?:(?:un|una|el|la)\s+)?(?:xxs|xs|s|m|l|xl|xxl|xxxl)\s+(?:y|o)\s+"
-    r"(?:(?:un|una|el|la)\s+)?(?:xxs|xs|s|m|l|xl|xxl|xxxl)\b(?![.'´]\w)",
+    rf"\b(?:entre\s+)?(?:(?:un|una|el|la)\s+)?(?:{SIZE_LETTERS})\s+(?:y|o)\s+"
+    rf"(?:(?:un|una|el|la)\s+)?(?:{SIZE_LETTERS})\b(?![.'´]\w)",
     re.IGNORECASE,
 )
 # "¿Es porque lo tienen?", "¿quiere decir que no hay?": asking whether something is in stock.
@@ -698,7 +699,8 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
 
     # "Fwd: Recibimos tu pedido #5578": an order named in the subject is as specific, unless
     # the reply asks something else ("Re: Tu pedido #4630 está en camino" - "¿reponen talles?").
-    order = ORDER.search(here) or _thread_order(subject, text)
+    said = _sentences(text)
+    order = ORDER.search(here) or _thread_order(subject, said)
     if order:
         return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({order.group(0)!r})")
 
@@ -739,7 +741,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # One product named (its colour, size, model or price) needs the catalog, unless the answer
     # is for buyers of anything: "¿el jean lo puedo cambiar por otro color?" is an exchange.
     # Read without the signature, where "Rosa" is a name and not a colour.
-    product = _specific_product("\n".join(_sentences(text)))
+    product = _specific_product("\n".join(said))
     for_buyers = len(topics) == 1 and faq.entry(topics[0]).after_purchase
     if product and not (product.attribute and for_buyers):
         reason = f"llm: specific product ({product.found!r})"
@@ -813,15 +815,18 @@ def order_question(mail: parse.Mail) -> OrderQuestion:
     return OrderQuestion(number, plain)
 
 
-def in_shop_language(text: str) -> bool:
-    """Whether the customer's new text is in the shop's language (Spanish)."""
-    return detect_language(faq_module.normalize(_customer_text(text))) == "es"
+class Reading(NamedTuple):
+    """What the lane class needs to know of the customer's new text."""
+
+    asks: bool  # a question mark, or a question's words: "quería saber", "¿cuánto…"
+    in_shop_language: bool  # Spanish
 
 
-def asks(text: str) -> bool:
-    """Whether the customer's new text asks something (a question mark, or a question's
-    words: "quería saber", "¿cuánto…", "necesito consultar")."""
-    return bool(QUESTION.search(faq_module.normalize(_customer_text(text))))
+def reading(text: str) -> Reading:
+    """Whether the customer's new text asks something, and whether it is in the shop's
+    language: one pass over text that may be 200,000 characters long."""
+    normal = faq_module.normalize(_customer_text(text))
+    return Reading(bool(QUESTION.search(normal)), detect_language(normal) == "es")
 
 
 def detect_language(normal: str) -> str:
@@ -889,13 +894,13 @@ def _signature_line(line: str) -> bool:
     return len(line.split()) <= SIGNATURE_WORDS and "?" not in line
 
 
-def _thread_order(subject: str, text: str) -> re.Match[str] | None:
-    """The order a subject names, when the message asks about it: nothing asked, or where it
-    is or when it comes."""
+def _thread_order(subject: str, said: list[str]) -> re.Match[str] | None:
+    """The order a subject names, when the message (its sentences ``said``) asks about it:
+    nothing asked, or where it is or when it comes."""
     order = ORDER.search(subject)
     if order is None:
         return None
-    asking = [s for s in _sentences(text) if _asks(s)]
+    asking = [s for s in said if _asks(s)]
     return order if not asking or any(STATUS_ASK.search(s) for s in asking) else None
 
 
