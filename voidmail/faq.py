@@ -383,7 +383,7 @@ def _elapsed(text: str) -> list[tuple[str, int]]:
 
 def words(text: str) -> list[str]:
     """The normalised words of ``text`` (greetings removed)."""
-    return _WORD.findall(_GREETINGS.sub(" ", normalize(text)))
+    return _WORD.findall(_flat(text))
 
 
 def content_keys(text: str) -> list[str]:
@@ -391,9 +391,17 @@ def content_keys(text: str) -> list[str]:
     return [key(w) for w in words(text) if w not in STOPWORDS]
 
 
+def _flat(text: str) -> str:
+    """``text`` normalised, with its greetings and set phrases left out."""
+    return _GREETINGS.sub(" ", normalize(text))
+
+
 def clauses(text: str) -> list[str]:
     """``text`` split into sentences and joined questions, normalised, empty ones dropped."""
-    flat = _GREETINGS.sub(" ", normalize(text))
+    return _clauses_of(_flat(text))
+
+
+def _clauses_of(flat: str) -> list[str]:
     return [part.strip() for part in _CLAUSE_BREAK.split(flat) if part and part.strip()]
 
 
@@ -406,7 +414,7 @@ class Phrase:
 
     text: str
     keys: tuple[str, ...]
-    # For an exclude written "color + gratis": the phrases that must all appear, anywhere.
+    # For an exclude written "color + gratis": the phrases that must all appear in one sentence.
     together: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
@@ -602,7 +610,10 @@ class Faq:
 
     def analyse(self, text: str) -> Analysis:
         """Which entries ``text`` asks about, clause by clause, and what excludes them."""
-        keyed = [[k for k in _clause_keys(part) if k not in self.filler] for part in clauses(text)]
+        flat = _flat(text)
+        keyed = [
+            [k for k in _clause_keys(part) if k not in self.filler] for part in _clauses_of(flat)
+        ]
         near = self.index.near(k for keys in keyed for k in keys)
         masked = [_mask(self._ignores(), keys, near) for keys in keyed]
         topics: list[str] = []
@@ -625,7 +636,7 @@ class Faq:
         # Words joined with "+" in an exclude phrase must meet in one sentence.
         sentences = [
             [k for k in _clause_keys(part) if k not in self.filler and k in near.of]
-            for part in _SENTENCE_BREAK.split(_GREETINGS.sub(" ", normalize(text)))
+            for part in _SENTENCE_BREAK.split(flat)
         ]
         excluded = {
             e.id: found for e in self.entries if (found := _excluded(e, whole, sentences, near))
