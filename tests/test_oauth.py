@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.fixtures.daemon import SHOP, Wired, rig_settings, wait_until
-from tests.fixtures.mailservers import dovecot_base_dir
+from tests.fixtures.mailservers import dovecot_base_dir, running
 from tests.test_pipeline import REPO, mail
 from voidmail import config, imap, mailer, oauth
 from voidmail.config import NO_SECRET, Secret
@@ -47,11 +47,8 @@ def oauth_dovecot(
         certs=rig_certs,
         oauth2_introspection_url=f"{auth.url}/introspect",
     )
-    server.start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.stop(graceful=False)
 
 
 @pytest.fixture
@@ -60,12 +57,8 @@ def oauth_sink(auth: OAuthServer) -> Iterator[SmtpSink]:
         answer = httpx.post(f"{auth.url}/introspect", data={"token": token}).json()
         return bool(answer.get("active")) and user == USER
 
-    sink = SmtpSink(xoauth2=valid)
-    sink.start()
-    try:
+    with SmtpSink(xoauth2=valid) as sink:
         yield sink
-    finally:
-        sink.stop()
 
 
 def settings_for(
