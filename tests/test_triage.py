@@ -258,11 +258,27 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         # Idioms said plainly: two sizes side by side, "¿es porque lo tienen?".
         ("Estoy entre una S y una M, ¿cuál me conviene pedir?", "faq", "talles"),
         ("Si en la web me deja elegir el talle, ¿es porque lo tienen?", "faq", "stock"),
+        # Chat shorthand reads as the words it shortens: "q compre" is a purchase not made.
+        ("el stock q muestra la pagina es real o puede pasar q compre algo y no haya?", "faq",
+         "stock"),
+        ("si en la web figura el talle es xq hay?", "faq", "stock"),
+        # An exclamation asks nothing; a purchase said is no order when exchanges are asked.
+        ("q lindas las fotos nuevas!! una consulta, si cambio el talle tiene costo?", "faq",
+         "cambios"),
+        ("Hice un pedido. ¿Puedo cambiar el talle?", "faq", "cambios"),
+        ("Hice un pedido. ¿Cuánto tarda en llegar?", "llm", None),
+        # "ya se había agotado" is not "I already know".
+        ("Ya se había agotado cuando entré. ¿Cuándo reponen?", "faq", "stock"),
     ],
 )  # fmt: skip
 def test_fresh_phrasings_route_as_a_person_would(body: str, route: str, faq_id: str | None) -> None:
     decision = _decide(body)
     assert (decision.route, decision.faq_id) == (route, faq_id), decision.reason
+
+
+def test_chat_shorthand_is_spelled_out_before_any_rule_reads_it() -> None:
+    said = faq.normalize("Q talle uso? xq tmb x favor, y si pido 2 x 1 o el talle X")
+    assert said == "que talle uso? porque tambien por favor, y si pido 2 x 1 o el talle x"
 
 
 def test_the_subject_names_the_topic_the_body_only_hints_at() -> None:

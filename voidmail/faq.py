@@ -48,8 +48,8 @@ STOPWORDS = frozenset(
         cuantos cuantas de del desde donde e el ella ellos en entre era es esa ese eso esta
         estan estas este esto estos fue ha hay hola la las le les lo los mas me mi mis mucho muy
         nada ni no nos o os para pero poco por porque pues que quien se ser si so sobre su sus
-        tambien te ti toda todo tu tus u un una uno unos unas usted ustedes vos y ya yo q xq pq
-        tb tmb buenas dia dias tardes noches gracias saludos hey holis holaa
+        tambien te ti toda todo tu tus u un una uno unos unas usted ustedes vos y ya yo
+        buenas dia dias tardes noches gracias saludos hey holis holaa
         consulta consultar pregunta quisiera queria quiero saber favor porfa
     """.split()
 )  # fmt: skip
@@ -94,6 +94,17 @@ _SPACES = re.compile(r"[^\S\n]+")
 _BLANKS = re.compile(r" ?\n(?: ?\n)* ?")
 _LAUGHTER = re.compile(r"(?:[jh][aeiou]){2,}[jh]?")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # letters only: "#1000" stays a number
+# How customers shorten the words every rule reads ("q", "xq", "tmb", "x favor"), spelled out
+# once here so that no rule has to list both. "x" only before a word: "2 x 1" stays.
+_SHORTHAND = {
+    "q": "que", "k": "que", "ke": "que", "xq": "porque", "pq": "porque", "porq": "porque",
+    "tb": "tambien", "tmb": "tambien", "tmbn": "tambien", "tambn": "tambien",
+    "dsp": "despues", "dps": "despues", "xfa": "por favor", "porfa": "por favor",
+    "x": "por", "xa": "para", "cdo": "cuando", "msj": "mensaje", "bno": "bueno",
+}  # fmt: skip
+_SHORT = re.compile(
+    r"\b(?:" + "|".join(w for w in _SHORTHAND if w != "x") + r")\b|(?<!\d )\bx(?= [a-z])"
+)
 _WORD = re.compile(r"[a-z0-9ñ]+")
 _SENTENCE_BREAK = re.compile(r"[.!?;\n]+")
 # Split a sentence where a second question joins the first ("… los envíos y si hay cambios").
@@ -149,7 +160,7 @@ EVERYDAY = frozenset(
         necesitamos necesitaba
         puedo puede pueden podes podemos podria podrian podrias podra poder posible se
         tengo tiene tienen tenes tenemos tendria tendrian tener
-        hago hace hacen haces hacer hacemos hacerlo haria harian
+        hago hace hacen haces hacer hacemos hacerlo haria harian hice hizo hicimos hicieron
         es son soy somos sos seria serian sea sean ser esta estan estoy estas estamos estar
         estaria
         hay habia habra haber he has han hemos
@@ -193,7 +204,7 @@ EVERYDAY = frozenset(
         probarlo pruebo probe
         dijo decia decian dijeron tenia tenian importa elijo elegir elegi eligiendo
         venir viene vienen vino vinieron disponer dispone disponen disponemos andan andas
-        dsp dps porq xfa pls plis
+        pls plis
         incluye incluyen incluir iniciar inicio empezar empiezo comenzar poner ponerme pongo
         tramite tramites proceso pasos todos todas onda lado
         b c d f g j k n p r t v w x z
@@ -245,8 +256,7 @@ SYNONYMS = tuple(
 
 def normalize(text: str) -> str:
     """Lower case, no accents, no links or addresses, letters (not digits) repeated 3+ times
-    collapsed,
-    white space runs made one.
+    collapsed, chat shorthand spelled out ("q" is "que"), white space runs made one.
 
     "¿Cuándo LLEGAAA?" becomes "¿cuando llega?"; punctuation and line breaks stay, so the
     result can still be split into sentences. "ñ" becomes "n".
@@ -257,7 +267,8 @@ def normalize(text: str) -> str:
     # Runs of white space become one space, one line break or one blank line, so no pattern
     # reading the result meets a long run of it (where "\s*…\s*" would backtrack).
     plain = _BLANKS.sub(_one_break, _SPACES.sub(" ", plain))
-    return _REPEATS.sub(r"\1", plain)
+    plain = _REPEATS.sub(r"\1", plain)
+    return _SHORT.sub(lambda short: _SHORTHAND[short.group(0)], plain)
 
 
 def _one_break(run: re.Match[str]) -> str:

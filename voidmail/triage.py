@@ -45,7 +45,7 @@ REPLY_SUBJECT = re.compile(r"^\s*(?:re|rv|rta|resp|aw|sv)\s*(?:\[\d+\])?\s*:", r
 # A customer telling us the last answer did not help, or that nobody answered: a person's job.
 # Matched on the normalised new text of a reply only.
 NOT_HELPED = re.compile(
-    r"\bno\s+(?:me\s+)?(?:respond\w*|contest\w*)\s+(?:a\s+)?(?:lo\s+(?:que|q)|mi\s+(?:pregunta|consulta))"
+    r"\bno\s+(?:me\s+)?(?:respond\w*|contest\w*)\s+(?:a\s+)?(?:lo\s+que|mi\s+(?:pregunta|consulta))"
     r"|\bno\s+(?:es|era)\s+(?:eso\s+)?lo\s+que\s+(?:pregunt|consult)\w*"
     r"|\b(?:el|la)\s+mism[oa]\s+(?:mensaje|respuesta|mail|correo|texto)"
     r"|\b(?:mensaje|respuesta|mail|correo)\s+automatic[oa]\b.{0,40}\bno\s+(?:me\s+)?(?:sirv|ayud|respond|contest)\w*"
@@ -356,7 +356,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 # A past purchase, said in passing: specific unless the FAQ answer is for buyers (exchanges).
 PURCHASE = re.compile(
     r"(?<!nunca\s)(?<!no\s)(?<!jamas\s)(?<!todavia\sno\s)(?<!aun\sno\s)"
-    r"\b(?:compre|pedi|pague|encargue|transferi|abone|deposite|compramos|pedimos|pagamos)\b"
+    r"\b(?:compre|pedi|pague|encargue|transferi|abone|deposite|compramos|pedimos|pagamos"
+    r"|(?:hice|realice|hicimos|efectue|hizo)\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden))\b"
 )
 # A purchase in the subjunctive, asked or advised, not made: "mi hijo me dice que compre por
 # internet", "¿puede pasar que compre y no haya?".
@@ -391,7 +392,7 @@ SINCE = re.compile(
 ORDER = _any(
     r"\bmis?\s+(?:pedido|compra|orden|paquete|envio|encomienda|seguimiento|cambio)s?\b",
     r"\bme\s+(?:salio|costo|cobraron)\b",
-    r"\b(?:hice|realice|hicimos|efectue|tengo|hizo)\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden)\b",
+    r"\btengo\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden)\b",
     r"\b(?:el|la)\s+(?:pedido|compra|orden)\s+que\s+(?:hice|realice|hicimos|pague|me\s+llego)\b",
     r"\b(?:envie|mande|adjunto)\s+(?:el|la|los)\s+(?:comprobante|transferencia|pago)\b",
     r"\b(?:reenvi\w*|adjunt\w*)\b.{0,30}\b(?:compra|pedido|orden|comprobante|factura"
@@ -470,8 +471,8 @@ TWO_SIZES = re.compile(
 )
 # "¿Es porque lo tienen?", "¿quiere decir que no hay?": asking whether something is in stock.
 IN_STOCK = re.compile(
-    r"\b(?:es|significa|quiere\s+decir)\s+(?:porque|por\s+que|xq|pq|que|q)\s+(?:no\s+)?(?:lo\s+|la\s+|los\s+"
-    r"|las\s+)?(?:hay|tienen|tenes|tenés|tenemos)\b",
+    r"\b(?:es|significa|quiere\s+decir)\s+(?:porque|por\s+que|que)\s+(?:no\s+)?(?:lo\s+|la\s+|los\s+"
+    r"|las\s+)?(?:hay|tienen|tenes|tenemos)\b",
     re.IGNORECASE,
 )
 # A kind of place ("un pueblo chico", "las ciudades grandes"), like a town's name.
@@ -498,13 +499,15 @@ PERSONAL_SIZE = _any(
     r"\b(?:normalmente|siempre|generalmente)?\s*uso\s+(?:talle\s+)?(?:xxs|xs|s|m|l|xl|xxl|\d{2})\b",
     r"\bque\s+talle\s+(?:me\s+)?(?:recomiendan|recomendas|recomendarian|sugieren)\b",
 )
+# How a reason is joined to what it explains; one list for every rule that reads one.
+BECAUSE = r"ya\s+que|porque|puesto\s+que|debido\s+a\s+que"
 QUESTION = _any(
     r"\?",
     r"\b(?:como|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
     r"(?:^|[.,;:!]\s*)(?:que|quien)\b",
     # "Lo pregunto porque…" explains the question asked elsewhere; it asks nothing itself.
     r"\b(?:consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta|pregunta)\b"
-    r"(?!\s+(?:porque|por\s+que|xq|pq|ya\s+que|debido))",
+    f"(?!\\s+(?:{BECAUSE}|por\\s+que))",
     # "Saber" asks when wanted ("quería saber"), not when told ("nunca termino de saber mi talle").
     r"\b(?:quisiera|queria|quiero|necesito|necesitaria|me\s+gustaria|desearia|deseo|queriamos"
     r"|quisieramos|me\s+interesa)\s+(?:saber|consultar|preguntar|hacer|cambiar|pagar|info)\b",
@@ -521,10 +524,16 @@ _STOPS = ".!?;\n\u2600-\u27bf\U0001f000-\U0001faff"
 SENTENCE = re.compile(f"[^{_STOPS}]+[{_STOPS}]*")
 WRAPPED_WIDTH = 50  # a line this long, broken before a lower-case word, was wrapped
 # Sentences that ask nothing unless they carry a question mark: thanks for an earlier answer,
-# and what the customer says they already know ("ya sé que el envío tarda").
+# what the customer says they already know ("ya sé que el envío tarda"), and an exclamation
+# ("¡qué lindas las fotos nuevas!", "q divino todo 😍").
 NOT_ASKING = _any(
-    r"^\W{0,10}(?:muchas\s+)?gracias\s+(?:por|x)\b",
-    r"\bya\s+(?:lo\s+)?(?:se|sabemos|vi|lei|calcule|averigue|tengo\s+claro)\b",
+    r"^\W{0,10}(?:muchas\s+)?gracias\s+por\b",
+    # ("ya se había pasado el tiempo" is "se" of the verb, not "I know".)
+    r"\bya\s+lo\s+se\b|\bya\s+(?:lo\s+)?(?:se\s+(?:que|como|cuanto|cuando|donde|cual|de|del|por)"
+    r"|sabemos|vi|lei|calcule|averigue|tengo\s+claro)\b",
+    r"^\W{0,10}que\b[^!]*!+\W*$",
+    r"^\W{0,10}que\s+(?:re\s+|muy\s+|tan\s+)?(?:lind|hermos|bonit|divin|copad|genial|buen|bien"
+    r"|precios|ric[oa]|lujo|placer|alegria|suerte|pena|lastima|bronca|onda|facha|increibl)",
 )
 CONTACT_DIGITS = 7  # a line with this many digits is a phone number or an address, not prose
 # A closing line; the short lines under it (name, company, address) are a signature.
@@ -583,10 +592,10 @@ ELSEWHERE = _any(
 )
 # Where a sentence turns to the reason for asking. Split with the connector kept in front of
 # the reason, so nothing is lost when both parts stay.
-REASON = re.compile(r"(?=,? ?\b(?:ya\s+que|porque|xq|pq|puesto\s+que|debido\s+a\s+que)\b)")
+REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b)")
 # A sentence that gives the reason for asking ("Porque en mi pueblo a veces las encomiendas se
 # pierden."): context, not part of what is asked.
-REASON_FIRST = re.compile(r"\W{0,10}(?:ya\s+que|porque|xq|pq|es\s+que|lo\s+pregunto\s+porque)\b")
+REASON_FIRST = re.compile(rf"\W{{0,10}}(?:{BECAUSE}|es\s+que|lo\s+pregunto\s+porque)\b")
 OURS = re.compile(
     r"\bustedes\b|\bles\s+(?:compre|pedi|pague)\b|\bsu\s+(?:tienda|pagina|local|web)\b"
 )
@@ -720,11 +729,6 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     current = "".join(
         s for s in SENTENCE.findall(NOT_BOUGHT.sub(" ", here)) if not HISTORY.search(s)
     )
-    purchase = PURCHASE.search(current) or SINCE.search(current)
-    if purchase and not (
-        len(analysis.topics) == 1 and faq.entry(analysis.topics[0]).after_purchase
-    ):
-        return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({purchase.group(0)!r})")
     uncovered = NOT_COVERED.search(normal)
     if uncovered:
         intent = analysis.primary() or "otro"
@@ -732,17 +736,21 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # The topic is what the questions ask about; a topic only mentioned around them ("the
     # shipping I already know, I want to know how to pay") is context.
     # A subject asks only with a question mark: "Re: Consulta talles" names the thread.
-    analysed = _idioms(analysed)
-    title = _sentences(_idioms(bare_subject))
+    title = _sentences(bare_subject)
     sentences = title + [kept for s in _sentences(analysed) if (kept := _here(s).strip())]
     asking = [s for s in sentences if _asks(s) and (s not in title or "?" in s)]
     asked = faq.analyse("\n".join(asking)).topics if asking else ()
     topics = asked or analysis.topics
+    # A purchase of theirs makes the question about that order, unless what they ask is for
+    # buyers of anything: "Hice una compra y quería saber si puedo cambiar el talle".
+    for_buyers = len(topics) == 1 and faq.entry(topics[0]).after_purchase
+    purchase = PURCHASE.search(current) or SINCE.search(current)
+    if purchase and not for_buyers:
+        return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({purchase.group(0)!r})")
     # One product named (its colour, size, model or price) needs the catalog, unless the answer
     # is for buyers of anything: "¿el jean lo puedo cambiar por otro color?" is an exchange.
     # Read without the signature, where "Rosa" is a name and not a colour.
     product = _specific_product("\n".join(said))
-    for_buyers = len(topics) == 1 and faq.entry(topics[0]).after_purchase
     if product and not (product.attribute and for_buyers):
         reason = f"llm: specific product ({product.found!r})"
         return Decision("llm", product.intent, None, 0.0, reason)
@@ -859,10 +867,10 @@ def _customer_text(new_text: str) -> str:
     return "\n\n".join(kept).strip()
 
 
-def _idioms(text: str) -> str:
-    """``text`` with two idioms said plainly, so that they name their topic: two sizes side
+def _idioms(normal: str) -> str:
+    """``normal`` with two idioms said plainly, so that they name their topic: two sizes side
     by side are "entre dos talles", and "¿es porque lo tienen?" is "¿está disponible?"."""
-    return IN_STOCK.sub(" esta disponible", TWO_SIZES.sub(" entre dos talles ", text))
+    return IN_STOCK.sub(" esta disponible", TWO_SIZES.sub(" entre dos talles ", normal))
 
 
 def _unsigned(lines: list[str]) -> list[str]:
@@ -931,12 +939,12 @@ def _here(normal: str) -> str:
 
 
 def _sentences(text: str) -> list[str]:
-    """The normalised sentences of ``text``, each with its closing punctuation. A short closing
-    line ("Saludos, Ana", "Gracias!") and the short lines under it are a signature and are left
-    out, and so are lines holding a phone number."""
+    """The normalised sentences of ``text``, each with its closing punctuation and its idioms
+    said plainly (``_idioms``). A short closing line ("Saludos, Ana", "Gracias!") and the short
+    lines under it are a signature and are left out, and so are lines holding a phone number."""
     lines = [line for line in text.split("\n") if not DISCLAIMER.search(faq_module.normalize(line))]
     kept = [line for line in _unsigned(lines) if len(re.findall(r"\d", line)) < CONTACT_DIGITS]
-    flat = _unwrapped(faq_module.normalize("\n".join(kept)))
+    flat = _idioms(_unwrapped(faq_module.normalize("\n".join(kept))))
     return [m.group(0).strip() for m in SENTENCE.finditer(flat) if re.search(r"\w", m.group(0))]
 
 
