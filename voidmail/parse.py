@@ -732,6 +732,14 @@ _SEPARATOR = re.compile(
     )\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
+# The separators that open a forwarded message (not a quoted reply: Outlook's "Mensaje
+# original" opens both, so it is not one of them).
+_FORWARD = re.compile(
+    r"^\s*(?:[-_=*]{2,}\s*)?(?:forwarded\s+message|mensaje\s+reenviado|mensagem\s+encaminhada"
+    r"|message\s+transf[ée]r[ée]|weitergeleitete\s+nachricht|inicio\s+del\s+mensaje\s+reenviado"
+    r"|begin\s+forwarded\s+message|in[ií]cio\s+da\s+mensagem\s+reencaminhada)\s*[-_=*:]*\s*$",
+    re.IGNORECASE,
+)
 _FROM_FIELD = re.compile(r"^\s*\*?(?:de|from|von|da|exp[ée]diteur)\s*:\*?\s*\S", re.IGNORECASE)
 _OTHER_FIELDS = re.compile(
     r"^\s*\*?(?:enviado(?:\s+el)?|sent|date|fecha|data|gesendet|envoy[ée]|para|to|a|an|[àa]"
@@ -769,6 +777,31 @@ def strip_reply(text: str) -> str:
             break
     kept = [line for line in kept if not _QUOTED_LINE.match(line)]
     return _BLANK_RUNS.sub("\n\n", "\n".join(line.rstrip() for line in kept)).strip()
+
+
+def forwarded(text: str) -> str:
+    """The words of the first message forwarded in ``text`` (its header fields, its own quoted
+    history and its signature left out), or "" when nothing is forwarded: "mi mamá quiere
+    saber esto" above a relative's question."""
+    lines = text.split("\n")
+    start = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if len(line) <= MAX_MARKER_LINE and _FORWARD.match(line)
+        ),
+        None,
+    )
+    if start is None:
+        return ""
+    body = start + 1
+    while body < len(lines) and (
+        not lines[body].strip()
+        or _FROM_FIELD.match(lines[body])
+        or _OTHER_FIELDS.match(lines[body])
+    ):
+        body += 1
+    return strip_reply("\n".join(lines[body:]))
 
 
 def _history_start(lines: Sequence[str]) -> int:

@@ -158,7 +158,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bnunca\s+(?:me\s+|nos\s+)?(?:llego|llegaron|recibi|recibimos)\b",
             r"^(?=.*\b(?:todavia|aun|sigo\s+sin|seguimos\s+sin)\s+(?:no\s+)?(?:me\s+|nos\s+)?"
             r"(?:llego|llegaron|llega|recibi|recibimos|recibir|nada)\b)"
-            r"(?=.*\b(?:semanas?|mes|meses|\d{2,}\s+dias)\b)",
+            r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|\d{2,}\s+dias)\b)",
             r"\bseguimiento\b.{0,40}\bno\s+(?:se\s+)?(?:actualiza|mueve|avanza|cambia)\w*",
             r"\b(?:se\s+)?(?:perdio|extravio|perdieron|extraviaron)\s+(?:mi|el|la)\s+(?:pedido"
             r"|paquete|envio|compra|encomienda)\b",
@@ -227,8 +227,13 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?<!\bno\s)(?<!\bno\sme\s)\b(?:vino|vinieron|llego|llegaron|recibi)\s+(?:solo|solamente"
             r"|nada\s+mas)\b",
             r"\b(?:habia|venia|vino|llego|trajo)\s+(?:una?\s+)?(?:sola|solo|solamente)\b",
-            r"\ben\s+(?:el\s+paquete|la\s+caja|la\s+bolsa|el\s+envio)\s+no\s+(?:venia|vino|estaba|habia|llego)\b"
+            r"\ben\s+(?:el\s+paquete|la\s+caja|la\s+bolsa|el\s+envio)\s+no\s+(?:venia|vino|estaba|esta|estan"
+            r"|habia|llego)\b"
             r"|\bquedo\s+afuera\b",
+            # Fewer came than were ordered: "pedí 3 cosas y llegaron 2".
+            r"\b(?:pedi|compre|encargue)\s+(?:\d|dos|tres|cuatro|cinco|seis)\s+(?:cosas|prendas|productos"
+            r"|articulos|items)\b.{0,30}\b(?:llegaron|vinieron|recibi|llego|vino)\s+(?:\d|una?|dos|tres"
+            r"|cuatro|cinco|solo|solamente)\b",
             # What came is not what was chosen: "elegí talle M y la etiqueta dice S".
             r"\b(?:elegi|pedi|compre)\s+(?:el\s+|un\s+)?talle\s+\w+\b.{0,80}\b(?:dice|llego|vino|mandaron)\b",
             r"\bno\s+(?:el|la)\s+(?:\w+\s+)?que\s+(?:habiamos\s+hablado|pedi|elegi|compre|encargue)\b",
@@ -287,6 +292,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:telefono|numero|whatsapp|celular)\s+para\s+(?:llamar|comunicarme|hablar|contactar)\w*",
             r"\bno\s+(?:con\s+)?(?:un\s+)?(?:robot|bot|contestador|maquina)\b|\bsos\s+un\s+(?:robot|bot)\b",
             r"\b(?:me\s+)?(?:llamen|llamenme|llame|llamar|llamarme|llamame)\s+(?:al|a\s+mi|por)\b",
+            r"\bllam(?:enme|eme|ame)\b|\bque\s+me\s+llamen\b",
+            r"\bhablar\s+por\s+telefono\b|\bhablar\w*\s+por\s+telefono\s+con\b",
+            # An exception to the terms is a person's decision.
+            r"\b(?:una|alguna)\s+excepcion\b",
             r"\b(?:speak|talk)\s+(?:to|with)\s+(?:a\s+|an\s+|someone|somebody)?\s*(?:human|person"
             r"|real|agent|representative|manager)?",
             r"\breal\s+person\b|\bhuman\s+being\b",
@@ -374,7 +383,22 @@ HISTORY = re.compile(
     r"|cuando\s+(?:estuve|fui|vine|pase)|en\s+el\s+local|en\s+persona)\b"
 )
 SELF_MOCK = re.compile(
-    r"\b(?:soy|fui|me\s+siento|que|consulta|pregunta|duda)\s+(?:una?\s+)?(?:re\s+|medio\s+|muy\s+|tan\s+)?$"
+    r"\b(?:soy|fui|me\s+siento|que|consulta|pregunta|duda)\s+(?:una?\s+)?"
+    r"(?:(?:re|medio|muy|tan|capaz|quizas|algo|bastante|un\s+poco)\s+)?$"
+)
+# A purchase supposed, not made: "si pago hoy, ¿cuándo lo despachan?".
+SUPPOSED_PURCHASE = re.compile(
+    r"\bsi\s+(?:hoy\s+|manana\s+|ahora\s+|ya\s+)?(?:compro|pago|pido|encargo|transfiero|compramos"
+    r"|pagamos|pedimos|hago\s+(?:el|un|una|la|mi)\s+(?:pedido|compra))\b"
+)
+# A supposition: "si no me gusta", "y si es más barata" ("sí, …" is a yes).
+SUPPOSING = re.compile(r"\bsi\s+(?=\w)")
+# Somebody else the customer speaks of ("en mi barrio el correo es un desastre", "mi banco es
+# un desastre"): what is said of them is not said to us. Read just before an angry word.
+THIRD_PARTY = re.compile(
+    r"\b(?:el\s+correo|correo\s+argentino|andreani|oca|via\s+cargo|mi\s+banco|el\s+banco"
+    r"|la\s+municipalidad|el\s+gobierno|en\s+mi\s+(?:pueblo|barrio|ciudad|zona|provincia|trabajo))\b"
+    r"(?!.*\b(?:ustedes|su\s+(?:tienda|pagina|local|atencion)|les\s+compre)\b)"
 )
 LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆|🙃")
 # What the customer says they do not want ("no quiero que me devuelvan la plata, solo
@@ -391,7 +415,7 @@ SINCE = re.compile(
 # A specific order of the writer's.
 ORDER = _any(
     r"\bmis?\s+(?:pedido|compra|orden|paquete|envio|encomienda|seguimiento|cambio)s?\b",
-    r"\bme\s+(?:salio|costo|cobraron)\b",
+    r"\bme\s+(?:salio(?!\s+(?:que|un|una|el|la|error)\b)|costo|cobraron)\b",
     r"\btengo\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden)\b",
     r"\b(?:el|la)\s+(?:pedido|compra|orden)\s+que\s+(?:hice|realice|hicimos|pague|me\s+llego)\b",
     r"\b(?:envie|mande|adjunto)\s+(?:el|la|los)\s+(?:comprobante|transferencia|pago)\b",
@@ -433,16 +457,19 @@ STATUS_ASK = _any(
 
 GARMENTS = (
     r"remer\w*|buzo\w*|camper\w*|jeans?|pantal\w*|vestid\w*|camis\w*|musculos\w*|shorts?|pollera\w*"
-    r"|faldas?|tops?|bodys?|calzas?|joggers?|chaleco\w*|sweaters?|sueter\w*|cardigan\w*|sacos?|tapado\w*"
-    r"|blazers?|parkas?|chomba\w*|polera\w*|bermuda\w*|mallas?|bikinis?|medias?|gorr[oa]s?|bufanda\w*"
+    r"|faldas?|tops?|bodys?|calzas?|joggers?|chaleco\w*|sweaters?|sueter\w*|cardigan\w*"
+    r"|(?<!me\s)(?<!lo\s)(?<!la\s)(?<!te\s)sacos?|tapado\w*"
+    r"|blazers?|parkas?|chomba\w*|polera\w*|bermuda\w*|mallas?|bikinis?|medias?(?!\s+hora)|gorr[oa]s?"
+    r"|bufanda\w*"
     r"|cinturon\w*|carteras?|bolsos?|mochila\w*|zapatilla\w*|botas?|sandalia\w*|pilotos?|rompeviento\w*"
     r"|overol\w*|enterito\w*|monos?|kimono\w*|blusa\w*|camisola\w*|bombacha\w*|babucha\w*|palazzo\w*"
     r"|corpi\w*|bralette\w*|pijama\w*|hoodies?|canguro\w*|poleron\w*|sobretodo\w*|ponchos?|ruanas?"
-    r"|chalina\w*|tejido\w*|conjunto\w*|jardinero\w*|chupin\w*|cargo|joggin\w*|pulover\w*|polar"
+    r"|chalina\w*|tejido\w*|conjunto\w*|jardinero\w*|chupin\w*|(?<!sin\s)(?<!a\s)cargo|joggin\w*"
+    r"|pulover\w*|polar"
 )
 COLORS = (
-    r"negr[oa]s?|blanc[oa]s?|gris\w*|azul\w*|roj[oa]s?|verde\w*|beige|crudo|camel|bordo|rosa\w*|lila"
-    r"|celeste\w*|marron\w*|amarill\w*|violeta\w*|natural|khaki|caqui|militar|mostaza|salmon|fucsia"
+    r"negr[oa]s?|blanc[oa]s?|gris|grises|azul|azules|roj[oa]s?|verdes?|beige|crudo|camel|bordo|rosas?"
+    r"|rosad[oa]s?|lila|celeste\w*|marron\w*|amarill\w*|violeta\w*|natural|khaki|caqui|militar|mostaza|salmon|fucsia"
     r"|turquesa|coral|nude|chocolate|arena|tostado|oliva|aqua|plateado|dorado|estampad[oa]s?"
     r"|rayad[oa]s?|floread[oa]s?|lis[oa]s?|a\s+cuadros|animal\s+print"
 )
@@ -469,11 +496,12 @@ TWO_SIZES = re.compile(
     rf"(?:(?:un|una|el|la)\s+)?(?:{SIZE_LETTERS})\b(?![.'´]\w)",
     re.IGNORECASE,
 )
-# "¿Es porque lo tienen?", "¿quiere decir que no hay?": asking whether something is in stock.
+# "¿Es porque lo tienen?", "¿quiere decir que no hay?", "¿es seguro que está?": asking whether
+# something is in stock. ("Es que está lindo" gives a reason: "está" needs "porque" or "seguro".)
 IN_STOCK = re.compile(
-    r"\b(?:es|significa|quiere\s+decir)\s+(?:porque|por\s+que|que)\s+(?:no\s+)?(?:lo\s+|la\s+|los\s+"
-    r"|las\s+)?(?:hay|tienen|tenes|tenemos)\b",
-    re.IGNORECASE,
+    r"\b(?:es|significa|quiere\s+decir)\s+(?:(?:porque|por\s+que|que|seguro\s+que)\s+(?:no\s+)?"
+    r"(?:lo\s+|la\s+|los\s+|las\s+)?(?:hay|tienen|tenes|tenemos)"
+    r"|(?:porque|seguro\s+que)\s+(?:no\s+)?(?:lo\s+|la\s+)?(?:esta|estan))\b"
 )
 # A kind of place ("un pueblo chico", "las ciudades grandes"), like a town's name.
 PLACE_WORD = re.compile(
@@ -488,6 +516,7 @@ PRICE_ASK = _any(
     r"\bprecios?\b",
     r"\bvalor\b",
 )
+SHIPPING = re.compile(r"\s+(?:de\s+|del\s+|el\s+|los\s+|la\s+)?(?:envio|envios|flete|correo)\b")
 AVAILABILITY = _any(
     r"\btienen\b|\btenes\b|\bhay\b|\bqueda\b|\bquedan\b|\bvienen?\s+en\b|\brepon\w*|\bvuelv\w*",
     r"\btraer\b|\bentra\b|\bdisponible\w*|\bstock\b|\bagot\w*|\bconsigo\b|\bconseguir\b",
@@ -503,7 +532,10 @@ PERSONAL_SIZE = _any(
 BECAUSE = r"ya\s+que|porque|puesto\s+que|debido\s+a\s+que"
 QUESTION = _any(
     r"\?",
-    r"\b(?:como|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
+    # Mid-sentence, "como", "cuando" and "donde" join clauses ("…cuando ya puse la tarjeta").
+    r"(?:^|[.,;:!¿(]\s*|\b(?:y|e|o|pero|hola|consulta|pregunta|duda)\s+)"
+    r"(?:como|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
+    r"\b(?:cuanto|cuantos|cuanta|cuantas|cual|cuales)\b",
     r"(?:^|[.,;:!]\s*)(?:que|quien)\b",
     # "Lo pregunto porque…" explains the question asked elsewhere; it asks nothing itself.
     r"\b(?:consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta|pregunta)\b"
@@ -566,6 +598,14 @@ FORM_BODY_LABEL = re.compile(
     r"^[^\S\n]*(?:mensaje|message|consulta|comentarios?)[^\S\n]*:[^\S\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
+# The stamp a chat pasted from WhatsApp puts before each message: "[10:42, 3/2/2026] Romi: "
+# (iPhone) or "3/2/26, 10:42 - Romi: " (Android).
+CHAT_STAMP = re.compile(
+    r"^[^\S\n]*(?:\[\d{1,2}:\d{2}(?::\d{2})?(?:[^\S\n]*[ap]\.?[^\S\n]*m\.?)?,[^\S\n]*\d{1,2}/\d{1,2}/\d{2,4}\]"
+    r"|\d{1,2}/\d{1,2}/\d{2,4},?[^\S\n]+\d{1,2}:\d{2}(?:[^\S\n]*[ap]\.?[^\S\n]*m\.?)?[^\S\n]+-)"
+    r"[^\S\n]*[^:\n]{1,40}:[^\S\n]*",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 # Words of a short reply that is a message after all ("Muchas Gracias", "Buenas Tardes").
 COURTESY_WORDS = frozenset(
@@ -586,8 +626,8 @@ DISCLAIMER = _any(
 # A sentence about another shop ("la última vez que compré en otra tienda me perdieron el
 # paquete"): the customer's past elsewhere is not a purchase, a loss or a refund of ours.
 ELSEWHERE = _any(
-    r"\b(?:en|con|de|a)\s+otr[oa]s?\s+(?:tienda|negocio|lugar|lado|sitio|pagina|marca|local|comercio"
-    r"|web|empresa|vendedor)(?:e?s)?\b",
+    r"\b(?:en|con|de|a)\s+(?:otr[oa]s?|una?)\s+(?:tienda|negocio|lugar|lado|sitio|pagina|marca|local"
+    r"|comercio|web|empresa|vendedor)(?:e?s)?\b",
     r"\b(?:no|ni)\s+(?:aca|aqui|con\s+ustedes|a\s+ustedes)\b",
 )
 # Where a sentence turns to the reason for asking. Split with the connector kept in front of
@@ -671,6 +711,10 @@ FOREIGN_INTENTS = (
 def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     """Route ``mail`` (already passed by the guard) to "faq", "llm" or "human"."""
     text = _customer_text(mail.new_text)
+    passed_on = parse.forwarded(mail.text)
+    if passed_on and re.search(r"\w", text) and not faq.analyse(text).topics:
+        # "Mi mamá quiere saber esto": the question is the relative's, forwarded below.
+        text = f"{text}\n\n{_customer_text(passed_on)}".strip()
     if not re.search(r"\w", text) and "?" in mail.subject and not REPLY_SUBJECT.match(mail.subject):
         text = mail.subject  # the whole question in the subject, nothing in the body
     if not re.search(r"\w", text):
@@ -709,7 +753,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # "Fwd: Recibimos tu pedido #5578": an order named in the subject is as specific, unless
     # the reply asks something else ("Re: Tu pedido #4630 está en camino" - "¿reponen talles?").
     said = _sentences(text)
-    order = ORDER.search(here) or _thread_order(subject, said)
+    ordered = "".join(
+        sentence for sentence in SENTENCE.findall(here) if not SUPPOSED_PURCHASE.search(sentence)
+    )
+    order = ORDER.search(ordered) or _thread_order(subject, said)
     if order:
         return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({order.group(0)!r})")
 
@@ -750,7 +797,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # One product named (its colour, size, model or price) needs the catalog, unless the answer
     # is for buyers of anything: "¿el jean lo puedo cambiar por otro color?" is an exchange.
     # Read without the signature, where "Rosa" is a name and not a colour.
-    product = _specific_product("\n".join(said))
+    product = _specific_product(said)
     if product and not (product.attribute and for_buyers):
         reason = f"llm: specific product ({product.found!r})"
         return Decision("llm", product.intent, None, 0.0, reason)
@@ -775,7 +822,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         for s in sentences
         if s in asking or (topic in faq.analyse(s).topics and not REASON_FIRST.match(s))
     ]
-    question = _generic("\n".join(closed))
+    question = _generic("\n".join(closed), _called(mail.sender_name))
     word_count = len(faq_module.words(question))
     questions = len(re.findall(r"\?+", text))
     if word_count > MAX_FAQ_WORDS or questions > MAX_FAQ_QUESTIONS:
@@ -858,7 +905,7 @@ def detect_language(normal: str) -> str:
 def _customer_text(new_text: str) -> str:
     """The customer's words: contact-form field lines dropped, "Mensaje:" labels removed, and
     the legal notices and eco footers a company signature appends (never the first paragraph)."""
-    text = FORM_LABEL.sub("", new_text)
+    text = FORM_LABEL.sub("", CHAT_STAMP.sub("", new_text))
     text = FORM_BODY_LABEL.sub("", text).strip()
     paragraphs = re.split(r"\n\s*\n", text)
     kept = paragraphs[:1] + [
@@ -948,10 +995,17 @@ def _sentences(text: str) -> list[str]:
     return [m.group(0).strip() for m in SENTENCE.finditer(flat) if re.search(r"\w", m.group(0))]
 
 
-def _generic(normal: str) -> str:
+def _called(sender_name: str) -> tuple[str, ...]:
+    """The sender's names ("Julieta Correa"), by which a forwarded message may call them: "Juli,
+    preguntales…" is the customer, not a condition of the question."""
+    return tuple(n for n in re.findall(r"[a-z]+", faq_module.normalize(sender_name)) if len(n) >= 3)
+
+
+def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
     """``normal`` with each garment said as "prenda" and each place in the country as
     "localidad": a jean is covered wherever the answer speaks of garments, and Malargüe
-    wherever it ships to every town."""
+    wherever it ships to every town. The sender's names, or their first letters (``called``),
+    are left out."""
     normal = PLACE_WORD.sub("localidad", SIZE_NAMED.sub("talle", GARMENT.sub("prenda", normal)))
     tokens = re.findall(r"[a-z0-9ñ]+", normal)
     places = _places()
@@ -964,7 +1018,9 @@ def _generic(normal: str) -> str:
                 index += size
                 break
         else:
-            out.append(tokens[index])
+            token = tokens[index]
+            if not (len(token) >= 2 and any(name.startswith(token) for name in called)):
+                out.append(token)
             index += 1
     return " ".join(out)
 
@@ -990,21 +1046,40 @@ def _bare_subject(subject: str) -> str:
 
 
 def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | None:
+    # Nothing bought yet: "si no me gusta, ¿me devuelven la plata?" asks the terms of a refund,
+    # and a subject "Devoluciones" names them.
+    buyer = any(ORDER.search(said) or PURCHASE.search(said) for said in (normal, subject))
     for source in (normal, subject):
         for line in source.split("\n"):
             for category, intent, pattern in HANDOFF:
                 for found in pattern.finditer(line):
                     if UNWANTED.search(line, max(0, found.start() - 40), found.start()):
                         continue
+                    if (
+                        category == "refund"
+                        and not buyer
+                        and (source is subject or _supposed(line, found))
+                    ):
+                        continue
                     if category in ("anger", "insult") and (
                         LAUGHTER.search(line, found.end(), found.end() + 30)
                         or SELF_MOCK.search(line, max(0, found.start() - 30), found.start())
+                        or THIRD_PARTY.search(line, max(0, found.start() - 60), found.start())
                     ):
                         continue  # "un desastre jaja", "una consulta re boluda": not at us
                     return category, intent, found.group(0)
     if _shouting(text):
         return "anger", "reclamo", "all capitals"
     return None
+
+
+def _supposed(line: str, found: re.Match[str]) -> bool:
+    """Whether ``found`` is asked of a supposition, in a question opened by "si" ("¿y si la
+    otra es más barata me devuelven algo?")."""
+    opened = max(line.rfind(stop, 0, found.start()) for stop in ".!?;") + 1
+    closed = min((i for stop in ".!;?" if (i := line.find(stop, found.end())) >= 0), default=-1)
+    asked = "?" in line[found.end() :] and (closed == -1 or line[closed] == "?")
+    return asked and bool(SUPPOSING.search(line, opened, found.start()))
 
 
 def _only_a_name(text: str) -> bool:
@@ -1036,17 +1111,26 @@ class _Product:
     attribute: bool  # named by what it is (colour, size, model), not asked its price
 
 
-def _specific_product(normal: str) -> _Product | None:
+def _specific_product(said: list[str]) -> _Product | None:
+    """The product the customer's sentences single out: a garment's price, or a colour, size
+    or model said of a garment in the same sentence ("me gustó que no todo sea negro" and "los
+    buzos" in another sentence single out nothing)."""
+    normal = "\n".join(said)
     garment = GARMENT.search(normal)
-    price = PRICE_ASK.search(normal)
+    # "¿Cuánto sale el envío?" is the price of shipping, not of the jean named beside it.
+    price = next(
+        (m for m in PRICE_ASK.finditer(normal) if not SHIPPING.match(normal, m.end())), None
+    )
     shipping_price = re.search(r"\benvi\w*|\bmand\w*|\bcorreo\b|\bflete\b|\bdespach\w*", normal)
     generic_price = re.search(r"\bprecios?\b|\bvalor\b", normal)
     if price and (garment or (not shipping_price and generic_price)):
         return _Product("producto", price.group(0), attribute=False)
-    attribute = PRODUCT_ATTRIBUTE.search(normal) if garment else COLOR_ASK.search(normal)
-    if attribute:
-        intent = "stock" if AVAILABILITY.search(normal) else "producto"
-        return _Product(intent, attribute.group(0), attribute=True)
+    for sentence in said:
+        pattern = PRODUCT_ATTRIBUTE if GARMENT.search(sentence) else COLOR_ASK
+        attribute = pattern.search(sentence)
+        if attribute:
+            intent = "stock" if AVAILABILITY.search(normal) else "producto"
+            return _Product(intent, attribute.group(0), attribute=True)
     return None
 
 
