@@ -727,8 +727,23 @@ class Faq:
         )
 
     def _clause_topic(self, keys: Sequence[str], near: Near) -> str | None:
-        # A keyword beats hints; between equals, the entry listed first wins.
-        found = [_evidence(e, keys, frozenset(), near, self.filler) for e in self.entries]
+        # A keyword beats hints; between equals, the entry listed first wins. A word inside a
+        # longer phrase of another entry is that phrase's: "talle" in "por otro talle" (an
+        # exchange) does not name the sizes answer.
+        spans = {
+            e.id: {
+                i
+                for p in e.keywords + e.hints
+                if len(p.keys) > 1 and not p.together
+                for start in _find(p, keys, near)
+                for i in range(start, start + len(p.keys))
+            }
+            for e in self.entries
+        }
+        found = [
+            _evidence(e, _owned(keys, spans, e.id), frozenset(), near, self.filler)
+            for e in self.entries
+        ]
         with_keywords = [ev for ev in found if ev.keywords]
         if with_keywords:
             # The entry whose keywords cover more of the clause wins: "formas de pago" (two
@@ -772,6 +787,14 @@ def _find(phrase: Phrase, keys: Sequence[str], near: Near) -> list[int]:
         for i in range(len(keys) - n + 1)
         if all(phrase.keys[j] in near.of[keys[i + j]] for j in range(n))
     ]
+
+
+def _owned(keys: Sequence[str], spans: Mapping[str, set[int]], entry_id: str) -> list[str]:
+    """``keys`` with the words blanked that another entry's longer phrase holds and this
+    entry's does not."""
+    others = set().union(*(span for other, span in spans.items() if other != entry_id))
+    taken = others - spans[entry_id]
+    return ["" if i in taken else k for i, k in enumerate(keys)]
 
 
 def _mask(ignores: Iterable[Phrase], keys: list[str], near: Near) -> list[str]:

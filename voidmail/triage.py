@@ -386,6 +386,14 @@ SELF_MOCK = re.compile(
     r"\b(?:soy|fui|me\s+siento|que|consulta|pregunta|duda)\s+(?:una?\s+)?"
     r"(?:(?:re|medio|muy|tan|capaz|quizas|algo|bastante|un\s+poco)\s+)?$"
 )
+# A clause telling what the customer does not know ("no estoy segura del talle", "no tengo
+# ni idea de su talle"), up to where the sentence goes on. Not an embedded question: "no sé
+# cuánto tarda el envío" asks it.
+NOT_KNOWING = re.compile(
+    r"\bno\s+(?:se|sabemos|tengo\s+(?:ni\s+)?(?:idea|la\s+menor\s+idea)|estoy\s+segur[oa]"
+    r"|conozco|sabria)\b(?!\s+(?:de\s+)?(?:si|que|cual\w*|cuant\w*|como|donde|cuando|quien)\b)"
+    r"[^,.;:!?\n]*"
+)
 # A purchase supposed, not made: "si pago hoy, ¿cuándo lo despachan?".
 SUPPOSED_PURCHASE = re.compile(
     r"\bsi\s+(?:hoy\s+|manana\s+|ahora\s+|ya\s+)?(?:compro|pago|pido|encargo|transfiero|compramos"
@@ -787,6 +795,11 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     sentences = title + [kept for s in _sentences(analysed) if (kept := _here(s).strip())]
     asking = [s for s in sentences if _asks(s) and (s not in title or "?" in s)]
     asked = faq.analyse("\n".join(asking)).topics if asking else ()
+    if len(asked) > 1:
+        # "No sé su talle, ¿si no le queda lo puede cambiar?": what they do not know is why they
+        # ask; the topic is what they ask.
+        sure = faq.analyse(NOT_KNOWING.sub(" ", "\n".join(asking))).topics
+        asked = sure if len(sure) == 1 else asked
     topics = asked or analysis.topics
     # A purchase of theirs makes the question about that order, unless what they ask is for
     # buyers of anything: "Hice una compra y quería saber si puedo cambiar el talle".
