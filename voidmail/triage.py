@@ -551,7 +551,10 @@ QUESTION = _any(
     # "Saber" asks when wanted ("quería saber"), not when told ("nunca termino de saber mi talle").
     r"\b(?:quisiera|queria|quiero|necesito|necesitaria|me\s+gustaria|desearia|deseo|queriamos"
     r"|quisieramos|me\s+interesa)\s+(?:saber|consultar|preguntar|hacer|cambiar|pagar|info)\b",
-    r"\b(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
+    # Mid-sentence, "hay" and "tienen" tell ("acá hay poco"); at its start they ask.
+    r"(?:^|[.,;:!¿(]\s*|\b(?:y|e|o|pero|hola|consulta|pregunta|duda|si|me\s+dicen|dime|diganme)\s+)"
+    r"(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
+    r"\b(?:se\s+puede|puedo|pueden|podrian|podes|aceptan|envian|mandan|manejan)\b",
     r"\b(?:info|informacion|detalles)\b",
 )
 # "No sé si me conviene el L": a question without its mark.
