@@ -67,7 +67,7 @@ PRECISION_BAR = 0.98
 # the 0.80 the issue asks for on the sets written by outsiders (the README gives the first
 # contact of each): a question the answer may not fully cover goes to the LLM instead.
 FLOORS = {
-    "dev": {"faq": 0.86, "human": 1.0, "ignored": 1.0},
+    "dev": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "holdout": {"faq": 1.0, "human": 1.0, "ignored": 1.0},
     "blind": {"faq": 0.92, "human": 1.0, "ignored": 1.0},
     "blind2": {"faq": 0.77, "human": 1.0, "ignored": 1.0},
@@ -84,6 +84,8 @@ FLOORS = {
     "blind13": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
     "blind14": {"faq": 0.78, "human": 1.0, "ignored": 1.0},
     "blind15": {"faq": 0.78, "human": 1.0, "ignored": 1.0},
+    "blind16": {"faq": 0.7, "human": 1.0, "ignored": 1.0},
+    "blind17": {"faq": 0.68, "human": 1.0, "ignored": 1.0},
 }
 
 
@@ -294,6 +296,26 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("No estoy segura del talle, así que quiero saber cuántos días hay para cambiarlo.", "faq",
          "cambios"),
         ("No sé cuánto tarda el envío, ¿y aceptan Mercado Pago?", "llm", None),
+        # Handoffs said without the obvious words.
+        ("Si en 48 horas no tengo respuesta voy a iniciar el desconocimiento del pago ante el "
+         "banco.", "human", None),
+        ("Pedí el buzo en talle M y la etiqueta dice L. ¿Me lo cambian?", "human", None),
+        ("El cierre no engancha bien y a mitad de camino se abre solo. ¿Hay solución?", "human",
+         None),
+        ("Mandé el pantalón para el cambio, ya pasaron dos semanas y no tengo noticias. ¿Qué "
+         "pasó?", "human", None),
+        ("El seguimiento dice devuelto al remitente. ¿Me lo pueden volver a mandar?", "human",
+         None),
+        ("Me debitaron de Mercado Pago pero ni figura el pedido. ¿Dónde está mi plata?", "human",
+         None),
+        ("¿Sería mucha molestia que alguien me llamara? Prefiero hablarlo con alguien.", "human",
+         None),
+        ("¿Me pueden pasar con alguien que atienda?", "human", None),
+        # Said of the past elsewhere, or denied: no handoff.
+        ("Si compro, ¿tiene seguimiento el envío? Es que una vez me estafaron en Marketplace.",
+         "faq", "envios"),
+        ("Hice el pedido 10432 el lunes, ¿está todo bien? No es reclamo eh, soy ansiosa.", "llm",
+         None),
         # "Rosario" is a city, not the colour pink.
         ("Vivo en Rosario. ¿Hacen envíos hasta acá?", "faq", "envios"),
         # A chat pasted from WhatsApp: its time stamps are not the question.
@@ -344,6 +366,19 @@ def test_a_question_forwarded_from_a_relative_is_the_question() -> None:
     assert parse.forwarded(mail.text).startswith("Juli preguntales")
     decision = triage.decide(mail, ANSWERS)
     assert (decision.route, decision.faq_id) == ("faq", "cambios"), decision.reason
+
+
+def test_a_question_in_the_subject_asks_even_without_its_mark() -> None:
+    decision = _decide("Enviado desde mi iPhone", subject="cuanto tarda el envio a la rioja")
+    assert (decision.route, decision.faq_id) == ("faq", "envios"), decision.reason
+    # A bare topic or a thread's name over an empty body is an empty message.
+    assert _decide("", subject="Envíos").route == "human"
+    assert _decide("", subject="Consulta").route == "human"
+
+
+def test_a_signature_with_its_town_is_no_message() -> None:
+    decision = _decide("Norma Sánchez\nOberá - Misiones", subject="RE: Tu pedido #10550")
+    assert decision.route == "human", decision.reason
 
 
 def test_the_subject_names_the_topic_the_body_only_hints_at() -> None:

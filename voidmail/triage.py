@@ -54,6 +54,8 @@ NOT_HELPED = re.compile(
     r"|\bnadie\s+(?:me\s+)?(?:respond|contest)\w*"
     r"|\bsigo\s+sin\s+(?:respuesta|saber)\b"
     r"|\bno\s+tiene\s+(?:nada\s+)?que\s+ver\s+con\s+(?:lo\s+que|mi\s+(?:pregunta|consulta))"
+    r"|\b(?:yo\s+)?no\s+(?:les\s+|te\s+)?pregunte\b|\beso\s+ya\s+lo\s+(?:lei|vi|sabia|se)\b"
+    r"|\brespuestas?\s+que\s+no\s+tienen?\s+nada\s+que\s+ver\b"
 )
 MAX_FAQ_WORDS = 80  # rambling customers are still asking one thing; longer ones rarely are
 MAX_FAQ_QUESTIONS = 3
@@ -95,7 +97,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:quiero|necesito)\s+(?:mi|la|el)\s+(?:dinero|plata)\b",
             r"\brecuperar\s+(?:mi|el|la)\s+(?:dinero|plata)\b",
             r"\bcontracargo",
-            r"\bdesconoc\w*\s+(?:el|la|un|una|los|las)\s+(?:pago|compra|cargo|debito|consumo|cobro)",
+            r"\bdesconoc\w*\s+(?:el|la|un|una|los|las|del|de\s+la)\s+(?:pago|compra|cargo|debito|consumo|cobro)",
             r"\brefund\w*",
             r"\bmoney\s+back\b",
             r"\breturn\s+(?:it|this|the|my)\b",
@@ -160,6 +162,11 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?:llego|llegaron|llega|recibi|recibimos|recibir|nada)\b)"
             r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|\d{2,}\s+dias)\b)",
             r"\bseguimiento\b.{0,40}\bno\s+(?:se\s+)?(?:actualiza|mueve|avanza|cambia)\w*",
+            r"\bdevuelt[oa]\s+al\s+remitente\b|\breturned\s+to\s+sender\b",
+            # Silence about an order or an exchange for weeks.
+            r"^(?=.*\b(?:no\s+(?:tengo|tuve|hay)|sin|ni)\s+(?:ninguna\s+)?(?:noticias|novedad(?:es)?)\b)"
+            r"(?=.*\b(?:semanas?|mes|meses|\d{2,}\s+dias)\b)",
+            r"\ben\s+transito\W{0,3}\s+desde\s+hace\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
             r"\b(?:se\s+)?(?:perdio|extravio|perdieron|extraviaron)\s+(?:mi|el|la)\s+(?:pedido"
             r"|paquete|envio|compra|encomienda)\b",
         ),
@@ -169,13 +176,14 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "payment_problem",
         "pagos",
         _any(
-            r"\bme\s+(?:debitaron|descontaron|cobraron)\b.{0,80}\b(?:pendiente|no\s+figura|no\s+aparece"
+            r"\bme\s+(?:debitaron|descontaron|cobraron)\b.{0,80}\b(?:pendiente|(?:no|ni)\s+figura|(?:no|ni)\s+aparece"
             r"|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
             r"\b(?:pague|pagamos|transferi|abone)\b.{0,80}\b(?:pendiente\s+de\s+pago|no\s+figura"
             r"|no\s+aparece|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
             r"\brechazad[oa]\b.{0,120}\b(?:debitaron|descontaron|cobraron)\b",
             # Charged with no order to show for it.
             r"\bque\s+(?:paso|pasa)\s+con\s+(?:mi|la|el)\s+(?:plata|dinero|pago|cobro)\b",
+            r"\bdonde\s+esta\s+(?:mi|la)\s+(?:plata|dinero)\b",
             r"\b(?:error|fallo|no\s+se\s+completo)\b.{0,120}\b(?:figura|aparece|veo)\s+(?:el\s+)?(?:cobro"
             r"|cargo|debito|descuento)\b",
         ),
@@ -199,6 +207,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:hizo|hicieron|tiene|salieron|salen)\s+(?:pelotitas|bolitas|pelusa)\b",
             r"\bse\s+(?:le\s+)?(?:salio|salieron|cayo|cayeron|corto|cuarteo|pelo)\s+(?:un|una|el|la|los|las)\b",
             r"\bcuarte\w*|\bno\s+(?:funciona|anda|cierra|sube|baja)\s+(?:el|la)\s+(?:cierre|boton|broche)\b",
+            r"\b(?:cierre|boton|broche)\s+no\s+(?:engancha|funciona|anda|cierra|sube|baja|prende)\w*"
+            r"|\bse\s+abre\s+sol[oa]\b",
             r"\bdanad[oa]s?\b",
             r"\b(?:llego|llegaron|vino|vinieron)\s+(?:mal|abiert[oa]|mojad[oa]|sucio|sucia|usad[oa])\b",
             r"\b(?:paquete|caja|bolsa|sobre)\b.{0,40}\b(?:abiert[oa]|violad[oa]|despegad[oa])\b",
@@ -235,7 +245,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|articulos|items)\b.{0,30}\b(?:llegaron|vinieron|recibi|llego|vino)\s+(?:\d|una?|dos|tres"
             r"|cuatro|cinco|solo|solamente)\b",
             # What came is not what was chosen: "elegí talle M y la etiqueta dice S".
-            r"\b(?:elegi|pedi|compre)\s+(?:el\s+|un\s+)?talle\s+\w+\b.{0,80}\b(?:dice|llego|vino|mandaron)\b",
+            r"\b(?:elegi|pedi|compre)\b.{0,40}\btalle\s+\w+\b.{0,80}\b(?:dice|llego|vino|mandaron)\b",
             r"\bno\s+(?:el|la)\s+(?:\w+\s+)?que\s+(?:habiamos\s+hablado|pedi|elegi|compre|encargue)\b",
             # "Pedí un 40 y me volvió a llegar un 38": a size or another article in its place.
             r"\b(?:pedi|compre|encargue|elegi)\b.{0,60}\by\s+(?:me\s+)?(?:volvio\s+a\s+)?(?:llegar|llego"
@@ -293,6 +303,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bno\s+(?:con\s+)?(?:un\s+)?(?:robot|bot|contestador|maquina)\b|\bsos\s+un\s+(?:robot|bot)\b",
             r"\b(?:me\s+)?(?:llamen|llamenme|llame|llamar|llamarme|llamame)\s+(?:al|a\s+mi|por)\b",
             r"\bllam(?:enme|eme|ame)\b|\bque\s+me\s+llamen\b",
+            r"\bme\s+(?:llamara|llamaran|llamaria|llamarian|puedan\s+llamar|podrian\s+llamar"
+            r"|pueden\s+llamar)\b",
+            r"\bhablarlo\s+con\s+(?:alguien|una\s+persona)\b",
+            r"\bpasar(?:me)?\s+con\s+(?:alguien|una\s+persona|un\s+humano|otra\s+persona)\b",
             r"\bhablar\s+por\s+telefono\b|\bhablar\w*\s+por\s+telefono\s+con\b",
             # An exception to the terms is a person's decision.
             r"\b(?:una|alguna)\s+excepcion\b",
@@ -399,6 +413,11 @@ SUPPOSED_PURCHASE = re.compile(
     r"\bsi\s+(?:hoy\s+|manana\s+|ahora\s+|ya\s+)?(?:compro|pago|pido|encargo|transfiero|compramos"
     r"|pagamos|pedimos|hago\s+(?:el|un|una|la|mi)\s+(?:pedido|compra))\b"
 )
+# What happened once, somewhere, told as the reason for worry. Read just before a handoff word.
+PAST = re.compile(
+    r"\b(?:una\s+vez|la\s+otra\s+vez|la\s+vez\s+pasada|hace\s+anos|el\s+ano\s+pasado)\b"
+    r"(?!.*\b(?:ustedes|les\s+compre|su\s+(?:tienda|pagina|local))\b)"
+)
 # A supposition: "si no me gusta", "y si es más barata" ("sí, …" is a yes).
 SUPPOSING = re.compile(r"\bsi\s+(?=\w)")
 # Somebody else the customer speaks of ("en mi barrio el correo es un desastre", "mi banco es
@@ -413,6 +432,7 @@ LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆|🙃")
 # cambiarlo"): no handoff for it. Read just before a handoff phrase.
 UNWANTED = re.compile(
     r"\bno\s+(?:quiero|queremos|necesito|busco|pido|pretendo)\s+(?:que\s+)?(?:me\s+|nos\s+|lo\s+|la\s+)?$"
+    r"|\bno\s+(?:es|son)\s+(?:un\s+|una\s+)?$"
 )
 # Time since something the writer did: their order, unless the question is one an answer for
 # buyers covers (then its window decides, see faq.Faq.coverage).
@@ -618,6 +638,7 @@ CHAT_STAMP = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
+NAME_JOINERS = frozenset({"-", "–", "|", "de", "del", "y"})  # "Oberá - Misiones"
 # Words of a short reply that is a message after all ("Muchas Gracias", "Buenas Tardes").
 COURTESY_WORDS = frozenset(
     "hola gracias muchas buenas buenos buen dia dias tardes noches saludos ok dale perfecto genial"
@@ -637,7 +658,8 @@ DISCLAIMER = _any(
 # A sentence about another shop ("la última vez que compré en otra tienda me perdieron el
 # paquete"): the customer's past elsewhere is not a purchase, a loss or a refund of ours.
 ELSEWHERE = _any(
-    r"\b(?:en|con|de|a)\s+(?:otr[oa]s?|una?)\s+(?:tienda|negocio|lugar|lado|sitio|pagina|marca|local"
+    r"\b(?:en|con|de|a)\s+(?:otr[oa]s?|una?)\s+(?:(?:dos|tres|varias|muchas|\d+)\s+)?(?:tienda|negocio"
+    r"|lugar|lado|sitio|pagina|marca|local"
     r"|comercio|web|empresa|vendedor)(?:e?s)?\b",
     r"\b(?:no|ni)\s+(?:aca|aqui|con\s+ustedes|a\s+ustedes)\b",
 )
@@ -726,7 +748,8 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     if passed_on and re.search(r"\w", text) and not faq.analyse(text).topics:
         # "Mi mamá quiere saber esto": the question is the relative's, forwarded below.
         text = f"{text}\n\n{_customer_text(passed_on)}".strip()
-    if not re.search(r"\w", text) and "?" in mail.subject and not REPLY_SUBJECT.match(mail.subject):
+    subject_only = not re.search(r"\w", text) and _subject_asks(mail.subject, faq)
+    if subject_only:
         text = mail.subject  # the whole question in the subject, nothing in the body
     if not re.search(r"\w", text):
         reason = "attachment_only" if mail.attachments else "empty"
@@ -778,7 +801,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # The topic of a long message only sets its intent, so its start is enough.
     analysed = text[:MAX_ANALYSED_CHARS]
     analysis = faq.analyse(analysed)
-    bare_subject = _bare_subject(mail.subject).strip()
+    bare_subject = "" if subject_only else _bare_subject(mail.subject).strip()
     if not analysis.topics and bare_subject:
         # "Asunto: Stock" and a body asking "¿lo que figura en la web está disponible?": the
         # subject names the topic the body only hints at.
@@ -1054,6 +1077,17 @@ def _asks(sentence: str) -> bool:
     return bool(QUESTION.search(sentence) or UNSURE.search(sentence))
 
 
+def _subject_asks(subject: str, faq: faq_module.Faq) -> bool:
+    """A subject that is a question (with its mark, or its words and a topic: "cuanto tarda el
+    envio a la rioja"), not the name of a thread ("Re: Consulta") or a bare topic ("Envíos")."""
+    if REPLY_SUBJECT.match(subject):
+        return False
+    if "?" in subject:
+        return True
+    normal = faq_module.normalize(subject)
+    return _asks(normal) and bool(faq.analyse(normal).topics) and len(normal.split()) >= 3
+
+
 def _bare_subject(subject: str) -> str:
     """``subject`` without reply and forward prefixes, or a contact form's own words ("Nuevo
     mensaje de contacto: Envíos")."""
@@ -1077,6 +1111,10 @@ def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | Non
                         and (source is subject or _supposed(line, found))
                     ):
                         continue
+                    if category in ("anger", "insult", "legal") and PAST.search(
+                        line, max(0, found.start() - 60), found.start()
+                    ):
+                        continue  # "una vez me estafaron en Marketplace": told, not happening
                     if category in ("anger", "insult") and (
                         LAUGHTER.search(line, found.end(), found.end() + 30)
                         or SELF_MOCK.search(line, max(0, found.start() - 30), found.start())
@@ -1100,11 +1138,14 @@ def _supposed(line: str, found: re.Match[str]) -> bool:
 
 def _only_a_name(text: str) -> bool:
     """True for a text of two to four capitalised words and nothing else ("Claudia Ferreyra",
-    "Lic. Ana M. Pérez"): a signature, not a message."""
-    tokens = text.split()
+    "Lic. Ana M. Pérez"), perhaps with a line for the town under it ("Oberá - Misiones"): a
+    signature, not a message."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    tokens = [t for t in text.split() if t not in NAME_JOINERS]
     return (
-        2 <= len(tokens) <= 4
-        and all(t[0].isupper() and re.fullmatch(r"[^\W\d_]+\.?", t) for t in tokens)
+        len(lines) <= 2
+        and 2 <= len(tokens) <= 4 * len(lines)
+        and all(t[0].isupper() and re.fullmatch(r"[^\W\d_]+[.,]?", t) for t in tokens)
         and not any(w in COURTESY_WORDS for w in re.findall(r"\w+", faq_module.normalize(text)))
     )
 
