@@ -232,7 +232,7 @@ SYNONYMS = tuple(
     for group in (
         "recomendar recomiendan recomendamos recomendas aconsejar aconsejan sugerir sugieren",
         "guia guiarse guiarme guio orientar oriento orientarme orientacion",
-        "medir mido mide miden medirme medida medidas",
+        "medir mido mide miden medirme medida medidas tomar tomarme tomarle",
         "tardar tarda tardan demora demoran demorar",
         "costo cuesta cobran cobra cobrar cargo adicional extra",
         "condiciones condicion requisitos requisito politica",
@@ -241,12 +241,13 @@ SYNONYMS = tuple(
         "despachar despachan despacho despachamos",
         "promo promos promocion promociones",
         "pagar abonar abono",
-        "transferencia transferir homebanking",
+        "transferencia transferir homebanking banco bancaria",
         "reserva reservar guardan guardar",
         "envio entrega",
         "entrar ingresar ingresa ingresan ingrese reingresa reingresar reingrese",
         "tiempo plazo dias horas semanas",
         "mail email correo",
+        "avisar avisan avisen aviso avisame avisenme avisemos",
     )
 )
 

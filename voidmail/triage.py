@@ -534,7 +534,7 @@ IN_STOCK = re.compile(
 # A kind of place ("un pueblo chico", "las ciudades grandes"), like a town's name.
 PLACE_WORD = re.compile(
     r"\b(?:pueblo|pueblito|ciudad|ciudades|provincia|provincias|barrio|zona|paraje|capital|localidad"
-    r"|localidades)(?:\s+(?:chic[oa]s?|pequen[oa]s?|grandes?|lejan[oa]s?|alejad[oa]s?|del\s+interior))?\b"
+    r"|localidades|lugar|lugares|lugarcito)(?:\s+(?:chic[oa]s?|pequen[oa]s?|grandes?|lejan[oa]s?|alejad[oa]s?|del\s+interior))?\b"
 )
 COLOR_ASK = re.compile(
     rf"\b(?:en|color)\s+(?:{COLORS})\b|\btalle\s+(?:{SIZE_TOKEN})\b|\ben\s+(?:xxs|xs|xl|xxl|xxxl)\b"
