@@ -321,6 +321,10 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("¿Me avisan cuando vuelva a entrar el talle?", "faq", "stock"),
         ("¿Puedo transferir desde cualquier banco?", "faq", "pagos"),
         ("¿Con qué banco hay cuotas?", "llm", None),
+        # "No encuentro dónde…" asks; what "muchas tiendas" do is another shop's story.
+        ("Buenas, no encuentro dónde ver las medidas de las prendas. Gracias", "faq", "talles"),
+        ("Muchas tiendas no envían a Tierra del Fuego, o sin forma de saber dónde está el "
+         "paquete. ¿Hacen envíos hasta acá? ¿Tiene seguimiento?", "faq", "envios"),
         # "Rosario" is a city, not the colour pink.
         ("Vivo en Rosario. ¿Hacen envíos hasta acá?", "faq", "envios"),
         # A chat pasted from WhatsApp: its time stamps are not the question.

@@ -580,6 +580,7 @@ QUESTION = _any(
 # "No sé si me conviene el L": a question without its mark.
 UNSURE = re.compile(
     r"\bno\s+(?:se|sabia|sabemos|estoy\s+segur[oa])\s+(?:si|que|cual|como|cuanto)\b"
+    r"|\bno\s+(?:encuentro|encontre|logro\s+(?:ver|encontrar)|veo)\s+(?:donde|como|cual|en\s+que)\b"
 )
 # A sentence and the punctuation that ends it (one character class each, so linear). An
 # emoji ends a sentence as a full stop would ("…en la cordillera 😄 Lo único que quiero…").
@@ -662,6 +663,8 @@ ELSEWHERE = _any(
     r"|lugar|lado|sitio|pagina|marca|local"
     r"|comercio|web|empresa|vendedor)(?:e?s)?\b",
     r"\b(?:no|ni)\s+(?:aca|aqui|con\s+ustedes|a\s+ustedes)\b",
+    r"\b(?:muchas|otras|varias|algunas|casi\s+todas\s+las)\s+(?:tiendas|paginas|marcas|negocios"
+    r"|empresas|comercios)\b",
 )
 # Where a sentence turns to the reason for asking. Split with the connector kept in front of
 # the reason, so nothing is lost when both parts stay.
