@@ -234,7 +234,7 @@ SYNONYMS = tuple(
         "guia guiarse guiarme guio orientar oriento orientarme orientacion",
         "medir mido mide miden medirme medida medidas tomar tomarme tomarle",
         "tardar tarda tardan demora demoran demorar",
-        "costo cuesta cobran cobra cobrar cargo adicional extra",
+        "costo cuesta cobran cobra cobrar cargo adicional extra saldria",
         "condiciones condicion requisitos requisito politica",
         "otro otra distinto distinta diferente",
         "uso usada usado puesta puesto",
@@ -247,7 +247,9 @@ SYNONYMS = tuple(
         "entrar ingresar ingresa ingresan ingrese reingresa reingresar reingrese",
         "tiempo plazo dias horas semanas",
         "mail email correo",
-        "avisar avisan avisen aviso avisame avisenme avisemos",
+        "avisar avisan avisen aviso avisame avisenme avisemos notificar notifiquen notifican",
+        "disponible disponibles conseguir consiguen consigue conseguirlo",
+        "agotado agotada agotados agotadas acaba acabo acabaron",
     )
 )
 
@@ -291,9 +293,10 @@ def key(word: str) -> str:
     """The matching key of one normalised word: its stem, spelt phonetically.
 
     Stemming comes first on the written form (endings are spelt the same whatever the
-    typo), then the spelling is folded: gu(e/i)→g, ll→y, qu→k, c(e/i)→s, c→k, z→s, v→b, h→"",
-    m before b/p→n, doubled letters once.
+    typo), then the spelling is folded: g(e/i)→j, gu(e/i)→g, ll→y, qu→k, c(e/i)→s, c→k, z→s,
+    v→b, h→"", m before b/p→n, doubled letters once.
     """
+    word = re.sub(r"g(?=[ei])", "j", word)  # "pajina" is "página"
     word = re.sub(r"gu(?=[ei])", "g", word)
     stem = _stem(word)
     stem = stem.replace("ll", "y").replace("qu", "k")
@@ -654,6 +657,13 @@ class Faq:
             e.id: found for e in self.entries if (found := _excluded(e, whole, sentences, near))
         }
         return Analysis(tuple(topics), evidence, excluded)
+
+    def names(self, faq_id: str, phrase: str) -> bool:
+        """Whether entry ``faq_id`` itself names every word of ``phrase`` (in its answer,
+        examples or keywords): "largo" for an answer that lists the length among its measures."""
+        vocabulary = self.entry(faq_id).vocabulary
+        found = [key(w) for w in words(normalize(phrase)) if w not in STOPWORDS]
+        return bool(found) and all(k in vocabulary for k in found)
 
     def coverage(self, faq_id: str, text: str) -> Coverage:
         """Which words of ``text`` entry ``faq_id`` accounts for, and which nothing does.

@@ -110,6 +110,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         _any(
             r"\b(?:cobr|debit|descont|carg|factur|pag)\w*\b.{0,40}\b(?:dos|2|tres|3)\s+veces\b",
             r"\b(?:dos|2|tres|3)\s+(?:cargos|cobros|debitos|pagos|descuentos|consumos)\b",
+            r"\b(?:figura|figuran|aparece|aparecen|veo|sale|salen)\s+dos\s+veces\b"
+            r"|\bdos\s+veces\s+el\s+mismo\s+(?:importe|monto|cargo|cobro|pago|consumo)\b",
             r"\b(?:cobro|cargo|debito|pago|descuento)s?\s+(?:doble|duplicad\w*|repetid\w*)",
             r"\bduplic\w*",
             r"\bcobr\w*\s+(?:de\s+mas|doble|el\s+doble)\b",
@@ -147,6 +149,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|\b(?:pedido|compra|orden|paquete|envio)\b.{0,60}\bme\s+(?:mude|estoy\s+mudando)\b",
             r"\botr[oa]\s+(?:direccion|domicilio|lugar\s+de\s+entrega)\b|\blugar\s+de\s+entrega\b",
             r"\ben\s+(?:vez|lugar)\s+de\s+(?:la|mi|el)\s+(?:direccion|domicilio)\b|\bmudanza\b",
+            # "El paquete que compré, ¿me lo mandan a lo de mi hija en vez de a la mía?" (before
+            # buying, "¿a la sucursal en vez de a mi casa?" asks how shipping works).
+            r"\b(?:compre|pedi|pague)\b.{0,120}\ben\s+(?:vez|lugar)\s+de\s+(?:a\s+)?(?:la\s+mia|mi\s+casa"
+            r"|mi\s+domicilio|mi\s+direccion)\b",
             r"\b(?:change|update|correct)\s+(?:the|my)\s+(?:shipping\s+|delivery\s+)?address\b",
             r"\bwrong\s+address\b",
         ),
@@ -184,6 +190,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # Charged with no order to show for it.
             r"\bque\s+(?:paso|pasa)\s+con\s+(?:mi|la|el)\s+(?:plata|dinero|pago|cobro)\b",
             r"\bdonde\s+esta\s+(?:mi|la)\s+(?:plata|dinero)\b",
+            r"\b(?:debitaron|descontaron|cobraron)\b.{0,80}\bno\s+(?:me\s+)?(?:llego|llegaron|recibi)\s+"
+            r"(?:ningun|ninguna|nada|ni)\b",
             r"\b(?:error|fallo|no\s+se\s+completo)\b.{0,120}\b(?:figura|aparece|veo)\s+(?:el\s+)?(?:cobro"
             r"|cargo|debito|descuento)\b",
         ),
@@ -240,7 +248,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\ben\s+(?:el\s+paquete|la\s+caja|la\s+bolsa|el\s+envio)\s+no\s+(?:venia|vino|estaba|esta|estan"
             r"|habia|llego)\b"
             r"|\bquedo\s+afuera\b",
-            # Fewer came than were ordered: "pedí 3 cosas y llegaron 2".
+            # Fewer came than were ordered: "pedí 3 cosas y llegaron 2", "vinieron 2 y pedí 3".
+            r"\b(?:vinieron|llegaron|recibi)\s+(?:\d|dos|tres|cuatro)\s+(?:cosas|prendas|productos"
+            r"|articulos)\b.{0,20}\b(?:pedi|compre|encargue)\s+(?:\d|dos|tres|cuatro|cinco|seis)\b",
             r"\b(?:pedi|compre|encargue)\s+(?:\d|dos|tres|cuatro|cinco|seis)\s+(?:cosas|prendas|productos"
             r"|articulos|items)\b.{0,30}\b(?:llegaron|vinieron|recibi|llego|vino)\s+(?:\d|una?|dos|tres"
             r"|cuatro|cinco|solo|solamente)\b",
@@ -306,6 +316,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bme\s+(?:llamara|llamaran|llamaria|llamarian|puedan\s+llamar|podrian\s+llamar"
             r"|pueden\s+llamar)\b",
             r"\bhablarlo\s+con\s+(?:alguien|una\s+persona)\b",
+            r"\b(?:hablar|conversar|charlar)(?:lo|la)?\s+(?:con\s+\w+\s+)?personalmente\b"
+            r"|\b(?:conversarlo|charlarlo)\s+con\b",
+            r"\bpasar(?:me|nos)?\s+(?:un|el|su)\s+(?:telefono|numero|whatsapp|celular)\b",
             r"\bpasar(?:me)?\s+con\s+(?:alguien|una\s+persona|un\s+humano|otra\s+persona)\b",
             r"\bhablar\s+por\s+telefono\b|\bhablar\w*\s+por\s+telefono\s+con\b",
             # An exception to the terms is a person's decision.
@@ -821,8 +834,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # shipping I already know, I want to know how to pay") is context.
     # A subject asks only with a question mark: "Re: Consulta talles" names the thread.
     title = _sentences(bare_subject)
-    sentences = title + [kept for s in _sentences(analysed) if (kept := _here(s).strip())]
-    asking = [s for s in sentences if _asks(s) and (s not in title or "?" in s)]
+    body = [kept for s in _sentences(analysed) if (kept := _here(s).strip())]
+    sentences = title + body
+    # A subject asks only with its mark, unless the body says it again ("CUANTOS DIAS TENGO…").
+    asking = [s for s in sentences if _asks(s) and (s in body or "?" in s)]
     asked = faq.analyse("\n".join(asking)).topics if asking else ()
     if len(asked) > 1:
         # "No sé su talle, ¿si no le queda lo puede cambiar?": what they do not know is why they
@@ -840,7 +855,9 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # is for buyers of anything: "¿el jean lo puedo cambiar por otro color?" is an exchange.
     # Read without the signature, where "Rosa" is a name and not a colour.
     product = _specific_product(said)
-    if product and not (product.attribute and for_buyers):
+    # "¿El largo de los pantalones figura?" asks what the sizes answer names: no product.
+    named = len(topics) == 1 and product is not None and faq.names(topics[0], product.found)
+    if product and not (product.attribute and (for_buyers or named)):
         reason = f"llm: specific product ({product.found!r})"
         return Decision("llm", product.intent, None, 0.0, reason)
     if not topics:
@@ -872,7 +889,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
             "llm", topic, None, score, f"llm: long question ({word_count} words, {questions} ?)"
         )
     coverage = faq.coverage(topic, question)
-    around = [s for s in sentences if s not in closed and s not in title]  # a title is no context
+    around = [s for s in body if s not in closed]  # a title is no context
     context = faq.coverage(topic, "\n".join(around))
     if context.disagreements:
         coverage = dataclasses.replace(
