@@ -233,7 +233,7 @@ SYNONYMS = tuple(
         "recomendar recomiendan recomendamos recomendas aconsejar aconsejan sugerir sugieren",
         "guia guiarse guiarme guio orientar oriento orientarme orientacion",
         "medir mido mide miden medirme medida medidas tomar tomarme tomarle",
-        "tardar tarda tardan demora demoran demorar",
+        "tardar tarda tardan tardaria tardarian demora demoran demorar demoraria",
         "costo cuesta cobran cobra cobrar cargo adicional extra saldria",
         "condiciones condicion requisitos requisito politica",
         "otro otra distinto distinta diferente",

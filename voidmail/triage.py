@@ -54,7 +54,7 @@ NOT_HELPED = re.compile(
     r"|\bnadie\s+(?:me\s+)?(?:respond|contest)\w*"
     r"|\bsigo\s+sin\s+(?:respuesta|saber)\b"
     r"|\bno\s+tiene\s+(?:nada\s+)?que\s+ver\s+con\s+(?:lo\s+que|mi\s+(?:pregunta|consulta))"
-    r"|\b(?:yo\s+)?no\s+(?:les\s+|te\s+)?pregunte\b|\beso\s+ya\s+lo\s+(?:lei|vi|sabia|se)\b"
+    r"|\b(?:yo\s+)?no\s+(?:les\s+|te\s+)?pregunte\b|\beso\s+ya\s+lo\s+(?:lei|vi|sabia|se|hice)\b"
     r"|\brespuestas?\s+que\s+no\s+tienen?\s+nada\s+que\s+ver\b"
 )
 MAX_FAQ_WORDS = 80  # rambling customers are still asking one thing; longer ones rarely are
@@ -108,7 +108,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "double_charge",
         "reclamo",
         _any(
-            r"\b(?:cobr|debit|descont|carg|factur|pag)\w*\b.{0,40}\b(?:dos|2|tres|3)\s+veces\b",
+            r"\b(?:cobr|debit|descont|carg|factur|pag)\w*\b.{0,40}\b(?<!pienso\s)(?<!pensar\s)(?<!pensarlo\s)"
+            r"(?:dos|2|tres|3)\s+veces\b",
             r"\b(?:dos|2|tres|3)\s+(?:cargos|cobros|debitos|pagos|descuentos|consumos)\b",
             r"\b(?:figura|figuran|aparece|aparecen|veo|sale|salen)\s+dos\s+veces\b"
             r"|\bdos\s+veces\s+el\s+mismo\s+(?:importe|monto|cargo|cobro|pago|consumo)\b",
@@ -169,6 +170,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|\d{2,}\s+dias)\b)",
             r"\bseguimiento\b.{0,40}\bno\s+(?:se\s+)?(?:actualiza|mueve|avanza|cambia)\w*",
             r"\bdevuelt[oa]\s+al\s+remitente\b|\breturned\s+to\s+sender\b",
+            r"^(?=.*\b(?:paso|pasaron|hace)\s+(?:casi\s+|mas\s+de\s+)?(?:un|una|\d+|dos|tres)\s+(?:mes|meses"
+            r"|semanas?)\b)(?=.*\bno\s+(?:me\s+)?(?:llego|llegaron|recibi)\s+(?:nada|ningun|ninguna)\b)"
+            r"(?=.*\b(?:pedido|compra|cambio|paquete|envio|seguimiento|encomienda)\b)",
             # Silence about an order or an exchange for weeks.
             r"^(?=.*\b(?:no\s+(?:tengo|tuve|hay)|sin|ni)\s+(?:ninguna\s+)?(?:noticias|novedad(?:es)?)\b)"
             r"(?=.*\b(?:semanas?|mes|meses|\d{2,}\s+dias)\b)",
@@ -248,6 +252,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\ben\s+(?:el\s+paquete|la\s+caja|la\s+bolsa|el\s+envio)\s+no\s+(?:venia|vino|estaba|esta|estan"
             r"|habia|llego)\b"
             r"|\bquedo\s+afuera\b",
+            r"\b(?:recibi|llego|llegaron|vino)\s+(?:solo\s+|solamente\s+)?(?:una\s+parte|parte\s+del"
+            r"|la\s+mitad)\b",
             # Fewer came than were ordered: "pedí 3 cosas y llegaron 2", "vinieron 2 y pedí 3".
             r"\b(?:vinieron|llegaron|recibi)\s+(?:\d|dos|tres|cuatro)\s+(?:cosas|prendas|productos"
             r"|articulos)\b.{0,20}\b(?:pedi|compre|encargue)\s+(?:\d|dos|tres|cuatro|cinco|seis)\b",
@@ -431,6 +437,11 @@ PAST = re.compile(
     r"\b(?:una\s+vez|la\s+otra\s+vez|la\s+vez\s+pasada|hace\s+anos|el\s+ano\s+pasado)\b"
     r"(?!.*\b(?:ustedes|les\s+compre|su\s+(?:tienda|pagina|local))\b)"
 )
+# A bank's or a wallet's promotion, where "reintegro" is cash back, not a refund of ours.
+PROMOTION = re.compile(
+    r"\b(?:cuenta\s+dni|modo|banco|bancos|promo\w*|descuento|lunes|martes|miercoles|jueves|viernes"
+    r"|tarjeta|billetera)\b|%"
+)
 # A supposition: "si no me gusta", "y si es más barata" ("sí, …" is a yes).
 SUPPOSING = re.compile(r"\bsi\s+(?=\w)")
 # Somebody else the customer speaks of ("en mi barrio el correo es un desastre", "mi banco es
@@ -547,7 +558,7 @@ IN_STOCK = re.compile(
 # A kind of place ("un pueblo chico", "las ciudades grandes"), like a town's name.
 PLACE_WORD = re.compile(
     r"\b(?:pueblo|pueblito|ciudad|ciudades|provincia|provincias|barrio|zona|paraje|capital|localidad"
-    r"|localidades|lugar|lugares|lugarcito)(?:\s+(?:chic[oa]s?|pequen[oa]s?|grandes?|lejan[oa]s?|alejad[oa]s?|del\s+interior))?\b"
+    r"|localidades|lugar|lugares|lugarcito)(?:\s+(?:norte|sur|oeste|este|centro|chic[oa]s?|pequen[oa]s?|grandes?|lejan[oa]s?|alejad[oa]s?|del\s+interior))?\b"
 )
 COLOR_ASK = re.compile(
     rf"\b(?:en|color)\s+(?:{COLORS})\b|\btalle\s+(?:{SIZE_TOKEN})\b|\ben\s+(?:xxs|xs|xl|xxl|xxxl)\b"
@@ -583,7 +594,8 @@ QUESTION = _any(
     f"(?!\\s+(?:{BECAUSE}|por\\s+que))",
     # "Saber" asks when wanted ("quería saber"), not when told ("nunca termino de saber mi talle").
     r"\b(?:quisiera|queria|quiero|necesito|necesitaria|me\s+gustaria|desearia|deseo|queriamos"
-    r"|quisieramos|me\s+interesa)\s+(?:saber|consultar|preguntar|hacer|cambiar|pagar|info)\b",
+    r"|quisieramos|me\s+interesa)\s+(?:saber|consultar|preguntar|hacer|cambiar|pagar|info|conocer)\b",
+    r"\b(?:solicito|solicitamos|pido|pedimos)\s+(?:informacion|info|detalles)\b",
     # Mid-sentence, "hay" and "tienen" tell ("acá hay poco"); at its start they ask.
     r"(?:^|[.,;:!¿(]\s*|\b(?:y|e|o|pero|hola|consulta|pregunta|duda|si|me\s+dicen|dime|diganme)\s+)"
     r"(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
@@ -684,7 +696,9 @@ ELSEWHERE = _any(
 REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b)")
 # A sentence that gives the reason for asking ("Porque en mi pueblo a veces las encomiendas se
 # pierden."): context, not part of what is asked.
-REASON_FIRST = re.compile(rf"\W{{0,10}}(?:{BECAUSE}|es\s+que|lo\s+pregunto\s+porque)\b")
+REASON_FIRST = re.compile(
+    rf"\W{{0,10}}(?:{BECAUSE}|es\s+que|(?:lo\s+)?(?:pregunto|consulto)\s+(?:{BECAUSE}))\b"
+)
 OURS = re.compile(
     r"\bustedes\b|\bles\s+(?:compre|pedi|pague)\b|\bsu\s+(?:tienda|pagina|local|web)\b"
 )
@@ -770,7 +784,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     if not re.search(r"\w", text):
         reason = "attachment_only" if mail.attachments else "empty"
         return Decision("human", "otro", None, 1.0, f"human: {reason}")
-    if _only_a_name(text):
+    if _only_a_name(text) or _only_a_signature(text):
         # A reply whose new part is its signature: whatever they meant is in an attachment, a
         # picture, or nowhere; a person looks.
         return Decision("human", "otro", None, 1.0, "human: nothing but a signature")
@@ -1123,28 +1137,34 @@ def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | Non
         for line in source.split("\n"):
             for category, intent, pattern in HANDOFF:
                 for found in pattern.finditer(line):
-                    if UNWANTED.search(line, max(0, found.start() - 40), found.start()):
-                        continue
-                    if (
-                        category == "refund"
-                        and not buyer
-                        and (source is subject or _supposed(line, found))
-                    ):
-                        continue
-                    if category in ("anger", "insult", "legal") and PAST.search(
-                        line, max(0, found.start() - 60), found.start()
-                    ):
-                        continue  # "una vez me estafaron en Marketplace": told, not happening
-                    if category in ("anger", "insult") and (
-                        LAUGHTER.search(line, found.end(), found.end() + 30)
-                        or SELF_MOCK.search(line, max(0, found.start() - 30), found.start())
-                        or THIRD_PARTY.search(line, max(0, found.start() - 60), found.start())
-                    ):
-                        continue  # "un desastre jaja", "una consulta re boluda": not at us
-                    return category, intent, found.group(0)
+                    if not _excused(category, line, found, buyer, source is subject):
+                        return category, intent, found.group(0)
     if _shouting(text):
         return "anger", "reclamo", "all capitals"
     return None
+
+
+def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_subject: bool) -> bool:
+    """Whether the handoff words ``found`` in ``line`` are not what they seem: denied ("no es
+    reclamo"), asked of a supposition before buying, a promotion, told of the past or of
+    somebody else, laughed at or said of oneself."""
+    start, end = found.start(), found.end()
+    if UNWANTED.search(line, max(0, start - 40), start):
+        return True
+    if category == "refund" and not buyer:
+        if in_subject or _supposed(line, found):
+            return True  # "si no me gusta, ¿me devuelven la plata?"; a subject "Devoluciones"
+        if found.group(0).startswith("reintegr") and PROMOTION.search(
+            line, max(0, start - 40), end + 40
+        ):
+            return True  # "con Cuenta DNI los miércoles hay reintegro"
+    if category in ("anger", "insult", "legal") and PAST.search(line, max(0, start - 60), start):
+        return True  # "una vez me estafaron en Marketplace": told, not happening
+    return category in ("anger", "insult") and bool(
+        LAUGHTER.search(line, end, end + 30)
+        or SELF_MOCK.search(line, max(0, start - 30), start)
+        or THIRD_PARTY.search(line, max(0, start - 100), start)
+    )  # "un desastre jaja", "una consulta re boluda", "mi banco… un desastre": not at us
 
 
 def _supposed(line: str, found: re.Match[str]) -> bool:
@@ -1154,6 +1174,21 @@ def _supposed(line: str, found: re.Match[str]) -> bool:
     closed = min((i for stop in ".!;?" if (i := line.find(stop, found.end())) >= 0), default=-1)
     asked = "?" in line[found.end() :] and (closed == -1 or line[closed] == "?")
     return asked and bool(SUPPOSING.search(line, opened, found.start()))
+
+
+def _only_a_signature(text: str) -> bool:
+    """True for a company signature and nothing else: short lines under a name, one of them a
+    way to reach the writer ("Tel.: (011) 4201-3388", "www…")."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    return (
+        2 <= len(lines) <= SIGNATURE_LINES
+        and bool(NAME_LINE.match(lines[0]))
+        and all(_signature_line(line) for line in lines)
+        and any(
+            len(re.findall(r"\d", line)) >= CONTACT_DIGITS or "www." in line or "@" in line
+            for line in lines
+        )
+    )
 
 
 def _only_a_name(text: str) -> bool:
