@@ -202,6 +202,33 @@ async def test_what_became_of_each_draft_is_recorded_and_stats_show_it(
     assert "drafts (route/intent)" in stats.render(report)
 
 
+async def test_a_draft_sent_between_the_two_looks_is_not_taken_for_discarded(
+    dovecot: Dovecot, smtp_sink: SmtpSink, database_url: str, tmp_path: Path, groq: GroqEmulator
+) -> None:
+    """The tracker looks in Sent, then in Drafts. A person who sends the draft in between
+    (saved to Sent, then removed from Drafts) has sent it: it must not count as discarded."""
+    dovecot.append(mail(0, PRODUCT_QUESTION, subject="Buzo"))
+    settings = reviewing(settings_for(dovecot, smtp_sink, database_url, tmp_path, groq))
+
+    class SentInBetween(review.ReviewTracker):
+        acted = False
+
+        async def _look_in_sent(self, connection, drafts):  # type: ignore[no-untyped-def]
+            unsent = await super()._look_in_sent(connection, drafts)
+            if not self.acted:  # the person acts right after the first look
+                self.acted = True
+                person_acts_on_drafts(dovecot, smtp_sink, {"<m0@correo.example>": ""})
+            return unsent
+
+    async with Wired(settings) as p:
+        await wait_until(lambda: len(drafts_in(dovecot)) == 1, what="a draft")
+        assert await SentInBetween(settings, p.store).check() == 1
+        statuses = await p.statuses()
+        [row] = await p.store.pool.fetch("SELECT review FROM outbound")
+    assert row["review"] == "approved"
+    assert statuses == {"<m0@correo.example>": "done"}
+
+
 def test_similarity_ignores_spacing_and_case_and_tells_a_rewrite() -> None:
     assert review.similarity("Hola,  lo tenemos en L.", "hola, lo tenemos en l.") == 1.0
     assert review.similarity("Lo tenemos en L.", "No nos queda, perdón.") < review.SAME

@@ -8,7 +8,8 @@ Every ``review.check_seconds`` a connection of its own looks at each draft still
    ``approved`` when it is the same (similarity at least ``SAME``), else ``edited`` with the
    similarity.
 2. Else in the drafts folder for the draft's Message-ID: still there is ``pending``; gone,
-   and nothing sent, is ``discarded``.
+   and still nothing in the sent folder when it is looked at again (a draft sent between the
+   two looks is there by then), is ``discarded``.
 
 ``voidmail stats`` shows the rates per route and intent, and says when a kind of mail could be
 switched to ``send``. voidmail never switches by itself.
@@ -62,7 +63,8 @@ class ReviewTracker:
 
     async def check(self) -> int:
         """Look at every pending draft once; how many got a verdict. Each folder is selected
-        once per look: first Sent for all of them, then Drafts for those not found there."""
+        once per look: first Sent for all of them, then Drafts for those not found there,
+        then Sent again for those gone from Drafts."""
         pending = await self.store.pending_drafts()
         if not pending:
             return 0
@@ -72,27 +74,42 @@ class ReviewTracker:
         try:
             await connection.connect()
             await connection.select(await connection.special_use("\\Sent", s.sent_mailbox))
-            unsent = []
-            for draft in pending:
-                sent = await self._sent_text(connection, draft)
-                if sent is None:
-                    unsent.append(draft)
-                    continue
-                score = await asyncio.to_thread(similarity, draft["body"], sent)
-                await self._decide(draft, "approved" if score >= SAME else "edited", score)
-                await self._answered(draft, sent)
-                decided += 1
+            unsent = await self._look_in_sent(connection, pending)
+            decided += len(pending) - len(unsent)
+            gone = []
             if unsent:
                 drafts = await connection.special_use("\\Drafts", s.drafts_mailbox)
                 await connection.select(drafts)
             for draft in unsent:
                 message_id = imap.quote(draft["message_id"])
                 if not await connection.uid_search("HEADER", "Message-ID", message_id):
+                    gone.append(draft)
+            if gone:
+                # Gone from Drafts: sent or deleted. A client saves to Sent before it removes
+                # the draft, so one sent since Sent was looked at is there now.
+                await connection.select(await connection.special_use("\\Sent", s.sent_mailbox))
+                for draft in await self._look_in_sent(connection, gone):
                     await self._decide(draft, "discarded", None)
-                    decided += 1
+                decided += len(gone)
         finally:
             await connection.close()
         return decided
+
+    async def _look_in_sent(
+        self, connection: imap.ImapConnection, drafts: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Record a verdict for each of ``drafts`` a person sent (the Sent folder is selected);
+        the ones not found there."""
+        unsent = []
+        for draft in drafts:
+            sent = await self._sent_text(connection, draft)
+            if sent is None:
+                unsent.append(draft)
+                continue
+            score = await asyncio.to_thread(similarity, draft["body"], sent)
+            await self._decide(draft, "approved" if score >= SAME else "edited", score)
+            await self._answered(draft, sent)
+        return unsent
 
     async def _sent_text(
         self, connection: imap.ImapConnection, draft: dict[str, Any]
