@@ -88,6 +88,8 @@ FLOORS = {
     "blind17": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
     "blind18": {"faq": 0.83, "human": 1.0, "ignored": 1.0},
     "blind19": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
+    "blind20": {"faq": 0.73, "human": 1.0, "ignored": 1.0},
+    "blind21": {"faq": 0.68, "human": 0.97, "ignored": 1.0},
 }
 
 
@@ -360,6 +362,25 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "porque mi banco tarda un día entero en acreditar, un desastre.", "faq", "pagos"),
         ("Quisiera conocer su política de cambios antes de realizar una compra.", "faq",
          "cambios"),
+        # blind20 and blind21: complaints said by hint, and questions that only look like one.
+        ("Me llegó la calza, pero cuando me agacho se transparenta. ¿Vino falladita?", "human",
+         None),
+        ("Recibí el pedido. Esperaba otra cosa, la tela es nada que ver con las fotos.", "human",
+         None),
+        ("¿Me podrían pasar con la dueña o con alguien que decida?", "human", None),
+        ("Vinieron el pantalón y la camisa pero no encontré la remera blanca.", "human", None),
+        ("La falda estaba publicada a $32.000 y me cobraron $38.500. ¿Me explican?", "human", None),
+        ("Respondí con el número de pedido hace una semana y nadie me volvió a escribir.", "human",
+         None),
+        ("Hice una transferencia y el pedido sigue apareciendo como pendiente de pago.", "human",
+         None),
+        ("¿Puedo comprar y que lo manden a otra dirección? Es para mi papá.", "llm", None),
+        ("El buzo de frisa, ¿destiñe? ¿Se puede lavar en lavarropas?", "llm", None),
+        ("Compré la campera y a la semana se le rompió el cierre, se salió el carrito de un lado.",
+         "human", None),
+        # Where the shop is, and "the same day", are not in any answer.
+        ("Vi que se puede retirar en el local sin cargo. ¿Dónde queda el local?", "llm", None),
+        ("Si compro ahora, ¿lo puedo pasar a buscar hoy a la tarde por el local?", "llm", None),
         # "Rosario" is a city, not the colour pink.
         ("Vivo en Rosario. ¿Hacen envíos hasta acá?", "faq", "envios"),
         # A chat pasted from WhatsApp: its time stamps are not the question.

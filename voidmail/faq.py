@@ -83,6 +83,8 @@ _DEADLINE = re.compile(
     r"|reyes|ano\s+nuevo|fiestas|dia\s+de\s+la\s+madre|dia\s+del\s+(?:padre|nino|amigo)|san\s+valentin"
     r"|(?:la\s+)?semana\s+que\s+viene|(?:el\s+)?mes\s+que\s+viene"
     r"|manana|pasado\s+manana)\b"
+    # The same day: "¿llega en el día?", "¿lo paso a buscar hoy a la tarde?".
+    r"|\b(?:el\s+mismo\s+dia|en\s+el\s+dia|hoy\s+mismo|hoy\s+a\s+la\s+(?:tarde|noche|manana))\b"
 )
 _NUMBER_WORDS = {
     "un": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,

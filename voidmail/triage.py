@@ -171,7 +171,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bseguimiento\b.{0,40}\bno\s+(?:se\s+)?(?:actualiza|mueve|avanza|cambia)\w*",
             r"\bdevuelt[oa]\s+al\s+remitente\b|\breturned\s+to\s+sender\b",
             r"^(?=.*\b(?:paso|pasaron|hace)\s+(?:casi\s+|mas\s+de\s+)?(?:un|una|\d+|dos|tres)\s+(?:mes|meses"
-            r"|semanas?)\b)(?=.*\bno\s+(?:me\s+)?(?:llego|llegaron|recibi)\s+(?:nada|ningun|ninguna)\b)"
+            r"|semanas?)\b)(?=.*\bno\s+(?:me\s+)?(?:llego|llegaron|recibi)\b)"
             r"(?=.*\b(?:pedido|compra|cambio|paquete|envio|seguimiento|encomienda)\b)",
             # Silence about an order or an exchange for weeks.
             r"^(?=.*\b(?:no\s+(?:tengo|tuve|hay)|sin|ni)\s+(?:ninguna\s+)?(?:noticias|novedad(?:es)?)\b)"
@@ -188,7 +188,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         _any(
             r"\bme\s+(?:debitaron|descontaron|cobraron)\b.{0,80}\b(?:pendiente|(?:no|ni)\s+figura|(?:no|ni)\s+aparece"
             r"|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
-            r"\b(?:pague|pagamos|transferi|abone)\b.{0,80}\b(?:pendiente\s+de\s+pago|no\s+figura"
+            r"\bsigue\s+(?:apareciendo|figurando|diciendo|estando|saliendo)\s+(?:como\s+)?\W{0,2}pendiente\b",
+            r"\b(?:pague|pagamos|transferi|abone|hice\s+(?:una|la)\s+transferencia)\b.{0,80}"
+            r"\b(?:pendiente\s+de\s+pago|no\s+figura"
             r"|no\s+aparece|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
             r"\brechazad[oa]\b.{0,120}\b(?:debitaron|descontaron|cobraron)\b",
             # Charged with no order to show for it.
@@ -219,6 +221,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:hizo|hicieron|tiene|salieron|salen)\s+(?:pelotitas|bolitas|pelusa)\b",
             r"\bse\s+(?:le\s+)?(?:salio|salieron|cayo|cayeron|corto|cuarteo|pelo)\s+(?:un|una|el|la|los|las)\b",
             r"\bcuarte\w*|\bno\s+(?:funciona|anda|cierra|sube|baja)\s+(?:el|la)\s+(?:cierre|boton|broche)\b",
+            r"\bfallad\w*|\b(?:llego|recibi|vino)\b.{0,120}\b(?:se\s+transparenta\w*|transparente)\b",
             r"\b(?:cierre|boton|broche)\s+no\s+(?:engancha|funciona|anda|cierra|sube|baja|prende)\w*"
             r"|\bse\s+abre\s+sol[oa]\b",
             r"\bdanad[oa]s?\b",
@@ -254,6 +257,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|\bquedo\s+afuera\b",
             r"\b(?:recibi|llego|llegaron|vino)\s+(?:solo\s+|solamente\s+)?(?:una\s+parte|parte\s+del"
             r"|la\s+mitad)\b",
+            r"\b(?:vinieron|llegaron|venian)\b.{0,60}\bpero\s+no\s+(?:encontre|estaba|vino|venia|llego)\b",
             # Fewer came than were ordered: "pedí 3 cosas y llegaron 2", "vinieron 2 y pedí 3".
             r"\b(?:vinieron|llegaron|recibi)\s+(?:\d|dos|tres|cuatro)\s+(?:cosas|prendas|productos"
             r"|articulos)\b.{0,20}\b(?:pedi|compre|encargue)\s+(?:\d|dos|tres|cuatro|cinco|seis)\b",
@@ -295,7 +299,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         _any(
             r"\b(?:llego|llegaron|recibi|me\s+mandaron|me\s+enviaron|vino|vinieron|me\s+entregaron)\b"
             r".{0,200}\b(?:como\s+(?:seguimos|hacemos|procedemos|lo\s+solucionamos|lo\s+resolvemos"
-            r"|lo\s+solucionan|lo\s+resuelven)|que\s+(?:me\s+)?(?:pueden|podrian)\s+ofrecer"
+            r"|lo\s+solucionan|lo\s+resuelven)|que\s+(?:alternativas?\s+)?(?:me\s+|nos\s+)?(?:pueden|podrian)"
+            r"\s+ofrecer"
             r"|que\s+solucion\w*|(?:pueden|podrian)\s+revisarlo)\b",
         ),
     ),
@@ -325,6 +330,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:hablar|conversar|charlar)(?:lo|la)?\s+(?:con\s+\w+\s+)?personalmente\b"
             r"|\b(?:conversarlo|charlarlo)\s+con\b",
             r"\bpasar(?:me|nos)?\s+(?:un|el|su)\s+(?:telefono|numero|whatsapp|celular)\b",
+            r"\bpasar(?:me|nos)?\s+con\s+(?:la\s+duena|el\s+dueno|el\s+encargado|la\s+encargada"
+            r"|alguien\s+que\s+decida)\b|\bhablar\s+directamente\s+con\b|\bver\s+con\s+alguien\b",
             r"\bpasar(?:me)?\s+con\s+(?:alguien|una\s+persona|un\s+humano|otra\s+persona)\b",
             r"\bhablar\s+por\s+telefono\b|\bhablar\w*\s+por\s+telefono\s+con\b",
             # An exception to the terms is a person's decision.
@@ -363,6 +370,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:mal|mala|malisim[oa]|horrible|pesim[oa]|terrible)\s+(?:servicio|atencion"
             r"|experiencia|trato|calidad)\b",
             r"\bnadie\s+(?:me\s+|nos\s+)?(?:responde|contesta|atiende|da\s+bola|dice\s+nada|llama)\b",
+            r"\bnadie\s+(?:me\s+|nos\s+)?(?:volvio\s+a\s+)?(?:respondio|contesto|escribio|escribir|llamo)\b",
+            r"\bsigo\s+esperando\b|\bya\s+no\s+se\s+(?:bien\s+)?(?:que\s+hacer|a\s+quien\s+recurrir)\b",
             r"\bno\s+(?:me\s+|nos\s+)?(?:responden|contestan|atienden|dan\s+bola|dan\s+respuesta)\b",
             r"\bsin\s+(?:ninguna\s+)?respuesta\b|\bni\s+respuesta\b",
             r"\bni\s+(?:me|nos)\s+(?:contestaron|respondieron|contestan|responden)\b",
@@ -391,6 +400,13 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bproblema\s+con\s+(?:mi|el|la|los|las)\s+(?:pedido|compra|orden|envio|paquete|producto"
             r"|prenda|pago|cobro)\b",
             r"\bcomplain\w*|\breclamac\w*",
+            # What came is not what was shown: "esperaba otra cosa", "nada que ver con las fotos".
+            r"\besperaba\s+otra\s+cosa\b|\bnada\s+que\s+ver\s+con\s+(?:las?\s+fotos?|lo\s+que\s+se\s+ve"
+            r"|la\s+publicacion|la\s+pagina)\b",
+            r"\bfuera\s+de\s+(?:termino|plazo|fecha)\b",
+            # A charge that is not the published price.
+            r"\b(?:publicad[oa]|figuraba|decia|estaba|salia)\s+(?:a\s+)?\$\s?\d.{0,100}\b(?:cobraron"
+            r"|debitaron|descontaron)\s+\$\s?\d",
         ),
     ),
 )
@@ -441,6 +457,11 @@ PAST = re.compile(
 PROMOTION = re.compile(
     r"\b(?:cuenta\s+dni|modo|banco|bancos|promo\w*|descuento|lunes|martes|miercoles|jueves|viernes"
     r"|tarjeta|billetera)\b|%"
+)
+# Something that came: what is wrong with it is no question about a product.
+RECEIVED = re.compile(
+    r"\b(?:me\s+llego|llego|llegaron|recibi|recibimos|vino|vinieron|me\s+mandaron|me\s+enviaron"
+    r"|compre|pedi)\b"
 )
 # A supposition: "si no me gusta", "y si es más barata" ("sí, …" is a yes).
 SUPPOSING = re.compile(r"\bsi\s+(?=\w)")
@@ -684,9 +705,10 @@ DISCLAIMER = _any(
 # A sentence about another shop ("la última vez que compré en otra tienda me perdieron el
 # paquete"): the customer's past elsewhere is not a purchase, a loss or a refund of ours.
 ELSEWHERE = _any(
-    r"\b(?:en|con|de|a)\s+(?:otr[oa]s?|una?)\s+(?:(?:dos|tres|varias|muchas|\d+)\s+)?(?:tienda|negocio"
-    r"|lugar|lado|sitio|pagina|marca|local"
-    r"|comercio|web|empresa|vendedor)(?:e?s)?\b",
+    r"\b(?:en|con|de|a)\s+otr[oa]s?\s+(?:(?:dos|tres|varias|muchas|\d+)\s+)?(?:tienda|negocio|lugar"
+    r"|lado|sitio|pagina|marca|local|comercio|web|empresa|vendedor)(?:e?s)?\b",
+    # ("de un lado" is a side, not a shop: with "un", only a shop's own nouns.)
+    r"\b(?:en|con|de|a)\s+una?\s+(?:tienda|negocio|pagina|marca|local|comercio|web|empresa|vendedor)\b",
     r"\b(?:no|ni)\s+(?:aca|aqui|con\s+ustedes|a\s+ustedes)\b",
     r"\b(?:muchas|otras|varias|algunas|casi\s+todas\s+las)\s+(?:tiendas|paginas|marcas|negocios"
     r"|empresas|comercios)\b",
@@ -711,6 +733,9 @@ NOT_COVERED = _any(
     r"\bfactura\s+[abc]\b|\bcuit\b",
     r"\befectivo\b|\bdescuentos?\b|\bpromo\s+bancaria\b",
     r"\bhorarios?\b|\babren\b|\batienden\s+(?:los|el)\s+(?:sabado|domingo|feriado)",
+    # Where the shop is: no answer gives its address.
+    r"\bdonde\s+(?:queda|quedan|esta|estan|se\s+encuentra)\s+(?:ubicad[oa]\s+)?(?:el|la|su|sus)\s+"
+    r"(?:local|tienda|negocio|showroom|deposito)\b|\bdireccion\s+del\s+(?:local|negocio|showroom)\b",
     r"\bbusqueda\s+laboral\b|\bcurriculum\b|\bcv\b|\bcolabora\w*|\bcanje\s+(?:con|por)\s+"
     r"(?:publicidad|contenido|posteo)",
 )
@@ -1158,6 +1183,12 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
             line, max(0, start - 40), end + 40
         ):
             return True  # "con Cuenta DNI los miércoles hay reintegro"
+    if (
+        category in ("address_change", "faulty_item")
+        and not buyer
+        and (in_subject or _asked_before(line, found))
+    ):
+        return True  # "¿puedo comprar y que lo manden a otra dirección?", "¿destiñe?"
     if category in ("anger", "insult", "legal") and PAST.search(line, max(0, start - 60), start):
         return True  # "una vez me estafaron en Marketplace": told, not happening
     return category in ("anger", "insult") and bool(
@@ -1165,6 +1196,13 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         or SELF_MOCK.search(line, max(0, start - 30), start)
         or THIRD_PARTY.search(line, max(0, start - 100), start)
     )  # "un desastre jaja", "una consulta re boluda", "mi banco… un desastre": not at us
+
+
+def _asked_before(line: str, found: re.Match[str]) -> bool:
+    """Whether ``found`` is in a question and nothing in ``line`` tells of something received:
+    "¿el buzo destiñe?", "¿puedo hacer la compra y que lo manden a otra dirección?"."""
+    closed = min((i for stop in ".!;?" if (i := line.find(stop, found.end())) >= 0), default=-1)
+    return closed >= 0 and line[closed] == "?" and not RECEIVED.search(line)
 
 
 def _supposed(line: str, found: re.Match[str]) -> bool:
