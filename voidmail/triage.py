@@ -601,6 +601,17 @@ PERSONAL_SIZE = _any(
     r"\b(?:normalmente|siempre|generalmente)?\s*uso\s+(?:talle\s+)?(?:xxs|xs|s|m|l|xl|xxl|\d{2})\b",
     r"\bque\s+talle\s+(?:me\s+)?(?:recomiendan|recomendas|recomendarian|sugieren)\b",
 )
+# A body described ("ella es más bien flaquita y bajita") is personal advice when a
+# recommendation is asked; as the reason for asking whether the guide gives the length
+# ("soy alta, ¿figura el largo?") it is context.
+BODY = re.compile(
+    r"\b(?:es|soy|sos|somos|son|esta|estoy)\s+(?:mas\s+bien\s+|medio\s+|muy\s+|re\s+|bastante\s+"
+    r"|un\s+poco\s+)?(?:flac|flaq|gord|bajit|petis|robust|delgad|rellenit|grandot|menud|alt[oa]s?\b"
+    r"|baj[oa]s?\b)\w*"
+)
+RECOMMEND = re.compile(
+    r"\bque\s+(?:talle\s+)?(?:me\s+|le\s+)?(?:recomiendan|recomendas|recomendarian|aconsejan|sugieren)\b"
+)
 # How a reason is joined to what it explains; one list for every rule that reads one.
 BECAUSE = r"ya\s+que|porque|puesto\s+que|debido\s+a\s+que"
 QUESTION = _any(
@@ -849,7 +860,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     if order:
         return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({order.group(0)!r})")
 
-    personal = PERSONAL_SIZE.search(normal)
+    personal = PERSONAL_SIZE.search(normal) or (RECOMMEND.search(normal) and BODY.search(normal))
     if personal:
         return Decision("llm", "talles", None, 0.0, f"llm: personal advice ({personal.group(0)!r})")
 
