@@ -71,7 +71,7 @@ FLOORS = {
     "holdout": {"faq": 1.0, "human": 1.0, "ignored": 1.0},
     "blind": {"faq": 0.92, "human": 1.0, "ignored": 1.0},
     "blind2": {"faq": 0.77, "human": 1.0, "ignored": 1.0},
-    "blind3": {"faq": 0.8, "human": 0.97, "ignored": 1.0},
+    "blind3": {"faq": 0.8, "human": 1.0, "ignored": 1.0},
     "blind4": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind5": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
     "blind6": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
@@ -89,7 +89,7 @@ FLOORS = {
     "blind18": {"faq": 0.83, "human": 1.0, "ignored": 1.0},
     "blind19": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
     "blind20": {"faq": 0.8, "human": 1.0, "ignored": 1.0},
-    "blind21": {"faq": 0.7, "human": 0.97, "ignored": 1.0},
+    "blind21": {"faq": 0.7, "human": 1.0, "ignored": 1.0},
 }
 
 
