@@ -721,23 +721,29 @@ _ATTRIBUTION_VERB = re.compile(
 )
 _ATTRIBUTION_LEAD = re.compile(r"(?:el|on|em|le|am)\b", re.IGNORECASE)
 _VERB_SPAN = 16  # longest verb form, with its spaces
-_SEPARATOR = re.compile(
-    r"""^\s*(?:
-        [-_=*]{2,}\s*(?:original\s+message|mensaje\s+original|forwarded\s+message|
-            mensaje\s+reenviado|mensagem\s+original|mensagem\s+encaminhada|
-            message\s+d'origine|message\s+transf[ée]r[ée]|urspr[üu]ngliche\s+nachricht|
-            weitergeleitete\s+nachricht)\s*[-_=*]*
-      | (?:inicio\s+del\s+mensaje\s+reenviado|begin\s+forwarded\s+message|
-           in[ií]cio\s+da\s+mensagem\s+reencaminhada)\s*:
-    )\s*$""",
-    re.IGNORECASE | re.VERBOSE,
+# The lines that open quoted or forwarded history. Between dashes: "-----Mensaje original-----"
+# (Outlook opens replies and forwards with it) or a forward's own name; ending in a colon: the
+# line Apple Mail and Gmail put before a forwarded message.
+_DASHED_ORIGINAL = (
+    r"original\s+message|mensaje\s+original|mensagem\s+original|message\s+d'origine"
+    r"|urspr[üu]ngliche\s+nachricht"
 )
-# The separators that open a forwarded message (not a quoted reply: Outlook's "Mensaje
-# original" opens both, so it is not one of them).
+_DASHED_FORWARD = (
+    r"forwarded\s+message|mensaje\s+reenviado|mensagem\s+encaminhada|message\s+transf[ée]r[ée]"
+    r"|weitergeleitete\s+nachricht"
+)
+_FORWARD_LEAD = (
+    r"inicio\s+del\s+mensaje\s+reenviado|begin\s+forwarded\s+message"
+    r"|in[ií]cio\s+da\s+mensagem\s+reencaminhada"
+)
+_SEPARATOR = re.compile(
+    rf"^\s*(?:[-_=*]{{2,}}\s*(?:{_DASHED_ORIGINAL}|{_DASHED_FORWARD})\s*[-_=*]*"
+    rf"|(?:{_FORWARD_LEAD})\s*:)\s*$",
+    re.IGNORECASE,
+)
+# The separators that open a forwarded message and nothing else.
 _FORWARD = re.compile(
-    r"^\s*(?:[-_=*]{2,}\s*)?(?:forwarded\s+message|mensaje\s+reenviado|mensagem\s+encaminhada"
-    r"|message\s+transf[ée]r[ée]|weitergeleitete\s+nachricht|inicio\s+del\s+mensaje\s+reenviado"
-    r"|begin\s+forwarded\s+message|in[ií]cio\s+da\s+mensagem\s+reencaminhada)\s*[-_=*:]*\s*$",
+    rf"^\s*(?:[-_=*]{{2,}}\s*)?(?:{_DASHED_FORWARD}|{_FORWARD_LEAD})\s*[-_=*:]*\s*$",
     re.IGNORECASE,
 )
 _FROM_FIELD = re.compile(r"^\s*\*?(?:de|from|von|da|exp[ée]diteur)\s*:\*?\s*\S", re.IGNORECASE)
