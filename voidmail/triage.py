@@ -451,7 +451,6 @@ SUPPOSED_PURCHASE = re.compile(
 # What happened once, somewhere, told as the reason for worry. Read just before a handoff word.
 PAST = re.compile(
     r"\b(?:una\s+vez|la\s+otra\s+vez|la\s+vez\s+pasada|hace\s+anos|el\s+ano\s+pasado)\b"
-    r"(?!.*\b(?:ustedes|les\s+compre|su\s+(?:tienda|pagina|local))\b)"
 )
 # A bank's or a wallet's promotion, where "reintegro" is cash back, not a refund of ours.
 PROMOTION = re.compile(
@@ -470,7 +469,6 @@ SUPPOSING = re.compile(r"\bsi\s+(?=\w)")
 THIRD_PARTY = re.compile(
     r"\b(?:el\s+correo|correo\s+argentino|andreani|oca|via\s+cargo|mi\s+banco|el\s+banco"
     r"|la\s+municipalidad|el\s+gobierno|en\s+mi\s+(?:pueblo|barrio|ciudad|zona|provincia|trabajo))\b"
-    r"(?!.*\b(?:ustedes|su\s+(?:tienda|pagina|local|atencion)|les\s+compre)\b)"
 )
 LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆|🙃")
 # What the customer says they do not want ("no quiero que me devuelvan la plata, solo
@@ -732,8 +730,9 @@ REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b)")
 REASON_FIRST = re.compile(
     rf"\W{{0,10}}(?:{BECAUSE}|es\s+que|(?:lo\s+)?(?:pregunto|consulto)\s+(?:{BECAUSE}))\b"
 )
+# What names this shop: a sentence or an aside that does is about us, whoever else it names.
 OURS = re.compile(
-    r"\bustedes\b|\bles\s+(?:compre|pedi|pague)\b|\bsu\s+(?:tienda|pagina|local|web)\b"
+    r"\bustedes\b|\bles\s+(?:compre|pedi|pague)\b|\bsu\s+(?:tienda|pagina|local|web|atencion)\b"
 )
 # Subjects the curated answers say nothing about, however close their words: a curated answer
 # about shipping is wrong for "do you ship wholesale orders?".
@@ -1200,13 +1199,21 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         and (in_subject or _asked_before(line, found))
     ):
         return True  # "¿puedo comprar y que lo manden a otra dirección?", "¿destiñe?"
-    if category in ("anger", "insult", "legal") and PAST.search(line, max(0, start - 60), start):
+    if category in ("anger", "insult", "legal") and _of_others(PAST, line, start - 60, start):
         return True  # "una vez me estafaron en Marketplace": told, not happening
     return category in ("anger", "insult") and bool(
         LAUGHTER.search(line, end, end + 30)
         or SELF_MOCK.search(line, max(0, start - 30), start)
-        or THIRD_PARTY.search(line, max(0, start - 100), start)
+        or _of_others(THIRD_PARTY, line, start - 100, start)
     )  # "un desastre jaja", "una consulta re boluda", "mi banco… un desastre": not at us
+
+
+def _of_others(pattern: re.Pattern[str], line: str, start: int, end: int) -> bool:
+    """Whether ``pattern`` finds, in ``line[start:end]``, somebody else or another time with
+    nothing after it that names us (``OURS``): "mi banco… un desastre", not "el correo y
+    ustedes… un desastre"."""
+    start = max(0, start)
+    return any(not OURS.search(line, m.end(), end) for m in pattern.finditer(line, start, end))
 
 
 def _asked_before(line: str, found: re.Match[str]) -> bool:
