@@ -1043,14 +1043,23 @@ def _unsigned(lines: list[str]) -> list[str]:
                 return lines[:index]
             break
     blank = max((i for i, line in enumerate(lines) if not line.strip()), default=-1)
-    block = [line for line in lines[blank + 1 :] if line.strip()]
-    if (
-        2 <= len(block) <= SIGNATURE_LINES
-        and NAME_LINE.match(block[0].strip())
-        and all(_signature_line(line) for line in block)
-    ):
+    if _signature_block([line for line in lines[blank + 1 :] if line.strip()]):
         return lines[: blank + 1]
     return lines
+
+
+def _signature_block(block: list[str]) -> bool:
+    """Whether ``block`` (lines, none blank) is a signature: a few short lines under a name."""
+    return (
+        2 <= len(block) <= SIGNATURE_LINES
+        and bool(NAME_LINE.match(block[0].strip()))
+        and all(_signature_line(line) for line in block)
+    )
+
+
+def _contact_line(line: str) -> bool:
+    """A phone number or an address: a line with ``CONTACT_DIGITS`` digits or more."""
+    return len(re.findall(r"\d", line)) >= CONTACT_DIGITS
 
 
 def _signature_line(line: str) -> bool:
@@ -1098,7 +1107,7 @@ def _sentences(text: str) -> list[str]:
     said plainly (``_idioms``). A short closing line ("Saludos, Ana", "Gracias!") and the short
     lines under it are a signature and are left out, and so are lines holding a phone number."""
     lines = [line for line in text.split("\n") if not DISCLAIMER.search(faq_module.normalize(line))]
-    kept = [line for line in _unsigned(lines) if len(re.findall(r"\d", line)) < CONTACT_DIGITS]
+    kept = [line for line in _unsigned(lines) if not _contact_line(line)]
     flat = _idioms(_unwrapped(faq_module.normalize("\n".join(kept))))
     return [m.group(0).strip() for m in SENTENCE.finditer(flat) if re.search(r"\w", m.group(0))]
 
@@ -1219,31 +1228,28 @@ def _of_others(pattern: re.Pattern[str], line: str, start: int, end: int) -> boo
 def _asked_before(line: str, found: re.Match[str]) -> bool:
     """Whether ``found`` is in a question and nothing in ``line`` tells of something received:
     "¿el buzo destiñe?", "¿puedo hacer la compra y que lo manden a otra dirección?"."""
-    closed = min((i for stop in ".!;?" if (i := line.find(stop, found.end())) >= 0), default=-1)
-    return closed >= 0 and line[closed] == "?" and not RECEIVED.search(line)
+    return _in_question(line, found.end()) and not RECEIVED.search(line)
 
 
 def _supposed(line: str, found: re.Match[str]) -> bool:
     """Whether ``found`` is asked of a supposition, in a question opened by "si" ("¿y si la
     otra es más barata me devuelven algo?")."""
     opened = max(line.rfind(stop, 0, found.start()) for stop in ".!?;") + 1
-    closed = min((i for stop in ".!;?" if (i := line.find(stop, found.end())) >= 0), default=-1)
-    asked = "?" in line[found.end() :] and (closed == -1 or line[closed] == "?")
-    return asked and bool(SUPPOSING.search(line, opened, found.start()))
+    return _in_question(line, found.end()) and bool(SUPPOSING.search(line, opened, found.start()))
+
+
+def _in_question(line: str, position: int) -> bool:
+    """Whether the sentence of ``line`` that holds ``position`` ends with a question mark."""
+    ends = [i for stop in ".!;?" if (i := line.find(stop, position)) >= 0]
+    return bool(ends) and line[min(ends)] == "?"
 
 
 def _only_a_signature(text: str) -> bool:
     """True for a company signature and nothing else: short lines under a name, one of them a
     way to reach the writer ("Tel.: (011) 4201-3388", "www…")."""
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
-    return (
-        2 <= len(lines) <= SIGNATURE_LINES
-        and bool(NAME_LINE.match(lines[0]))
-        and all(_signature_line(line) for line in lines)
-        and any(
-            len(re.findall(r"\d", line)) >= CONTACT_DIGITS or "www." in line or "@" in line
-            for line in lines
-        )
+    lines = [line for line in text.split("\n") if line.strip()]
+    return _signature_block(lines) and any(
+        _contact_line(line) or "www." in line or "@" in line for line in lines
     )
 
 
