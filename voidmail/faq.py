@@ -664,7 +664,7 @@ class Faq:
         """Whether entry ``faq_id`` itself names every word of ``phrase`` (in its answer,
         examples or keywords): "largo" for an answer that lists the length among its measures."""
         vocabulary = self.entry(faq_id).vocabulary
-        found = [key(w) for w in words(normalize(phrase)) if w not in STOPWORDS]
+        found = [key(w) for w in words(phrase) if w not in STOPWORDS]
         return bool(found) and all(k in vocabulary for k in found)
 
     def coverage(self, faq_id: str, text: str) -> Coverage:

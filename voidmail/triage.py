@@ -592,12 +592,14 @@ AVAILABILITY = _any(
     r"\btienen\b|\btenes\b|\bhay\b|\bqueda\b|\bquedan\b|\bvienen?\s+en\b|\brepon\w*|\bvuelv\w*",
     r"\btraer\b|\bentra\b|\bdisponible\w*|\bstock\b|\bagot\w*|\bconsigo\b|\bconseguir\b",
 )
+# Verbs asking for a recommendation, for both rules that read one.
+RECOMMENDING = r"recomiendan|recomendas|recomendarian|aconsejan|sugieren"
 PERSONAL_SIZE = _any(
     r"\bmido\s+\d|\bmido\s+(?:un|uno)\b|\bpeso\s+\d|\d+\s*(?:kg|kilos)\b",
     r"\b1[.,]\d{2}\s*(?:m|mts|metros)?\b",
     r"\bmi\s+(?:altura|estatura|peso)\b",
     r"\b(?:normalmente|siempre|generalmente)?\s*uso\s+(?:talle\s+)?(?:xxs|xs|s|m|l|xl|xxl|\d{2})\b",
-    r"\bque\s+talle\s+(?:me\s+)?(?:recomiendan|recomendas|recomendarian|sugieren)\b",
+    rf"\bque\s+talle\s+(?:me\s+)?(?:{RECOMMENDING})\b",
 )
 # A body described ("ella es más bien flaquita y bajita") is personal advice when a
 # recommendation is asked; as the reason for asking whether the guide gives the length
@@ -607,9 +609,7 @@ BODY = re.compile(
     r"|un\s+poco\s+)?(?:flac|flaq|gord|bajit|petis|robust|delgad|rellenit|grandot|menud|alt[oa]s?\b"
     r"|baj[oa]s?\b)\w*"
 )
-RECOMMEND = re.compile(
-    r"\bque\s+(?:talle\s+)?(?:me\s+|le\s+)?(?:recomiendan|recomendas|recomendarian|aconsejan|sugieren)\b"
-)
+RECOMMEND = re.compile(rf"\bque\s+(?:talle\s+)?(?:me\s+|le\s+)?(?:{RECOMMENDING})\b")
 # How a reason is joined to what it explains; one list for every rule that reads one.
 BECAUSE = r"ya\s+que|porque|puesto\s+que|debido\s+a\s+que"
 QUESTION = _any(
