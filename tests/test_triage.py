@@ -300,6 +300,11 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("No estoy segura del talle, así que quiero saber cuántos días hay para cambiarlo.", "faq",
          "cambios"),
         ("No sé cuánto tarda el envío, ¿y aceptan Mercado Pago?", "llm", None),
+        # A question that is only another entry's hint is a second topic: the shipping text,
+        # which says "de acreditado el pago", does not tell how to pay.
+        ("Hola, ¿cómo pago y cuánto tarda el envío?", "llm", None),
+        ("¿Hacen envíos a Salta? ¿Y dónde les pago?", "llm", None),
+        ("Buenas! como pago?", "faq", "pagos"),
         # Handoffs said without the obvious words.
         ("Si en 48 horas no tengo respuesta voy a iniciar el desconocimiento del pago ante el "
          "banco.", "human", None),

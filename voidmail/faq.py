@@ -115,6 +115,10 @@ _CLAUSE_BREAK = re.compile(
     r"tambien|ademas|hacen|tienen|aceptan|puedo|se\s+puede|hay)\b)|\b(?:ademas|tambien|"
     r"otra\s+cosa|otra\s+pregunta|por\s+otro\s+lado)\b"
 )
+# A clause opening with a question word, or with one after "¿", asks ("y como les pago").
+_INTERROGATIVE = re.compile(
+    r"(?:^|¿)\W*(?:y\s+)?(?:como|cuando|donde|cuanto|cuanta|cuantos|cuantas|que|cual)\b"
+)
 _ENCLITICS = tuple("melo mela selo sela noslo los las les lo la le me te se nos".split())
 _VERB_ENDINGS = ("ar", "er", "ir", "ando", "iendo")
 _SUFFIXES = tuple(
@@ -634,8 +638,8 @@ class Faq:
         near = self.index.near(k for keys in keyed for k in keys)
         masked = [_mask(self._ignores(), keys, near) for keys in keyed]
         topics: list[str] = []
-        for keys in masked:
-            topic = self._clause_topic(keys, near)
+        for part, keys in zip(_clauses_of(flat), masked, strict=True):
+            topic = self._clause_topic(keys, near, bool(_INTERROGATIVE.search(part)))
             if topic and topic not in topics:
                 topics.append(topic)
         whole = [k for keys in masked for k in keys]
@@ -739,7 +743,7 @@ class Faq:
             reason=f"{faq_id}: {evidence.describe()}",
         )
 
-    def _clause_topic(self, keys: Sequence[str], near: Near) -> str | None:
+    def _clause_topic(self, keys: Sequence[str], near: Near, asks: bool) -> str | None:
         # A keyword beats hints; between equals, the entry listed first wins. A word inside a
         # longer phrase of another entry is that phrase's: "talle" in "por otro talle" (an
         # exchange) does not name the sizes answer.
@@ -763,7 +767,14 @@ class Faq:
             # words) over "disponibles" (one) in "¿qué formas de pago hay disponibles?".
             return max(with_keywords, key=lambda ev: self._covered(ev)).entry_id
         with_hints = [ev for ev in found if ev.present]
-        return with_hints[0].entry_id if with_hints else None
+        if with_hints:
+            return with_hints[0].entry_id
+        # A question that is nothing but one entry's hint asks about it: "¿y cómo les pago?".
+        alone = [ev for ev in found if ev.hints]
+        said = [k for k in keys if k]
+        if asks and len(alone) == 1 and len(said) == 1:
+            return alone[0].entry_id
+        return None
 
     def _covered(self, evidence: Evidence) -> int:
         found = set(evidence.keywords)
