@@ -90,6 +90,7 @@ FLOORS = {
     "blind19": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
     "blind20": {"faq": 0.8, "human": 1.0, "ignored": 1.0},
     "blind21": {"faq": 0.7, "human": 1.0, "ignored": 1.0},
+    "blind22": {"faq": 0.76, "human": 0.88, "ignored": 1.0},
 }
 
 
