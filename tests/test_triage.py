@@ -91,6 +91,7 @@ FLOORS = {
     "blind20": {"faq": 0.8, "human": 1.0, "ignored": 1.0},
     "blind21": {"faq": 0.7, "human": 1.0, "ignored": 1.0},
     "blind22": {"faq": 0.76, "human": 0.88, "ignored": 1.0},
+    "blind23": {"faq": 0.56, "human": 0.8, "ignored": 1.0},
 }
 
 
