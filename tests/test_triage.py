@@ -396,6 +396,11 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "el talle en la página?", "faq", "talles"),
         ("Le quiero regalar una camisa a mi viejo pero no sé qué talle usa y no le puedo "
          "preguntar porque es sorpresa. ¿Cómo hago para no errarle?", "faq", "talles"),
+        # A legal footer is no part of the question, also with no blank line above it.
+        ("¿Se puede pagar con transferencia bancaria?\nEste mensaje es confidencial. Si lo "
+         "recibió por error, avise al remitente y elimínelo de su sistema.", "faq", "pagos"),
+        # A place whose name holds "ciudad" or "capital" is one place.
+        ("Hola, ¿cuánto tarda un envío a la Ciudad Autónoma de Buenos Aires?", "faq", "envios"),
         # "Rosario" is a city, not the colour pink.
         ("Vivo en Rosario. ¿Hacen envíos hasta acá?", "faq", "envios"),
         # A chat pasted from WhatsApp: its time stamps are not the question.

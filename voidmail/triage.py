@@ -722,6 +722,12 @@ ELSEWHERE = _any(
     r"\b(?:muchas|otras|varias|algunas|casi\s+todas\s+las)\s+(?:tiendas|paginas|marcas|negocios"
     r"|empresas|comercios)\b",
 )
+# The lines that open a company's legal footer: everything from the first of them on is the
+# footer, also when no blank line sets it apart from the message.
+LEGAL_NOTICE = re.compile(
+    r"\bconfidencial\w*|\bconfidential\w*|\baviso\s+legal\b|\bdisclaimer\b|\bsecreto\s+profesional\b"
+    r"|\bantes\s+de\s+imprimir\b|\bno\s+imprima\w*|\bplease\s+consider\s+the\s+environment\b"
+)
 # Where a sentence turns to the reason for asking. Split with the connector kept in front of
 # the reason, so nothing is lost when both parts stay.
 REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b)")
@@ -1015,7 +1021,16 @@ def _customer_text(new_text: str) -> str:
     the legal notices and eco footers a company signature appends (never the first paragraph)."""
     text = FORM_LABEL.sub("", CHAT_STAMP.sub("", new_text))
     text = FORM_BODY_LABEL.sub("", text).strip()
-    paragraphs = re.split(r"\n\s*\n", text)
+    lines = text.split("\n")
+    notice = next(
+        (
+            i
+            for i, line in enumerate(lines[1:], 1)
+            if LEGAL_NOTICE.search(faq_module.normalize(line))
+        ),
+        len(lines),
+    )
+    paragraphs = re.split(r"\n\s*\n", "\n".join(lines[:notice]))
     kept = paragraphs[:1] + [
         p for p in paragraphs[1:] if not DISCLAIMER.search(faq_module.normalize(p))
     ]
@@ -1123,7 +1138,7 @@ def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
     "localidad": a jean is covered wherever the answer speaks of garments, and Malargüe
     wherever it ships to every town. The sender's names, or their first letters (``called``),
     are left out."""
-    normal = PLACE_WORD.sub("localidad", SIZE_NAMED.sub("talle", GARMENT.sub("prenda", normal)))
+    normal = SIZE_NAMED.sub("talle", GARMENT.sub("prenda", normal))
     tokens = re.findall(r"[a-z0-9ñ]+", normal)
     places = _places()
     out: list[str] = []
@@ -1139,7 +1154,8 @@ def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
             if not (len(token) >= 2 and any(name.startswith(token) for name in called)):
                 out.append(token)
             index += 1
-    return " ".join(out)
+    # After the names, so that "Capital Federal" is one place and not "localidad federal".
+    return PLACE_WORD.sub("localidad", " ".join(out))
 
 
 @functools.cache
