@@ -159,6 +159,20 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        # An order already placed, changed: an item added, a size changed before it leaves.
+        "order_change",
+        "pedido",
+        _any(
+            r"\b(?:agreg|sum|anad)\w*\b.{0,60}\b(?:al|a\s+mi|a\s+la)\s+(?:mismo\s+)?"
+            r"(?:pedido|compra|orden|envio|paquete)\b",
+            r"\b(?:agreg|sum|anad)\w*\b.{0,80}\b(?:todo\s+junto|en\s+el\s+mismo\s+(?:envio|paquete))\b",
+            r"\bme\s+olvide\s+de\s+(?:sumar|agregar|pedir|poner|incluir)\b",
+            r"\b(?:cambi|modific)\w*\b.{0,60}\bantes\s+de\s+que\s+(?:me\s+)?(?:lo|la|los|las)?\s*(?:despachen"
+            r"|manden|envien|salga)\b",
+            r"\btendria\s+que\s+haber\s+(?:pedido|elegido|comprado|puesto)\b",
+        ),
+    ),
+    (
         # An order overdue or lost: somebody has to look at it with the courier.
         "delivery_problem",
         "pedido",
@@ -167,8 +181,20 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bnunca\s+(?:me\s+|nos\s+)?(?:llego|llegaron|recibi|recibimos)\b",
             r"^(?=.*\b(?:todavia|aun|sigo\s+sin|seguimos\s+sin)\s+(?:no\s+)?(?:me\s+|nos\s+)?"
             r"(?:llego|llegaron|llega|recibi|recibimos|recibir|nada)\b)"
-            r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|\d{2,}\s+dias)\b)",
+            r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|\d{2,}\s+dias)\b)"
+            r"(?=.*\b(?:pedido|compra|paquete|envio|encomienda|cambi\w*|seguimiento|compre|pedi|pague|mande)\b)",
+            # Still waiting for the parcel: "todavía estoy esperando el paquete".
+            r"\b(?:todavia|aun|sigo|seguimos)\s+(?:estoy\s+|estamos\s+)?esperando\s+(?:el|mi|la|los|que\s+"
+            r"(?:me\s+)?llegue)\s*(?:pedido|paquete|envio|compra|encomienda|cambio|llegue)?\b",
             r"\bseguimiento\b.{0,40}\bno\s+(?:se\s+)?(?:actualiza|mueve|avanza|cambia)\w*",
+            # A tracking code the courier does not know, a week on (on the first days it may
+            # not be loaded yet).
+            r"^(?=.*(?:\bseguimiento\b.{0,40}\bno\s+(?:funciona|anda|existe|aparece|figura|sirve)\b"
+            r"|\b(?:envio|codigo|numero|pieza)\s+inexistente\b|\bno\s+se\s+encontraron\s+resultados\b))"
+            r"(?=.*\b(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b)",
+            # A status that has not moved: "dice 'en preparación' desde hace una semana".
+            r"\b(?:en\s+preparacion|en\s+transito|en\s+camino|en\s+distribucion|pendiente\s+de\s+envio)"
+            r"\W{0,3}\s+desde\s+hace\s+(?:\w+\s+)?(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b",
             r"\bdevuelt[oa]\s+al\s+remitente\b|\breturned\s+to\s+sender\b",
             r"^(?=.*\b(?:paso|pasaron|hace)\s+(?:casi\s+|mas\s+de\s+)?(?:un|una|\d+|dos|tres)\s+(?:mes|meses"
             r"|semanas?)\b)(?=.*\bno\s+(?:me\s+)?(?:llego|llegaron|recibi)\b)"
@@ -274,6 +300,16 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        # What came does not look like the photos: "el color es más claro que en la foto".
+        "not_as_shown",
+        "reclamo",
+        _any(
+            r"\b(?:mas\s+(?:clar|oscur|apagad|brillant)[oa]|distint[oa]|diferente)\s+(?:que|a|al\s+de|de\s+lo\s+que"
+            r"\s+se\s+ve)\s+(?:en\s+)?(?:la|las)\s+fotos?\b",
+            r"\ben\s+(?:la|las)\s+fotos?\s+(?:parecia|se\s+veia)\b|\ben\s+la\s+web\s+parecia\b",
+        ),
+    ),
+    (
         "legal",
         "reclamo",
         _any(
@@ -364,7 +400,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bun\s+desastre\b|\bdesastros[oa]s?\b",
             r"\bpesim[oa]s?\b|\bnefast[oa]s?\b|\blamentables?\b|\bhorrible\w*|\bespantos[oa]\b",
             r"\bindignad[oa]s?\b|\bindignante\b",
-            r"\bhart[oa]s?\b|\bpodrid[oa]s?\b|\bfurios[oa]s?\b|\benojad[oa]s?\b|\bcansad[oa]s?\b",
+            # ("voy harto a Mendoza" is Chilean for "often").
+            r"\b(?:estoy|estamos|ya|me\s+tienen|nos\s+tienen|me\s+tiene|quede)\s+(?:re\s+|muy\s+|bastante\s+)?"
+            r"hart[oa]s?\b|\bhart[oa]s?\s+de\b|\bpodrid[oa]s?\b|\bfurios[oa]s?\b|\benojad[oa]s?\b|\bcansad[oa]s?\b",
             r"\binadmisible\b|\binaceptable\b|\bintolerable\b|\babuso\b|\bburla\b|\bfalta\s+de\s+respeto\b",
             r"\bdecepcion\w*|\bdefraudad[oa]s?\b|\bdisconform\w*|\bno\s+estoy\s+conforme\b",
             r"\b(?:mal|mala|malisim[oa]|horrible|pesim[oa]|terrible)\s+(?:servicio|atencion"
@@ -374,6 +412,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bsigo\s+esperando\b|\bya\s+no\s+se\s+(?:bien\s+)?(?:que\s+hacer|a\s+quien\s+recurrir)\b",
             r"\bno\s+(?:me\s+|nos\s+)?(?:responden|contestan|atienden|dan\s+bola|dan\s+respuesta)\b",
             r"\bsin\s+(?:ninguna\s+)?respuesta\b|\bni\s+respuesta\b",
+            r"\bno\s+(?:tuve|tengo|tuvimos|tenemos|recibi|hubo)\s+(?:ninguna\s+|ni\s+una\s+)?respuesta\b",
             r"\bni\s+(?:me|nos)\s+(?:contestaron|respondieron|contestan|responden)\b",
             r"\bclavaron\s+el\s+visto\b|\ben\s+visto\b",
             r"\b(?:segunda|tercera|cuarta|quinta|\d+)\s+vez\s+que\s+(?:escribo|pregunto|reclamo|llamo"
@@ -469,6 +508,10 @@ SUPPOSING = re.compile(r"\bsi\s+(?=\w)")
 THIRD_PARTY = re.compile(
     r"\b(?:el\s+correo|correo\s+argentino|andreani|oca|via\s+cargo|mi\s+banco|el\s+banco"
     r"|la\s+municipalidad|el\s+gobierno|en\s+mi\s+(?:pueblo|barrio|ciudad|zona|provincia|trabajo))\b"
+    # Something that happened to somebody else: "a una vecina le clonaron la tarjeta".
+    r"|\ba\s+(?:una?|mi|mis)\s+(?:vecin|amig|herman|prim|conocid|companer|cunad|tia|tio|suegr|mama"
+    r"|madre|papa|padre|hij|abuel|novi)\w*\b(?:\s+\w+){0,5}?\s+(?:le|les|la|lo)\s+(?:clonaron|robaron"
+    r"|paso|pasaron|estafaron|hackearon|vaciaron|cobraron|vendieron)\b"
 )
 LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆|🙃")
 # What the customer says they do not want ("no quiero que me devuelvan la plata, solo
@@ -1219,13 +1262,15 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         ):
             return True  # "con Cuenta DNI los miércoles hay reintegro"
     if (
-        category in ("address_change", "faulty_item")
+        category in ("address_change", "order_change", "faulty_item", "not_as_shown")
         and not buyer
         and (in_subject or _asked_before(line, found))
     ):
         return True  # "¿puedo comprar y que lo manden a otra dirección?", "¿destiñe?"
     if category in ("anger", "insult", "legal") and _of_others(PAST, line, start - 60, start):
         return True  # "una vez me estafaron en Marketplace": told, not happening
+    if category == "complaint" and _of_others(THIRD_PARTY, line, start - 100, start):
+        return True  # "a una vecina le clonaron la tarjeta y estuvo meses reclamando"
     return category in ("anger", "insult") and bool(
         LAUGHTER.search(line, end, end + 30)
         or SELF_MOCK.search(line, max(0, start - 30), start)
