@@ -385,6 +385,15 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("El buzo de frisa, ¿destiñe? ¿Se puede lavar en lavarropas?", "llm", None),
         ("Compré la campera y a la semana se le rompió el cierre, se salió el carrito de un lado.",
          "human", None),
+        # The age of whom they buy for, told around the question, is no condition; a child's
+        # is, since the shop's sizes may not be theirs.
+        ("Le quiero comprar un buzo a mi hijo de 16 para su cumple. Si no le gusta el color, "
+         "¿se puede cambiar por otro?", "faq", "cambios"),
+        ("Le quiero comprar un buzo a mi hijo de 16 para su cumple. ¿Cómo uso la guía de "
+         "talles?", "faq", "talles"),
+        ("Le quiero comprar un buzo a mi nene de 8 para su cumple. ¿Cómo uso la guía de "
+         "talles?", "llm", None),
+        ("Mi hija tiene 30 días de vacaciones. ¿Cuánto tarda el envío?", "llm", None),
         # An order already placed, changed: a person changes it in the shop.
         ("Hice el pedido 10611 hoy y quiero agregarle una remera para que venga todo junto. "
          "¿Se puede?", "human", None),

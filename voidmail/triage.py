@@ -57,6 +57,7 @@ NOT_HELPED = re.compile(
     r"|\b(?:yo\s+)?no\s+(?:les\s+|te\s+)?pregunte\b|\beso\s+ya\s+lo\s+(?:lei|vi|sabia|se|hice)\b"
     r"|\brespuestas?\s+que\s+no\s+tienen?\s+nada\s+que\s+ver\b"
 )
+ADULT_AGE = 13  # from here on a person wears the shop's sizes; younger, a child's are asked
 MAX_FAQ_WORDS = 80  # rambling customers are still asking one thing; longer ones rarely are
 MAX_FAQ_QUESTIONS = 3
 MAX_ANALYSED_CHARS = 3000
@@ -779,6 +780,13 @@ REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b)")
 REASON_FIRST = re.compile(
     rf"\W{{0,10}}(?:{BECAUSE}|es\s+que|(?:lo\s+)?(?:pregunto|consulto)\s+(?:{BECAUSE}))\b"
 )
+# The age of the person the customer buys for: "mi hija (14)", "mi hijo de 16", "cumple 30".
+AGE = re.compile(
+    r"\b(?:(?:hij|nen|niet|sobrin|herman|chic|pib|nin|ahijad|amig|prim|novi|cunad|suegr|espos"
+    r"|marido|mujer|adolescente)\w*|la\s+mas\s+grande|el\s+mas\s+grande|la\s+mayor|el\s+mayor"
+    r"|tiene|cumple|cumplen|cumplio|cumplir|para\s+sus|de\s+sus|cumple\s+de)\s+(?:de\s+)?\(?(\d{1,2})\)?"
+    r"(?!\s*(?:dias|semanas|meses|horas|cuotas|%|pesos|\$|cm|kg|kilos))"
+)
 # What names this shop: a sentence or an aside that does is about us, whoever else it names.
 OURS = re.compile(
     r"\bustedes\b|\bles\s+(?:compre|pedi|pague)\b|\bsu\s+(?:tienda|pagina|local|web|atencion)\b"
@@ -988,7 +996,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         )
     coverage = faq.coverage(topic, question)
     around = [s for s in body if s not in closed]  # a title is no context
-    context = faq.coverage(topic, "\n".join(around))
+    context = faq.coverage(topic, _ages_left_out("\n".join(around)))
     if context.disagreements:
         coverage = dataclasses.replace(
             coverage, uncovered=coverage.uncovered + context.disagreements
@@ -1078,6 +1086,18 @@ def _customer_text(new_text: str) -> str:
         p for p in paragraphs[1:] if not DISCLAIMER.search(faq_module.normalize(p))
     ]
     return "\n\n".join(kept).strip()
+
+
+def _ages_left_out(normal: str) -> str:
+    """``normal`` without the ages of grown-ups and teenagers it tells ("mi hija de 15"): said
+    around the question, they are who the customer buys for, not a condition the answer must
+    meet. A child's age stays: the shop's sizes may not be theirs."""
+
+    def drop(age: re.Match[str]) -> str:
+        whole = age.group(0)
+        return whole if int(age.group(1)) < ADULT_AGE else whole[: age.start(1) - age.start()]
+
+    return AGE.sub(drop, normal)
 
 
 def _idioms(normal: str) -> str:
