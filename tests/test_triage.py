@@ -385,6 +385,16 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("El buzo de frisa, ¿destiñe? ¿Se puede lavar en lavarropas?", "llm", None),
         ("Compré la campera y a la semana se le rompió el cierre, se salió el carrito de un lado.",
          "human", None),
+        # Set phrases said plainly: "a fin de" is "para"; paying before it is done is buying;
+        # winter clothes are clothes; inches are a unit the guide in centimetres answers.
+        ("Me dirijo a ustedes a fin de consultar cuál es la política de cambios.", "faq",
+         "cambios"),
+        ("Si en la página dice que hay un talle, ¿es porque lo tienen o tengo que consultar antes "
+         "de pagar?", "faq", "stock"),
+        ("Quiero comprar ropa de invierno para mi hijo. ¿Se puede pagar en cuotas?", "faq",
+         "pagos"),
+        ("¿Las medidas de la guía están en centímetros o en pulgadas?", "faq", "talles"),
+        ("Si compro hoy, ¿me avisan cuando sale el paquete?", "faq", "envios"),
         # The age of whom they buy for, told around the question, is no condition; a child's
         # is, since the shop's sizes may not be theirs.
         ("Le quiero comprar un buzo a mi hijo de 16 para su cumple. Si no le gusta el color, "

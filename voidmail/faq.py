@@ -250,6 +250,8 @@ SYNONYMS = tuple(
         "transferencia transferir homebanking banco bancaria",
         "reserva reservar guardan guardar",
         "envio entrega",
+        "pedido paquete",
+        "centimetro centimetros cm pulgada pulgadas",
         "entrar ingresar ingresa ingresan ingrese reingresa reingresar reingrese",
         "tiempo plazo dias horas semanas",
         "mail email correo",

@@ -602,6 +602,25 @@ PRODUCT_ATTRIBUTE = _any(
     r"\b(?:ese|esa|este|esta|estos|estas)\s+(?:" + GARMENTS + r")\b",
 )
 GARMENT = re.compile(rf"\b(?:{GARMENTS})\b")
+# Set phrases that say nothing an answer must cover, said plainly for the closed world: the
+# formal "a fin de consultar" is "para consultar"; paying, before it is done, is the purchase
+# ("antes de pagar", "no quiero pagar y que después no haya"); clothes for a season are clothes.
+PLAIN_PHRASES = (
+    (re.compile(r"\b(?:a|con\s+el)\s+fin\s+de\b(?=\s+\w+r(?:le|les|la|lo|me|nos|se)?\b)"), "para"),
+    (
+        re.compile(r"\bantes\s+de\s+pagar(?!\s+(?:con|en|por|mediante|via|con)\b)"),
+        "antes de comprar",
+    ),
+    (re.compile(r"\bquiero\s+pagar\s+y\s+que\b"), "quiero comprar y que"),
+    (re.compile(r"\bfui\s+a\s+pagar\b"), "fui a comprar"),
+    (
+        re.compile(
+            r"\b(ropa|prendas?)\s+(?:de|para\s+el|para\s+la)\s+(?:invierno|verano|otono|primavera"
+            r"|media\s+estacion)\b"
+        ),
+        r"\1",
+    ),
+)
 # A size by its letters ("¿soy M o L?", "talle XL"): a size wherever the answer speaks of sizes.
 SIZE_NAMED = re.compile(rf"\b(?:talle\s+)?(?:{SIZE_LETTERS})\b(?![.'´]\w)")
 # Two sizes side by side ("entre una S y una M", "¿M o L?"): choosing between two sizes, which
@@ -1202,6 +1221,8 @@ def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
     wherever it ships to every town. The sender's names, or their first letters (``called``),
     are left out."""
     normal = SIZE_NAMED.sub("talle", GARMENT.sub("prenda", normal))
+    for phrase, plain in PLAIN_PHRASES:
+        normal = phrase.sub(plain, normal)
     tokens = re.findall(r"[a-z0-9ñ]+", normal)
     places = _places()
     out: list[str] = []
