@@ -92,6 +92,7 @@ FLOORS = {
     "blind21": {"faq": 0.7, "human": 1.0, "ignored": 1.0},
     "blind22": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
     "blind23": {"faq": 0.58, "human": 0.97, "ignored": 1.0},
+    "blind24": {"faq": 0.75, "human": 0.82, "ignored": 1.0},
 }
 
 
