@@ -396,6 +396,21 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "pagos"),
         ("¿Las medidas de la guía están en centímetros o en pulgadas?", "faq", "talles"),
         ("Si compro hoy, ¿me avisan cuando sale el paquete?", "faq", "envios"),
+        # A change of mind that wants another garment is an exchange, not a cancellation.
+        ("Compré el jean mom, me queda bien pero me arrepentí, prefiero el cargo. Está sin usar. "
+         "¿Se puede cambiar por otro modelo?", "faq", "cambios"),
+        ("Me arrepentí de la compra, no la quiero más.", "human", None),
+        # Handoffs by hint: a discount not charged, a missing item counted, a stiff zip, an
+        # order that has not come for weeks; a reply that has read it all before.
+        ("Usé el cupón y en el carrito figuraba el descuento, pero me cobraron el total sin el "
+         "10%.", "human", None),
+        ("Me llegó el pedido. Cuento dos prendas y en el mail figuraban tres, faltaría el buzo.",
+         "human", None),
+        ("El cierre de la campera que me llegó se traba a la mitad. ¿Será normal?", "human", None),
+        ("Esto ya lo leí en la página. Mi pedido no llega hace dos semanas.", "human", None),
+        # An exchange asked past the window is a question for the LLM, not a complaint.
+        ("Me llegó un pantalón hace 35 días pero estuve internada. ¿Puedo cambiarlo igual?",
+         "llm", None),
         # The age of whom they buy for, told around the question, is no condition; a child's
         # is, since the shop's sizes may not be theirs.
         ("Le quiero comprar un buzo a mi hijo de 16 para su cumple. Si no le gusta el color, "
@@ -554,6 +569,16 @@ def _reply_to_canned(faq_id: str, new_text: str) -> triage.Decision:
         f"Content-Type: text/plain; charset=utf-8\n\n{body}\n"
     ).encode()
     return triage.decide(parse.parse(raw), ANSWERS)
+
+
+def test_the_reply_our_exchange_answer_asks_for_goes_to_a_person() -> None:
+    # The exchange answer says "respondé con tu número de pedido y qué querés cambiar": that
+    # reply starts an exchange somebody has to carry out. Under another answer, an order
+    # number is only a specific order, for the LLM.
+    reply = "Pedido 5120. Quiero cambiar el jean talle 40 por el 42. ¿Cómo sigo?"
+    exchange = _reply_to_canned("cambios", reply)
+    assert (exchange.route, exchange.intent) == ("human", "cambios"), exchange.reason
+    assert _reply_to_canned("envios", "¿El pedido 5120 ya salió?").route == "llm"
 
 
 @pytest.mark.parametrize("faq_id", ["envios", "pagos", "cambios", "talles", "stock"])

@@ -54,7 +54,7 @@ NOT_HELPED = re.compile(
     r"|\bnadie\s+(?:me\s+)?(?:respond|contest)\w*"
     r"|\bsigo\s+sin\s+(?:respuesta|saber)\b"
     r"|\bno\s+tiene\s+(?:nada\s+)?que\s+ver\s+con\s+(?:lo\s+que|mi\s+(?:pregunta|consulta))"
-    r"|\b(?:yo\s+)?no\s+(?:les\s+|te\s+)?pregunte\b|\beso\s+ya\s+lo\s+(?:lei|vi|sabia|se|hice)\b"
+    r"|\b(?:yo\s+)?no\s+(?:les\s+|te\s+)?pregunte\b|\b(?:eso|esto)\s+ya\s+lo\s+(?:lei|vi|sabia|se|hice)\b"
     r"|\brespuestas?\s+que\s+no\s+tienen?\s+nada\s+que\s+ver\b"
 )
 ADULT_AGE = 13  # from here on a person wears the shop's sizes; younger, a child's are asked
@@ -184,6 +184,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?:llego|llegaron|llega|recibi|recibimos|recibir|nada)\b)"
             r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|\d{2,}\s+dias)\b)"
             r"(?=.*\b(?:pedido|compra|paquete|envio|encomienda|cambi\w*|seguimiento|compre|pedi|pague|mande)\b)",
+            r"\bno\s+(?:me\s+|nos\s+)?(?:llega|llego)\s+(?:hace|desde\s+hace)\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
             # Still waiting for the parcel: "todavía estoy esperando el paquete".
             r"\b(?:todavia|aun|sigo|seguimos)\s+(?:estoy\s+|estamos\s+)?esperando\s+(?:el|mi|la|los|que\s+"
             r"(?:me\s+)?llegue)\s*(?:pedido|paquete|envio|compra|encomienda|cambio|llegue)?\b",
@@ -240,7 +241,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bse\s+(?:abrio|rompio|despego|destino|solto|corrio|achico|encogio|decoloro|estiro)\b",
             r"\bcostura\s+(?:abierta|suelta|rota|salida)",
             r"\bmanch\w*",
-            r"\b(?:cierre|boton|broche|abrojo)\b.{0,30}\btrab(?:ad[oa]|a|o)\b",
+            r"\b(?:cierre|boton|broche|abrojo)\b.{0,60}\btrab(?:ad[oa]|a|o)\b",
             r"\blarg(?:o|a|aron|an)\s+(?:color|tintura|tinta)\b|\bdespint\w*",
             r"\bagujer\w*",
             r"\bhilo\s+(?:salido|suelto)",
@@ -275,6 +276,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bfalta(?:ba|n|ban)?\s+(?:una|un|el|la|algo|una\s+prenda|un\s+producto)\b.{0,30}"
             r"\b(?:paquete|caja|pedido|bolsa|envio|compra)\b",
             r"\bincomplet[oa]s?\b",
+            r"\b(?:llego|recibi|vino|cuento)\b.{0,150}\bfalt(?:a|aria|an|arian|o|aron)\s+(?:el|la|los|las"
+            r"|un|una)\b",
             r"\bfalt(?:o|aron)\s+(?:el|la|los|las|un|una|uno|algo|una\s+prenda|un\s+producto)\b",
             r"(?<!\bno\s)(?<!\bno\sme\s)\b(?:vino|vinieron|llego|llegaron|recibi)\s+(?:solo|solamente"
             r"|nada\s+mas)\b",
@@ -443,7 +446,11 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # What came is not what was shown: "esperaba otra cosa", "nada que ver con las fotos".
             r"\besperaba\s+otra\s+cosa\b|\bnada\s+que\s+ver\s+con\s+(?:las?\s+fotos?|lo\s+que\s+se\s+ve"
             r"|la\s+publicacion|la\s+pagina)\b",
-            r"\bfuera\s+de\s+(?:termino|plazo|fecha)\b",
+            # A discount shown and not charged: "me cobraron el total sin el 10%".
+            r"\b(?:cupon|descuento|codigo)\b.{0,120}\bcobraron\b.{0,40}\bsin\s+(?:el\s+|la\s+)?(?:descuento"
+            r"|\d+\s*%|cupon|promo\w*)",
+            r"\bno\s+(?:se\s+)?(?:me\s+)?(?:aplico|aplicaron|desconto|descontaron)\s+(?:el|la)\s+(?:cupon|descuento"
+            r"|promo\w*)\b",
             # A charge that is not the published price.
             r"\b(?:publicad[oa]|figuraba|decia|estaba|salia)\s+(?:a\s+)?\$\s?\d.{0,100}\b(?:cobraron"
             r"|debitaron|descontaron)\s+\$\s?\d",
@@ -492,6 +499,8 @@ SUPPOSED_PURCHASE = re.compile(
 PAST = re.compile(
     r"\b(?:una\s+vez|la\s+otra\s+vez|la\s+vez\s+pasada|hace\s+anos|el\s+ano\s+pasado)\b"
 )
+# An exchange asked for: a change of mind that wants another garment is no cancellation.
+EXCHANGE = re.compile(r"\bcambi(?:ar|arlo|arla|o|en|ame|armelo|armela)\b")
 # A bank's or a wallet's promotion, where "reintegro" is cash back, not a refund of ours.
 PROMOTION = re.compile(
     r"\b(?:cuenta\s+dni|modo|banco|bancos|promo\w*|descuento|lunes|martes|miercoles|jueves|viernes"
@@ -932,6 +941,12 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         sentence for sentence in SENTENCE.findall(here) if not SUPPOSED_PURCHASE.search(sentence)
     )
     order = ORDER.search(ordered) or _thread_order(subject, said)
+    followed = [q for q in quoted if faq.entry(q).after_purchase]
+    if order and followed:
+        # Our answer asked them to reply with their order ("respondé con tu número de pedido"):
+        # this is that reply, and a person takes it from here.
+        reason = f"human: {followed[0]} requested for an order ({order.group(0)!r})"
+        return Decision("human", followed[0], None, 1.0, reason)
     if order:
         return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({order.group(0)!r})")
 
@@ -1310,6 +1325,12 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         return True  # "¿puedo comprar y que lo manden a otra dirección?", "¿destiñe?"
     if category in ("anger", "insult", "legal") and _of_others(PAST, line, start - 60, start):
         return True  # "una vez me estafaron en Marketplace": told, not happening
+    if (
+        category == "cancellation"
+        and found.group(0).startswith("arrepent")
+        and EXCHANGE.search(line)
+    ):
+        return True  # "me arrepentí, prefiero el otro modelo: ¿se puede cambiar?"
     if category == "complaint" and _of_others(THIRD_PARTY, line, start - 100, start):
         return True  # "a una vecina le clonaron la tarjeta y estuvo meses reclamando"
     return category in ("anger", "insult") and bool(
