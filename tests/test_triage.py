@@ -397,6 +397,19 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "pagos"),
         ("¿Las medidas de la guía están en centímetros o en pulgadas?", "faq", "talles"),
         ("Si compro hoy, ¿me avisan cuando sale el paquete?", "faq", "envios"),
+        # Formal mail asks by request, and a purchase still to make is no order of theirs.
+        ("Les agradecería me indiquen de qué manera me harán llegar los datos de la cuenta para "
+         "pagar por transferencia.", "faq", "pagos"),
+        ("Antes de concretar mi compra, quisiera conocer las medidas correspondientes a cada "
+         "talle, a fin de seleccionar el adecuado.", "faq", "talles"),
+        ("Quisiera consultar las condiciones vigentes para cambiar una prenda comprada en su "
+         "tienda en línea.", "faq", "cambios"),
+        # "No hay apuro" asks no deadline; men's clothes are clothes; "cba" is Córdoba.
+        ("A mi novia le gustó un top sin stock. ¿Cada cuánto reponen? No hay apuro.", "faq",
+         "stock"),
+        ("¿Tienen tabla de talles para la ropa de hombre?", "faq", "talles"),
+        ("q tal! mandan a cba capital? tiene seguimiento?", "faq", "envios"),
+        ("¿El stock que muestra la web es el actual?", "faq", "stock"),
         # Dictated with no stops: what keeps happening is not what is asked.
         ("hola quería consultar porque nunca sé qué talle pedir siempre me queda mal y después "
          "tengo que andar cambiando qué me recomiendan para elegir bien", "faq", "talles"),

@@ -251,6 +251,7 @@ SYNONYMS = tuple(
         "reserva reservar guardan guardar",
         "envio entrega",
         "pedido paquete",
+        "actual actualizado actualizada",
         "centimetro centimetros cm pulgada pulgadas",
         "entrar ingresar ingresa ingresan ingrese reingresa reingresar reingrese",
         "tiempo plazo dias horas semanas",

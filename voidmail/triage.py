@@ -538,7 +538,9 @@ SINCE = re.compile(
 )
 # A specific order of the writer's.
 ORDER = _any(
-    r"\bmis?\s+(?:pedido|compra|orden|paquete|envio|encomienda|seguimiento|cambio)s?\b",
+    # (Not a purchase still to make: "antes de concretar mi compra".)
+    r"(?<!concretar\s)(?<!hacer\s)(?<!realizar\s)(?<!efectuar\s)(?<!finalizar\s)(?<!terminar\s)"
+    r"(?<!armar\s)\bmis?\s+(?:pedido|compra|orden|paquete|envio|encomienda|seguimiento|cambio)s?\b",
     r"\bme\s+(?:salio(?!\s+(?:que|un|una|el|la|error)\b)|costo|cobraron)\b",
     r"\btengo\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden)\b",
     r"\b(?:el|la)\s+(?:pedido|compra|orden)\s+que\s+(?:hice|realice|hicimos|pague|me\s+llego)\b",
@@ -621,6 +623,15 @@ PLAIN_PHRASES = (
         "antes de comprar",
     ),
     (re.compile(r"\bquiero\s+pagar\s+y\s+que\b"), "quiero comprar y que"),
+    (re.compile(r"\bno\s+(?:hay|tengo)\s+(?:apuro|urgencia|drama)\b"), ""),
+    (re.compile(r"\btienda\s+en\s+linea\b"), "tienda online"),
+    (re.compile(r"\b(condicion(?:es)?|politicas?)\s+vigentes?\b"), r"\1"),
+    (
+        re.compile(
+            r"\b(ropa|prendas?)\s+(?:de|para)\s+(?:hombres?|mujer(?:es)?|dama|damas|caballeros?)\b"
+        ),
+        r"\1",
+    ),
     (re.compile(r"\bfui\s+a\s+pagar\b"), "fui a comprar"),
     (
         re.compile(
@@ -698,6 +709,9 @@ QUESTION = _any(
     r"\b(?:quisiera|queria|quiero|necesito|necesitaria|me\s+gustaria|desearia|deseo|queriamos"
     r"|quisieramos|me\s+interesa)\s+(?:saber|consultar|preguntar|hacer|cambiar|pagar|info|conocer)\b",
     r"\b(?:solicito|solicitamos|pido|pedimos)\s+(?:informacion|info|detalles)\b",
+    # The formal request: "les agradecería me indiquen de qué manera…".
+    r"\b(?:agradeceria|agradeceriamos|agradecere|agradezco)\s+(?:que\s+)?(?:me|nos)\s+(?:indiquen|informen"
+    r"|digan|comenten|cuenten|expliquen|detallen|envien|pasen)\b",
     # Mid-sentence, "hay" and "tienen" tell ("acá hay poco"); at its start they ask.
     r"(?:^|[.,;:!¿(]\s*|\b(?:y|e|o|pero|hola|consulta|pregunta|duda|si|me\s+dicen|dime|diganme)\s+)"
     r"(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
