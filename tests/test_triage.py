@@ -425,6 +425,12 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "human", None),
         ("El cierre de la campera que me llegó se traba a la mitad. ¿Será normal?", "human", None),
         ("Esto ya lo leí en la página. Mi pedido no llega hace dos semanas.", "human", None),
+        ("DONDE ESTA MI PEDIDO????? 3 SEMANAS ESPERANDO", "human", None),
+        ("I placed an order on May 2nd and my sister still hasn’t received it.", "human", None),
+        ("Me llegó todo, gracias! Una de las costuras del bolsillo viene un poquito abierta.",
+         "human", None),
+        ("El pantalón dice talle 42 pero mide como un 38. Creo que está mal etiquetado.", "human",
+         None),
         # An exchange asked past the window is a question for the LLM, not a complaint.
         ("Me llegó un pantalón hace 35 días pero estuve internada. ¿Puedo cambiarlo igual?",
          "llm", None),

@@ -185,6 +185,11 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|\d{2,}\s+dias)\b)"
             r"(?=.*\b(?:pedido|compra|paquete|envio|encomienda|cambi\w*|seguimiento|compre|pedi|pague|mande)\b)",
             r"\bno\s+(?:me\s+|nos\s+)?(?:llega|llego)\s+(?:hace|desde\s+hace)\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
+            r"\b(?:\d+|dos|tres|cuatro|varias|unas)\s+(?:semanas|meses)\s+(?:esperando|de\s+espera)\b"
+            r"|\besperando\s+(?:hace|desde\s+hace)\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
+            r"\b(?:has|have|did|was)\s*n['’]?t\s+(?:received|arrived|come|got(?:ten)?|been\s+delivered)\b"
+            r"|\bnever\s+(?:received|arrived|came|got)\b|\bnot\s+(?:yet\s+)?received\b"
+            r"|\b(?:tracking|status)\b.{0,40}\b(?:has|have)\s*n['’]?t\s+(?:updated|moved|changed)\b",
             # Still waiting for the parcel: "todavía estoy esperando el paquete".
             r"\b(?:todavia|aun|sigo|seguimos)\s+(?:estoy\s+|estamos\s+)?esperando\s+(?:el|mi|la|los|que\s+"
             r"(?:me\s+)?llegue)\s*(?:pedido|paquete|envio|compra|encomienda|cambio|llegue)?\b",
@@ -240,6 +245,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bdescos\w*|\bdesarm\w*|\bdeshilach\w*",
             r"\bse\s+(?:abrio|rompio|despego|destino|solto|corrio|achico|encogio|decoloro|estiro)\b",
             r"\bcostura\s+(?:abierta|suelta|rota|salida)",
+            r"\bcosturas?\b.{0,50}\b(?:vien\w*|esta|estan|quedo|llego)\s+(?:un\s+)?(?:poco\s+|poquito\s+)?"
+            r"(?:abiert|suelt|rot|descosid)[oa]s?\b",
             r"\bmanch\w*",
             r"\b(?:cierre|boton|broche|abrojo)\b.{0,60}\btrab(?:ad[oa]|a|o)\b",
             r"\blarg(?:o|a|aron|an)\s+(?:color|tintura|tinta)\b|\bdespint\w*",
@@ -272,6 +279,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:llego|vino|mandaron|enviaron|recibi)\b.{0,40}\ben\s+(?:vez|lugar)\s+de\b",
             r"\bveio\s+errad[oa]\b|\berrad[oa]s?\b",
             r"\bequivocad[oa]s?\b",
+            r"\bmal\s+(?:etiquetad|rotulad|talliad)\w*",
             r"\bincorrect[oa]s?\b",
             r"\bfalta(?:ba|n|ban)?\s+(?:una|un|el|la|algo|una\s+prenda|un\s+producto)\b.{0,30}"
             r"\b(?:paquete|caja|pedido|bolsa|envio|compra)\b",
