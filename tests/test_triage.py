@@ -410,6 +410,11 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("¿Tienen tabla de talles para la ropa de hombre?", "faq", "talles"),
         ("q tal! mandan a cba capital? tiene seguimiento?", "faq", "envios"),
         ("¿El stock que muestra la web es el actual?", "faq", "stock"),
+        # A garment they like, named beside a question whose answer is the same for every
+        # garment, singles out nothing; beside a sizes question it does.
+        ("Le encantaron los buzos de frisa. ¿Hacen envíos hasta Córdoba capital?", "faq",
+         "envios"),
+        ("Me gustó el buzo de frisa rojo. ¿Está disponible en talle M?", "llm", None),
         # Dictated with no stops: what keeps happening is not what is asked.
         ("hola quería consultar porque nunca sé qué talle pedir siempre me queda mal y después "
          "tengo que andar cambiando qué me recomiendan para elegir bien", "faq", "talles"),

@@ -1019,7 +1019,16 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     product = _specific_product(said)
     # "¿El largo de los pantalones figura?" asks what the sizes answer names: no product.
     named = len(topics) == 1 and product is not None and faq.names(topics[0], product.found)
-    if product and not (product.attribute and (for_buyers or named)):
+    # "Le encantaron los buzos de frisa. ¿Hacen envíos a Córdoba?": the garment they like is
+    # why they ask, and an answer that speaks of no garment is the same for every one.
+    aside = (
+        product is not None
+        and product.attribute
+        and len(topics) == 1
+        and not _for_garments(faq, topics[0])
+        and not _specific_product(asking)
+    )
+    if product and not (product.attribute and (for_buyers or named or aside)):
         reason = f"llm: specific product ({product.found!r})"
         return Decision("llm", product.intent, None, 0.0, reason)
     if not topics:
@@ -1142,6 +1151,12 @@ def _customer_text(new_text: str) -> str:
         p for p in paragraphs[1:] if not DISCLAIMER.search(faq_module.normalize(p))
     ]
     return "\n\n".join(kept).strip()
+
+
+def _for_garments(faq: faq_module.Faq, topic: str) -> bool:
+    """Whether the answer of ``topic`` speaks of garments, their sizes, colours or models (a
+    sizes or exchanges answer does; a shipping or payments one does not)."""
+    return any(faq.names(topic, word) for word in ("prenda", "talle", "color", "modelo"))
 
 
 def _ages_left_out(normal: str) -> str:
