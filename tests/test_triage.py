@@ -415,6 +415,11 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Le encantaron los buzos de frisa. ¿Hacen envíos hasta Córdoba capital?", "faq",
          "envios"),
         ("Me gustó el buzo de frisa rojo. ¿Está disponible en talle M?", "llm", None),
+        # What they always did names the topic but asks nothing of the answer.
+        ("Siempre compré en el local de Mendoza y pagué con tarjeta. ¿Qué "
+         "formas de pago tienen para comprar online?", "faq", "pagos"),
+        ("No se si pedir un S o un M, siempre me pasa lo mismo con los talles online. ¿Cómo "
+         "hago para elegir?", "faq", "talles"),
         # Dictated with no stops: what keeps happening is not what is asked.
         ("hola quería consultar porque nunca sé qué talle pedir siempre me queda mal y después "
          "tengo que andar cambiando qué me recomiendan para elegir bien", "faq", "talles"),

@@ -480,12 +480,15 @@ NOT_BOUGHT = re.compile(
 )
 # A purchase told as history ("el año pasado me compré…", "siempre pagué con tarjeta", "me
 # compré un buzo en el local"): no order of ours waiting for an answer.
-HISTORY = re.compile(
+HABIT = (
     r"\b(?:el\s+ano\s+pasado|la\s+otra\s+vez|la\s+vez\s+pasada|la\s+ultima\s+vez|siempre|hace\s+tiempo"
     r"|hace\s+anos|en\s+(?:semana\s+santa|vacaciones|el\s+verano|el\s+invierno|la\s+vendimia|enero"
     r"|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)"
-    r"|cuando\s+(?:estuve|fui|vine|pase)|en\s+el\s+local|en\s+persona)\b"
+    r"|cuando\s+(?:estuve|fui|vine|pase))\b"
 )
+HISTORY = re.compile(rf"{HABIT}|\b(?:en\s+el\s+local|en\s+persona)\b")
+# What the customer always did, or did once long ago: told, not asked.
+TOLD = re.compile(HABIT)
 SELF_MOCK = re.compile(
     r"\b(?:soy|fui|me\s+siento|que|consulta|pregunta|duda)\s+(?:una?\s+)?"
     r"(?:(?:re|medio|muy|tan|capaz|quizas|algo|bastante|un\s+poco)\s+)?$"
@@ -1059,8 +1062,12 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         return Decision(
             "llm", topic, None, score, f"llm: long question ({word_count} words, {questions} ?)"
         )
-    coverage = faq.coverage(topic, question)
-    around = [s for s in body if s not in closed]  # a title is no context
+    # What they always did ("siempre compré en el local y pagué con tarjeta") names the topic
+    # but asks nothing of the answer: only its numbers are read, as context.
+    told = [s for s in closed if s not in asking and TOLD.search(s)]
+    asked_of = _generic("\n".join(s for s in closed if s not in told), _called(mail.sender_name))
+    coverage = faq.coverage(topic, asked_of)
+    around = [s for s in body if s not in closed or s in told]  # a title is no context
     context = faq.coverage(topic, _ages_left_out("\n".join(around)))
     if context.disagreements:
         coverage = dataclasses.replace(
