@@ -94,6 +94,8 @@ FLOORS = {
     "blind23": {"faq": 0.58, "human": 0.97, "ignored": 1.0},
     "blind24": {"faq": 0.75, "human": 0.82, "ignored": 1.0},
     "blind25": {"faq": 0.68, "human": 0.88, "ignored": 1.0},
+    "blind26": {"faq": 0.76, "human": 0.77, "ignored": 1.0},
+    "blind27": {"faq": 0.63, "human": 0.88, "ignored": 1.0},
 }
 
 
@@ -477,6 +479,9 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Estoy harta de esperar una respuesta.", "human", None),
         ("A una vecina le clonaron la tarjeta y estuvo meses reclamando, un desastre. ¿Se puede "
          "pagar por transferencia?", "llm", None),
+        # Sending something back to the shop is not the shipping the answer speaks of.
+        ("Vivo en Moreno, ¿cómo les mando la prenda? ¿La tengo que despachar yo por correo?",
+         "llm", None),
         # Where the shop is, and "the same day", are not in any answer.
         ("Vi que se puede retirar en el local sin cargo. ¿Dónde queda el local?", "llm", None),
         ("Si compro ahora, ¿lo puedo pasar a buscar hoy a la tarde por el local?", "llm", None),

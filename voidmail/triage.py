@@ -858,6 +858,10 @@ NOT_COVERED = _any(
     r"(?:local|tienda|negocio|showroom|deposito)\b|\bdireccion\s+del\s+(?:local|negocio|showroom)\b",
     r"\bbusqueda\s+laboral\b|\bcurriculum\b|\bcv\b|\bcolabora\w*|\bcanje\s+(?:con|por)\s+"
     r"(?:publicidad|contenido|posteo)",
+    # Sending something back to the shop: the shipping answer is about parcels we send.
+    r"\b(?:les|se\s+(?:lo|la|los|las))\s+(?:mando|envio|despacho|devuelvo)\b"
+    r"|\b(?:mandar|enviar|despachar|devolver)(?:lo|la|los|las)?\s+yo\b|\b(?:lo|la)\s+(?:mando|envio|despacho)\s+yo\b"
+    r"|\bquien\s+paga\s+(?:ese|el|este)\s+envio\b",
 )
 
 # Language markers: words frequent in one language and rare in Argentine Spanish mail.
