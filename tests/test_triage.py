@@ -479,6 +479,15 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Estoy harta de esperar una respuesta.", "human", None),
         ("A una vecina le clonaron la tarjeta y estuvo meses reclamando, un desastre. ¿Se puede "
          "pagar por transferencia?", "llm", None),
+        # Words that look like a handoff and are not: the writer's own embarrassment, a
+        # tourist's tax refund, "la Quebrada", never making it to the shops.
+        ("Le regalé medias los últimos tres años y ya me da vergüenza. ¿Qué le regalarían a mi "
+         "viejo?", "llm", None),
+        ("Can we buy in your store and get a tax refund as tourists?", "llm", None),
+        ("Hago contenido de viajes por la Quebrada. ¿Les interesa un canje por publicidad?", "llm",
+         None),
+        ("Con los horarios nunca llego a los negocios abiertos. ¿Cómo sé qué talle pedir?", "llm",
+         None),
         # Sending something back to the shop is not the shipping the answer speaks of.
         ("Vivo en Moreno, ¿cómo les mando la prenda? ¿La tengo que despachar yo por correo?",
          "llm", None),
