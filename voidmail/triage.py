@@ -130,6 +130,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bdar\s+de\s+baja\b",
             r"\barrepent\w*+(?!\s+de\s+no\b)",  # "me arrepentí de no llevarme nada" is no order
             r"\b(?:dejar\w*|quede|queda)\s+sin\s+efecto\b",
+            r"\bfren(?:ar|en|arlo|enlo|arla|enla|ame|amelo)\b",
             r"\bno\s+seguir\s+(?:adelante\s+)?con\s+(?:la|el|mi|esta|este)\s+(?:compra|pedido|orden)\b",
             r"\bya\s+no\s+(?:lo|la|los|las)\s+(?:quiero|necesito)\b",
             r"\bno\s+quiero\s+(?:mas\s+)?(?:el|la|mi)\s+(?:pedido|compra|orden)\b",
@@ -195,7 +196,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # Still waiting for the parcel: "todavía estoy esperando el paquete".
             r"\b(?:todavia|aun|sigo|seguimos)\s+(?:estoy\s+|estamos\s+)?esperando\s+(?:el|mi|la|los|que\s+"
             r"(?:me\s+)?llegue)\s*(?:pedido|paquete|envio|compra|encomienda|cambio|llegue)?\b",
-            r"\bseguimiento\b.{0,40}\bno\s+(?:se\s+)?(?:actualiza|mueve|avanza|cambia)\w*",
+            r"\bseguimiento\b.{0,40}\bno\s+(?:se\s+)?(?:actualiz|mueve|movio|avanz|cambi)\w*",
             # A tracking code the courier does not know, a week on (on the first days it may
             # not be loaded yet).
             r"^(?=.*(?:\bseguimiento\b.{0,40}\bno\s+(?:funciona|anda|existe|aparece|figura|sirve)\b"
@@ -209,7 +210,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|semanas?)\b)(?=.*\bno\s+(?:me\s+)?(?:llego|llegaron|recibi)\b)"
             r"(?=.*\b(?:pedido|compra|cambio|paquete|envio|seguimiento|encomienda)\b)",
             # Silence about an order or an exchange for weeks.
-            r"^(?=.*\b(?:no\s+(?:tengo|tuve|hay)|sin|ni)\s+(?:ninguna\s+)?(?:noticias|novedad(?:es)?)\b)"
+            r"^(?=.*\b(?:no\s+(?:tengo|tuve|hay)|sin|ni)\s+(?:ninguna\s+)?(?:noticias?|novedad(?:es)?)\b)"
             r"(?=.*\b(?:semanas?|mes|meses|\d{2,}\s+dias)\b)",
             r"\ben\s+transito\W{0,3}\s+desde\s+hace\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
             r"\b(?:se\s+)?(?:perdio|extravio|perdieron|extraviaron)\s+(?:mi|el|la)\s+(?:pedido"
@@ -229,6 +230,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|no\s+aparece|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
             r"\brechazad[oa]\b.{0,120}\b(?:debitaron|descontaron|cobraron)\b",
             # Charged with no order to show for it.
+            r"\b(?:pague|pagamos|transferi|abone)\b.{0,120}\bno\s+(?:me\s+)?(?:llego|recibi|tengo)\s+(?:ningun|ninguna"
+            r"|el|la)\s+(?:mail\s+de\s+confirmacion|correo\s+de\s+confirmacion|confirmacion|numero\s+de\s+pedido)\b",
             r"\bque\s+(?:paso|pasa)\s+con\s+(?:mi|la|el)\s+(?:plata|dinero|pago|cobro)\b",
             r"\bdonde\s+esta\s+(?:mi|la)\s+(?:plata|dinero)\b",
             r"\b(?:debitaron|descontaron|cobraron)\b.{0,80}\bno\s+(?:me\s+)?(?:llego|llegaron|recibi)\s+"
@@ -248,7 +251,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bse\s+(?:abrio|rompio|despego|destino|solto|corrio|achico|encogio|decoloro|estiro)\b",
             r"\bcostura\s+(?:abierta|suelta|rota|salida)",
             r"\bcosturas?\b.{0,50}\b(?:vien\w*|esta|estan|quedo|llego)\s+(?:un\s+)?(?:poco\s+|poquito\s+)?"
-            r"(?:abiert|suelt|rot|descosid)[oa]s?\b",
+            r"(?:medio\s+|algo\s+|bastante\s+)?(?:abiert|suelt|rot|descosid)[oa]s?\b",
             r"\bmanch\w*",
             r"\b(?:cierre|boton|broche|abrojo)\b.{0,60}\btrab(?:ad[oa]|a|o)\b",
             r"\blarg(?:o|a|aron|an)\s+(?:color|tintura|tinta)\b|\bdespint\w*",
@@ -262,6 +265,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:cierre|boton|broche)\s+no\s+(?:engancha|funciona|anda|cierra|sube|baja|prende)\w*"
             r"|\bse\s+abre\s+sol[oa]\b",
             r"\bdanad[oa]s?\b",
+            r"\bse\s+(?:le\s+|les\s+)?(?:esta|estan)\s+(?:pelando|despegando|rompiendo|descosiendo|deshilachando"
+            r"|destinendo|saliendo|abriendo)\b",
             r"\b(?:llego|llegaron|vino|vinieron)\s+(?:mal|abiert[oa]|mojad[oa]|sucio|sucia|usad[oa])\b",
             r"\b(?:paquete|caja|bolsa|sobre)\b.{0,40}\b(?:abiert[oa]|violad[oa]|despegad[oa])\b",
             r"\b(?:damaged|broken|defective|faulty|torn|ripped|stained)\b",
@@ -277,7 +282,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:yo\s+)?(?:habia|habiamos)\s+(?:pedido|comprado|elegido|encargado)\b",
             r"\bno\s+(?:es|era|son|eran)\s+(?:lo|el|la|los|las)\s+(?:que\s+)?(?:pedi|compre|encargue"
             r"|elegi)\b",
-            r"\bque\s+no\s+(?:pedi|compre|encargue|elegi|ordene)\b",
+            r"\bque\s+(?:yo\s+)?no\s+(?:pedi|compre|encargue|elegi|ordene)\b",
+            r"\b(?:paquete|pedido|caja)\s+que\s+no\s+es\s+mio\b|\ba\s+nombre\s+de\s+otra\s+persona\b"
+            r"|\btiene\s+el\s+nombre\s+de\s+otra\s+persona\b",
             r"\b(?:llego|vino|mandaron|enviaron|recibi)\b.{0,40}\ben\s+(?:vez|lugar)\s+de\b",
             r"\bveio\s+errad[oa]\b|\berrad[oa]s?\b",
             r"\bequivocad[oa]s?\b",
@@ -321,6 +328,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:mas\s+(?:clar|oscur|apagad|brillant)[oa]|distint[oa]|diferente)\s+(?:que|a|al\s+de|de\s+lo\s+que"
             r"\s+se\s+ve)\s+(?:en\s+)?(?:la|las)\s+fotos?\b",
             r"\ben\s+(?:la|las)\s+fotos?\s+(?:parecia|se\s+veia)\b|\ben\s+la\s+web\s+parecia\b",
+            r"\bno\s+es\s+(?:del|el)\s+(?:color|tono|largo)\s+que\s+(?:se\s+veia|mostraba|figuraba|aparecia"
+            r"|salia)\b",
         ),
     ),
     (
@@ -433,6 +442,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:segunda|tercera|cuarta|quinta|\d+)\s+vez\s+que\s+(?:escribo|pregunto|reclamo|llamo"
             r"|consulto|mando|pago|pagamos|devuelvo|mandamos)\b",
             r"\bultimo\s+aviso\b",
+            r"\b(?:ir|fui|viaje|venir|vine|hicieron\s+ir)\s+al\s+pedo\b|\bquede\s+como\s+un[oa]?\s+(?:guas[oa]|boludo|boluda"
+            r"|idiota|tonto|tonta|gil)\b",
             r"(?<!que\s)(?<!me\s)(?<!nos\s)\b(?:respondan|contesten|atiendan)\b",
             r"(?<!no\s)(?<!no\slos\s)(?<!no\slas\s)(?<!no\sles\s)(?<!no\slo\s)\bmolest[oa]s?\b|\bfalta\s+de\s+(?:seriedad|compromiso)\b|\bpoco\s+seri[oa]s?\b",
             r"\bnunca\s+mas\b|\bno\s+(?:les\s+)?(?:compro|vuelvo\s+a\s+comprar)\s+mas\b|\bescrach\w*",
@@ -455,8 +466,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|prenda|pago|cobro)\b",
             r"\bcomplain\w*|\breclamac\w*",
             # What came is not what was shown: "esperaba otra cosa", "nada que ver con las fotos".
-            r"\besperaba\s+otra\s+cosa\b|\bnada\s+que\s+ver\s+con\s+(?:las?\s+fotos?|lo\s+que\s+se\s+ve"
+            r"\besperaba\s+otra\s+(?:cosa|calidad|tela|terminacion)\b|\besperaba\s+(?:mas|mejor)\s+calidad\b|\bnada\s+que\s+ver\s+con\s+(?:las?\s+fotos?|lo\s+que\s+se\s+ve"
             r"|la\s+publicacion|la\s+pagina)\b",
+            r"\b(?:que\s+)?(?:me\s+lo\s+)?(?:solucionen|resuelvan|arreglen)\s*(?:esto|ya|por\s+favor|[.!]|$)",
+            r"\bme\s+(?:figura|figuran|aparece|aparecen|cobraron)\b.{0,40}\b(?:recargo|interes(?:es)?)\b",
             # A discount shown and not charged: "me cobraron el total sin el 10%".
             r"\b(?:cupon|descuento|codigo)\b.{0,120}\bcobraron\b.{0,40}\bsin\s+(?:el\s+|la\s+)?(?:descuento"
             r"|\d+\s*%|cupon|promo\w*)",
