@@ -406,6 +406,13 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "talle, a fin de seleccionar el adecuado.", "faq", "talles"),
         ("Quisiera consultar las condiciones vigentes para cambiar una prenda comprada en su "
          "tienda en línea.", "faq", "cambios"),
+        # An assistant writing for their boss: who the boss is is no condition.
+        ("Escribo en representación del Dr. Ricardo Pereyra, quien desea consultar cuáles son "
+         "los plazos de entrega de los envíos.", "faq", "envios"),
+        ("Me comunico de parte del Ing. Hugo Ortiz. El Ingeniero desea regalar una camisa y me "
+         "pide consultar cómo puede determinar el talle adecuado.", "faq", "talles"),
+        ("Quisiera conocer el procedimiento para cambiar una prenda en caso de que no fuera de "
+         "mi agrado.", "faq", "cambios"),
         # "No hay apuro" asks no deadline; men's clothes are clothes; "cba" is Córdoba.
         ("A mi novia le gustó un top sin stock. ¿Cada cuánto reponen? No hay apuro.", "faq",
          "stock"),

@@ -652,6 +652,14 @@ PLAIN_PHRASES = (
     ),
     (re.compile(r"\bquiero\s+pagar\s+y\s+que\b"), "quiero comprar y que"),
     (re.compile(r"\bno\s+(?:hay|tengo)\s+(?:apuro|urgencia|drama)\b"), ""),
+    # "En caso de que fuera necesario": the subjunctive of "ser", not "fuera de plazo".
+    (
+        re.compile(
+            r"\b((?:si|que)\s+(?:\w+\s+){0,3}?)fuera\b(?!\s+de\s+(?:plazo|termino|fecha|tiempo|stock"
+            r"|temporada|horario))"
+        ),
+        r"\1es",
+    ),
     (re.compile(r"\btienda\s+en\s+linea\b"), "tienda online"),
     (re.compile(r"\b(condicion(?:es)?|politicas?)\s+vigentes?\b"), r"\1"),
     (
@@ -722,7 +730,7 @@ BODY = re.compile(
 )
 RECOMMEND = re.compile(rf"\bque\s+(?:talle\s+)?(?:me\s+|le\s+)?(?:{RECOMMENDING})\b")
 # How a reason is joined to what it explains; one list for every rule that reads one.
-BECAUSE = r"ya\s+que|porque|puesto\s+que|debido\s+a\s+que"
+BECAUSE = r"ya\s+que|porque|puesto\s+que|debido\s+a\s+que|dado\s+que"
 QUESTION = _any(
     r"\?",
     # Mid-sentence, "como", "cuando" and "donde" join clauses ("…cuando ya puse la tarjeta").
@@ -849,6 +857,13 @@ REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b)")
 # pierden."): context, not part of what is asked.
 REASON_FIRST = re.compile(
     rf"\W{{0,10}}(?:{BECAUSE}|es\s+que|(?:lo\s+)?(?:pregunto|consulto)\s+(?:{BECAUSE}))\b"
+)
+# A person named by a title, as assistants write of their boss: "el Dr. Ricardo Pereyra", "la
+# Sra. Graciela Gómez". Read on the text as written, where a name has its capitals.
+TITLED = re.compile(
+    r"\b(?:Dr|Dra|Doctor|Doctora|Ing|Ingeniero|Ingeniera|Lic|Licenciado|Licenciada|Sr|Sra|Srta|Señor"
+    r"|Señora|Señorita|Cdor|Cdora|Contador|Contadora|Arq|Prof|Profesor|Profesora)\.?,?[^\S\n]+"
+    r"((?:[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+[^\S\n]*){1,3})"
 )
 # The age of the person the customer buys for: "mi hija (14)", "mi hijo de 16", "cumple 30".
 AGE = re.compile(
@@ -1076,7 +1091,8 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         for s in sentences
         if s in asking or (topic in faq.analyse(s).topics and not REASON_FIRST.match(s))
     ]
-    question = _generic("\n".join(closed), _called(mail.sender_name))
+    called = _called(mail.sender_name, text)
+    question = _generic("\n".join(closed), called)
     word_count = len(faq_module.words(question))
     questions = len(re.findall(r"\?+", text))
     if word_count > MAX_FAQ_WORDS or questions > MAX_FAQ_QUESTIONS:
@@ -1086,7 +1102,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # What they always did ("siempre compré en el local y pagué con tarjeta") names the topic
     # but asks nothing of the answer: only its numbers are read, as context.
     told = [s for s in closed if s not in asking and TOLD.search(s)]
-    asked_of = _generic("\n".join(s for s in closed if s not in told), _called(mail.sender_name))
+    asked_of = _generic("\n".join(s for s in closed if s not in told), called)
     coverage = faq.coverage(topic, asked_of)
     around = [s for s in body if s not in closed or s in told]  # a title is no context
     context = faq.coverage(topic, _ages_left_out("\n".join(around)))
@@ -1289,10 +1305,12 @@ def _sentences(text: str) -> list[str]:
     return [m.group(0).strip() for m in SENTENCE.finditer(flat) if re.search(r"\w", m.group(0))]
 
 
-def _called(sender_name: str) -> tuple[str, ...]:
-    """The sender's names ("Julieta Correa"), by which a forwarded message may call them: "Juli,
-    preguntales…" is the customer, not a condition of the question."""
-    return tuple(n for n in re.findall(r"[a-z]+", faq_module.normalize(sender_name)) if len(n) >= 3)
+def _called(sender_name: str, text: str = "") -> tuple[str, ...]:
+    """The people the message names: the sender ("Julieta Correa"), by whose name a forwarded
+    message may call them ("Juli, preguntales…"), and whoever ``text`` names by a title ("del
+    Dr. Ricardo Pereyra", for whom an assistant writes). Who they are is no condition."""
+    names = " ".join([sender_name, *TITLED.findall(text)])
+    return tuple(n for n in re.findall(r"[a-z]+", faq_module.normalize(names)) if len(n) >= 3)
 
 
 def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
