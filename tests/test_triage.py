@@ -413,6 +413,10 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "pide consultar cómo puede determinar el talle adecuado.", "faq", "talles"),
         ("Quisiera conocer el procedimiento para cambiar una prenda en caso de que no fuera de "
          "mi agrado.", "faq", "cambios"),
+        # "¿Cuánto tarda?" after a question asks how long that takes, not how long shipping
+        # does; the exchanges answer says nothing of how long an exchange takes.
+        ("Cuando algo se agota, ¿vuelve a entrar? ¿Más o menos cuánto tarda?", "faq", "stock"),
+        ("¿Hacen cambios? ¿Cuánto tarda?", "llm", None),
         # "No hay apuro" asks no deadline; men's clothes are clothes; "cba" is Córdoba.
         ("A mi novia le gustó un top sin stock. ¿Cada cuánto reponen? No hay apuro.", "faq",
          "stock"),
@@ -753,7 +757,7 @@ CONDITIONS = """
     rojo azul negro algodon lino jean buzo remera pantalon campera
     talle medida cambio envio pago stock agotado
     roto fallado mancha devolver reembolso cancelar
-    andreani correo seguimiento entrega retirar pulgadas embarazada peso altura
+    andreani correo seguimiento entrega retirar pulgadas embarazada peso altura tarda demora
 """.split()
 
 

@@ -153,7 +153,7 @@ def _words_of(path: Path) -> list[str]:
 # conditions. Who the customer is and why they ask (family, gifts, work, feelings) are here.
 EVERYDAY = frozenset(
     """
-        hola holis buenas buen buenos buena dia tardes noches saludo saludos gracias muchas
+        hola holis buenas buen buenos buena dia noches saludo saludos gracias muchas
         mil abrazo abrazos beso besos cordial cordiales atentamente atte amable amables
         disculpa disculpas disculpen disculpe perdon perdonen molestia molestar molesto
         agradezco agradeceria agradecere desde ya espera espero aguardo quedo quedamos
@@ -348,6 +348,9 @@ def same_key(a: str, b: str) -> bool:
 
 
 EVERYDAY_KEYS = frozenset(key(w) for w in EVERYDAY)
+_DURATION_KEYS = frozenset(
+    key(w) for w in "tardar tarda tardan tardaria demora demoran demorar".split()
+)
 SYNONYM_KEYS = tuple(tuple(sorted({key(w) for w in group})) for group in SYNONYMS)
 
 
@@ -642,6 +645,8 @@ class Faq:
         masked = [_mask(self._ignores(), keys, near) for keys in keyed]
         topics: list[str] = []
         for part, keys in zip(_clauses_of(flat), masked, strict=True):
+            if topics and _only_how_long(keys):
+                continue  # "Cuando algo se agota, ¿vuelve a entrar? ¿Cuánto tarda?": the same topic
             topic = self._clause_topic(keys, near, bool(_INTERROGATIVE.search(part)))
             if topic and topic not in topics:
                 topics.append(topic)
@@ -793,6 +798,13 @@ def match(faq: Faq, text: str) -> FaqMatch | None:
 
 
 # --------------------------------------------------------------------------- matching
+
+
+def _only_how_long(keys: Sequence[str]) -> bool:
+    """Whether a clause asks only how long ("¿más o menos cuánto tarda?"): of the topic before
+    it, whatever that is."""
+    said = [k for k in keys if k]
+    return bool(said) and all(k in _DURATION_KEYS for k in said)
 
 
 def _clause_keys(clause: str) -> list[str]:
