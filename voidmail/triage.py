@@ -270,7 +270,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:llego|llegaron|vino|vinieron)\s+(?:mal|abiert[oa]|mojad[oa]|sucio|sucia|usad[oa])\b",
             r"\b(?:paquete|caja|bolsa|sobre)\b.{0,40}\b(?:abiert[oa]|violad[oa]|despegad[oa])\b",
             r"\b(?:damaged|broken|defective|faulty|torn|ripped|stained)\b",
-            r"\b(?:com\s+)?defeito\b|(?<!\bla\s)\bquebrad[oa]\b|\brasgad[oa]\b",  # not "la Quebrada"
+            # (Portuguese "quebrado" is broken; "la Quebrada" is a place.)
+            r"\b(?:com\s+)?defeito\b|(?<!\bla\s)\bquebrad[oa]\b|\brasgad[oa]\b",
         ),
     ),
     (
