@@ -417,6 +417,14 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         # does; the exchanges answer says nothing of how long an exchange takes.
         ("Cuando algo se agota, ¿vuelve a entrar? ¿Más o menos cuánto tarda?", "faq", "stock"),
         ("¿Hacen cambios? ¿Cuánto tarda?", "llm", None),
+        # The order number the exchange answer asks for: having it is no order of theirs yet;
+        # not having it is what the answer cannot settle.
+        ("Hola, me gustaría saber cómo inicio un cambio. Ya tengo el número de pedido a mano.",
+         "faq", "cambios"),
+        ("Me regalaron un saco y me queda chico. No tengo ticket ni sé el número de pedido. "
+         "¿Igual lo puedo cambiar?", "llm", None),
+        # Before buying, "¿cuándo lo mandan?" asks how shipping works.
+        ("ola cuanto tarda el envio a la matanza? y cuando lo mandan?", "faq", "envios"),
         # "No hay apuro" asks no deadline; men's clothes are clothes; "cba" is Córdoba.
         ("A mi novia le gustó un top sin stock. ¿Cada cuánto reponen? No hay apuro.", "faq",
          "stock"),

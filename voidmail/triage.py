@@ -492,7 +492,8 @@ PURCHASE = re.compile(
 # A purchase in the subjunctive, asked or advised, not made: "mi hijo me dice que compre por
 # internet", "¿puede pasar que compre y no haya?".
 NOT_BOUGHT = re.compile(
-    r"\b(?:dice|dicen|dijo|dijeron|recomienda\w*|aconseja\w*|quiere|quieren|puede\s+pasar|pasa"
+    r"\b(?:dice|dicen|dijo|dijeron|pide|piden|pidio|pidieron|recomienda\w*|aconseja\w*|quiere|quieren"
+    r"|puede\s+pasar|pasa"
     r"|antes\s+de|para|hasta|en\s+caso\s+de|ojala)\s+que\s+(?:le\s+|les\s+)?compre\b"
 )
 # A purchase told as history ("el año pasado me compré…", "siempre pagué con tarjeta", "me
@@ -582,12 +583,19 @@ ORDER = _any(
     r"\bdonde\s+esta\s+(?:mi|el|la)\s+(?:pedido|compra|paquete|envio|orden)\b",
     r"#\s?\d{3,}\b",
     r"\b(?:pedido|orden|compra|order)\s*(?:n(?:ro|umero|o)?\.?\s*)?#?\s*\d{3,}\b",
-    r"\bnumero\s+de\s+(?:pedido|orden|compra)\b",
+    # The number itself ("número de pedido: 4521"); "ya tengo el número de pedido" is ready to
+    # start what an answer asks it for.
+    r"\bnumero\s+de\s+(?:pedido|orden|compra)\b(?=\W{0,5}(?:es\s+(?:el\s+)?)?#?\s*\d)",
+    # Without it, what the answer asks for is missing: "no tengo el número de pedido".
+    r"\b(?:sin|(?:no|ni)\s+(?:tengo|tenemos|tiene|tienen|se|sabe|sabemos|encuentro|conozco)|ni)\s+(?:el\s+|su\s+"
+    r"|mi\s+|ningun\s+)?numero\s+de\s+(?:pedido|orden|compra)\b",
     r"\b(?:el|mi)\s+(?:seguimiento|codigo\s+de\s+seguimiento|tracking)\s+(?:dice|figura|muestra|no|esta"
     r"|marca|aparece|que)\b",
     r"\b(?:dice|figura|aparece|marca)\s+(?:como\s+)?(?:entregado|en\s+camino|despachado|en\s+preparacion"
     r"|en\s+sucursal|en\s+distribucion)\b",
-    r"\b(?:cuando|ya)\s+(?:lo|la|los|las)\s+(?:despachan|mandan|envian|despacharon)\b",
+    # ("¿Me avisan cuándo lo despachan?" before buying asks how it works; after, PURCHASE says so.)
+    r"\bya\s+(?:lo|la|los|las)\s+(?:despachan|mandan|envian|despacharon)\b"
+    r"|\bcuando\s+(?:lo|la|los|las)\s+despacharon\b",
     r"\b(?:my|placed\s+an?|placed\s+my)\s+order\b|\border\s+#?\d{3,}\b",
     r"\bmeu\s+pedido\b|\bminha\s+compra\b",
 )
