@@ -425,6 +425,9 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "¿Igual lo puedo cambiar?", "llm", None),
         # Before buying, "¿cuándo lo mandan?" asks how shipping works.
         ("ola cuanto tarda el envio a la matanza? y cuando lo mandan?", "faq", "envios"),
+        # What the site lists is its stock.
+        ("hola queria saber si lo q esta en la pagina lo tienen o hay q consultar antes de "
+         "comprar", "faq", "stock"),
         # "No hay apuro" asks no deadline; men's clothes are clothes; "cba" is Córdoba.
         ("A mi novia le gustó un top sin stock. ¿Cada cuánto reponen? No hay apuro.", "faq",
          "stock"),

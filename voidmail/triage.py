@@ -702,6 +702,13 @@ IN_STOCK = re.compile(
     r"(?:lo\s+|la\s+|los\s+|las\s+)?(?:hay|tienen|tenes|tenemos)"
     r"|(?:porque|seguro\s+que)\s+(?:no\s+)?(?:lo\s+|la\s+)?(?:esta|estan))\b"
 )
+# What the shop's site lists ("lo que está en la página", "las cosas que se ven en la web"):
+# its stock, which the stock answer speaks of.
+ON_THE_SITE = re.compile(
+    r"\b(?:lo|las\s+cosas|las\s+prendas|los\s+productos|todo\s+lo)\s+que\s+(?:esta|estan|aparece|aparecen"
+    r"|figura|figuran|se\s+ve|se\s+ven|ves|muestra|muestran|dice|hay|publican)\s+en\s+la\s+(?:pagina|web"
+    r"|tienda)\b"
+)
 # A kind of place ("un pueblo chico", "las ciudades grandes"), like a town's name.
 PLACE_WORD = re.compile(
     r"\b(?:pueblo|pueblito|ciudad|ciudades|provincia|provincias|barrio|zona|paraje|capital|localidad"
@@ -1225,8 +1232,10 @@ def _ages_left_out(normal: str) -> str:
 
 
 def _idioms(normal: str) -> str:
-    """``normal`` with two idioms said plainly, so that they name their topic: two sizes side
-    by side are "entre dos talles", and "¿es porque lo tienen?" is "¿está disponible?"."""
+    """``normal`` with idioms said plainly, so that they name their topic: two sizes side by
+    side are "entre dos talles", "¿es porque lo tienen?" is "¿está disponible?", and "lo que
+    está en la página" is the site's stock."""
+    normal = ON_THE_SITE.sub("el stock de la pagina", normal)
     return IN_STOCK.sub(" esta disponible", TWO_SIZES.sub(" entre dos talles ", normal))
 
 
