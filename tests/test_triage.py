@@ -425,6 +425,16 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "¿Igual lo puedo cambiar?", "llm", None),
         # Before buying, "¿cuándo lo mandan?" asks how shipping works.
         ("ola cuanto tarda el envio a la matanza? y cuando lo mandan?", "faq", "envios"),
+        # Set phrases: "un par de" is a few, "aparte de" besides; what the customer earns
+        # ("donde cobro la jubilación") is not what the shop charges; the new collection is
+        # clothes.
+        ("Ahora quiero comprar un par de cosas más. ¿Se puede pagar en cuotas con tarjeta de "
+         "crédito?", "faq", "pagos"),
+        ("¿Puedo pagar con la tarjeta de débito del banco donde cobro la jubilación?", "faq",
+         "pagos"),
+        ("¿Qué otras formas hay de pagar aparte de la tarjeta?", "faq", "pagos"),
+        ("Muchas cosas de la colección nueva están agotadas. ¿Van a volver a entrar?", "faq",
+         "stock"),
         # What the site lists is its stock.
         ("hola queria saber si lo q esta en la pagina lo tienen o hay q consultar antes de "
          "comprar", "faq", "stock"),

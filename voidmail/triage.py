@@ -670,6 +670,23 @@ PLAIN_PHRASES = (
         r"\1es",
     ),
     (re.compile(r"\btienda\s+en\s+linea\b"), "tienda online"),
+    (re.compile(r"\bun\s+par\s+de\b"), "unas"),
+    (re.compile(r"\baparte\s+de\b"), "ademas de"),
+    # What the customer earns, not what the shop charges: "cobro el viernes", "donde cobro la
+    # jubilación" (the day itself stays, a date the answer must meet).
+    (
+        re.compile(
+            r"\bcobro\s+(?=(?:recien\s+|casi\s+)?(?:el|la|los|las|mi|a\s+fin|todo|por|en|cuando)\b)"
+        ),
+        "",
+    ),
+    (
+        re.compile(
+            r"\b(?:la\s+)?(?:coleccion\s+(?:nueva|de\s+(?:invierno|verano|otono|primavera|temporada))"
+            r"|nueva\s+coleccion)\b"
+        ),
+        "la ropa",
+    ),
     (re.compile(r"\b(condicion(?:es)?|politicas?)\s+vigentes?\b"), r"\1"),
     (
         re.compile(
