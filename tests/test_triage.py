@@ -435,6 +435,11 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("¿Qué otras formas hay de pagar aparte de la tarjeta?", "faq", "pagos"),
         ("Muchas cosas de la colección nueva están agotadas. ¿Van a volver a entrar?", "faq",
          "stock"),
+        # "Efectivamente" is not cash; a gift "por el Día de la Madre" names the occasion.
+        ("Quisiera saber si el stock publicado está actualizado, dado que necesito la certeza de "
+         "que los artículos estén efectivamente disponibles.", "faq", "stock"),
+        ("Compré un saco de regalo por el Día de la Madre. ¿Cuáles son las condiciones y el plazo "
+         "para realizar un cambio?", "faq", "cambios"),
         # What the site lists is its stock.
         ("hola queria saber si lo q esta en la pagina lo tienen o hay q consultar antes de "
          "comprar", "faq", "stock"),
@@ -779,6 +784,7 @@ CONDITIONS = """
     talle medida cambio envio pago stock agotado
     roto fallado mancha devolver reembolso cancelar
     andreani correo seguimiento entrega retirar pulgadas embarazada peso altura tarda demora
+    efectivamente
 """.split()
 
 

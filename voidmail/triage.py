@@ -671,6 +671,17 @@ PLAIN_PHRASES = (
     ),
     (re.compile(r"\btienda\s+en\s+linea\b"), "tienda online"),
     (re.compile(r"\bun\s+par\s+de\b"), "unas"),
+    (re.compile(r"\bdado\s+que\b"), "porque"),
+    # ("efectivamente" would read as "efectivo", cash.)
+    (re.compile(r"\befectivamente\b"), "realmente"),
+    # The occasion of a gift, not a date to meet: "un saco por el Día de la Madre".
+    (
+        re.compile(
+            r"\bpor\s+el\s+dia\s+de\s+(?:la\s+madre|el\s+padre|los\s+enamorados|la\s+mujer|el\s+nino"
+            r"|la\s+primavera|san\s+valentin)\b"
+        ),
+        "de regalo",
+    ),
     (re.compile(r"\baparte\s+de\b"), "ademas de"),
     # What the customer earns, not what the shop charges: "cobro el viernes", "donde cobro la
     # jubilación" (the day itself stays, a date the answer must meet).
