@@ -440,6 +440,14 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "que los artículos estén efectivamente disponibles.", "faq", "stock"),
         ("Compré un saco de regalo por el Día de la Madre. ¿Cuáles son las condiciones y el plazo "
          "para realizar un cambio?", "faq", "cambios"),
+        # "Volver a comprar" is buying again; "lo que sale agotado" what shows as sold out; "no
+        # puedo ir al local" why they write; "tengo 74 años" who they are.
+        ("Antes de volver a comprar quiero mirar bien: ¿dónde puedo ver las medidas de cada "
+         "talle?", "faq", "talles"),
+        ("lo q sale agotado vuelve a entrar??", "faq", "stock"),
+        ("Soy de San Juan y no puedo ir al local. ¿Los cambios se pueden hacer por correo?",
+         "faq", "cambios"),
+        ("Tengo 74 años y es mi primera compra por internet. ¿Cómo se paga?", "faq", "pagos"),
         # What the site lists is its stock.
         ("hola queria saber si lo q esta en la pagina lo tienen o hay q consultar antes de "
          "comprar", "faq", "stock"),

@@ -672,6 +672,22 @@ PLAIN_PHRASES = (
     (re.compile(r"\btienda\s+en\s+linea\b"), "tienda online"),
     (re.compile(r"\bun\s+par\s+de\b"), "unas"),
     (re.compile(r"\bdado\s+que\b"), "porque"),
+    # "Antes de volver a comprar": again, not a return.
+    (
+        re.compile(
+            r"\bvolver\s+a\s+(?=(?:comprar|pasar|pedir|escribir|consultar|preguntar|intentar)\b)"
+        ),
+        "",
+    ),
+    # "Lo que sale agotado": what shows as sold out.
+    (re.compile(r"\bsalen?\s+(?=(?:como\s+)?(?:agotad\w*|sin\s+stock|disponibles?)\b)"), "esta "),
+    # Why they write instead of coming: "no puedo ir al local a probarme".
+    (
+        re.compile(
+            r"\bno\s+(?:puedo|podemos|puede)\s+(?:ir|pasar|acercarme|acercarnos)\s+(?:al|por\s+el)\s+local\b"
+        ),
+        "",
+    ),
     # ("efectivamente" would read as "efectivo", cash.)
     (re.compile(r"\befectivamente\b"), "realmente"),
     # The occasion of a gift, not a date to meet: "un saco por el Día de la Madre".
@@ -913,7 +929,7 @@ TITLED = re.compile(
 AGE = re.compile(
     r"\b(?:(?:hij|nen|niet|sobrin|herman|chic|pib|nin|ahijad|amig|prim|novi|cunad|suegr|espos"
     r"|marido|mujer|adolescente)\w*|la\s+mas\s+grande|el\s+mas\s+grande|la\s+mayor|el\s+mayor"
-    r"|tiene|cumple|cumplen|cumplio|cumplir|para\s+sus|de\s+sus|cumple\s+de)\s+(?:de\s+)?\(?(\d{1,2})\)?"
+    r"|tengo|tiene|cumple|cumplen|cumplio|cumplir|para\s+sus|de\s+sus|cumple\s+de)\s+(?:de\s+)?\(?(\d{1,2})\)?"
     r"(?!\s*(?:dias|semanas|meses|horas|cuotas|%|pesos|\$|cm|kg|kilos))"
 )
 # What names this shop: a sentence or an aside that does is about us, whoever else it names.
