@@ -96,6 +96,7 @@ FLOORS = {
     "blind25": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
     "blind26": {"faq": 0.76, "human": 0.97, "ignored": 1.0},
     "blind27": {"faq": 0.68, "human": 1.0, "ignored": 1.0},
+    "blind28": {"faq": 0.81, "human": 0.97, "ignored": 1.0},
 }
 
 
