@@ -950,6 +950,14 @@ NOT_COVERED = _any(
     r"(?:local|tienda|negocio|showroom|deposito)\b|\bdireccion\s+del\s+(?:local|negocio|showroom)\b",
     r"\bbusqueda\s+laboral\b|\bcurriculum\b|\bcv\b|\bcolabora\w*|\bcanje\s+(?:con|por)\s+"
     r"(?:publicidad|contenido|posteo)",
+    # When a pickup is ready: the shipping answer says only that pickup is free.
+    r"\b(?:cuando|desde\s+cuando|a\s+partir\s+de\s+cuando)\s+(?:lo\s+|la\s+|los\s+|las\s+)?(?:puedo\s+|podria\s+"
+    r"|se\s+puede\s+|podemos\s+)?(?:pasar\s+a\s+buscar|retirar|ir\s+a\s+buscar)\w*"
+    r"|\bcuando\s+(?:esta|estan|estaria)\s+list[oa]s?\b|\blist[oa]s?\s+para\s+retirar\b",
+    # A garment no longer as the exchange answer requires it ("le saqué la etiqueta"): whether
+    # it can be exchanged anyway is an exception the answer does not speak of.
+    r"\b(?:le\s+|les\s+)?(?:saque|corte|arranque|quite|perdi|tire)\s+(?:la|las)\s+etiquetas?\b"
+    r"|\bsin\s+(?:la\s+|las\s+)?etiquetas?\b",
     # Sending something back to the shop: the shipping answer is about parcels we send.
     r"\b(?:les|se\s+(?:lo|la|los|las))\s+(?:mando|envio|despacho|devuelvo)\b"
     r"|\b(?:mandar|enviar|despachar|devolver)(?:lo|la|los|las)?\s+yo\b|\b(?:lo|la)\s+(?:mando|envio|despacho)\s+yo\b"
