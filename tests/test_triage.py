@@ -506,6 +506,16 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Pagué con Mercado Pago y no me llegó ningún mail de confirmación.", "human", None),
         ("Ya me llegó la blusa. Esperaba otra calidad por el precio.", "human", None),
         ("Si todavía no salió el pedido que hice hoy, ¿lo pueden frenar?", "human", None),
+        # A pickup that was not there, a courier who never came, data to erase.
+        ("Hoy fui en mi hora de almuerzo a retirar el pedido al local y me dijeron que no lo "
+         "encontraban. Perdí el viaje.", "human", None),
+        ("El seguimiento decía 'en distribución' y nunca vino nadie. Hoy sigue igual.", "human",
+         None),
+        ("Solicito que eliminen mi cuenta de la tienda y todos mis datos personales.", "human",
+         None),
+        # Somebody else's door is no person asked for.
+        ("¿Tienen algún punto de retiro en la costa? En el complejo no siempre hay alguien en la "
+         "recepción.", "llm", None),
         # An exchange asked past the window is a question for the LLM, not a complaint.
         ("Me llegó un pantalón hace 35 días pero estuve internada. ¿Puedo cambiarlo igual?",
          "llm", None),

@@ -193,6 +193,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:has|have|did|was)\s*n['’]?t\s+(?:received|arrived|come|got(?:ten)?|been\s+delivered)\b"
             r"|\bnever\s+(?:received|arrived|came|got)\b|\bnot\s+(?:yet\s+)?received\b"
             r"|\b(?:tracking|status)\b.{0,40}\b(?:has|have)\s*n['’]?t\s+(?:updated|moved|changed)\b",
+            r"\b(?:nunca|no)\s+vino\s+nadie\b",
+            # A pickup that was not there: "fui a retirar… y me dijeron que no lo encontraban".
+            r"\b(?:fui|fuimos|pase|pasamos)\b.{0,60}\ba\s+(?:retirar|buscar)\b.{0,150}\b(?:no\s+(?:estaba|lo\s+encontra\w*"
+            r"|la\s+encontra\w*|lo\s+tenian|la\s+tenian)|estaba\s+cerrado|me\s+dijeron\s+que\s+no)\b",
             # Still waiting for the parcel: "todavía estoy esperando el paquete".
             r"\b(?:todavia|aun|sigo|seguimos)\s+(?:estoy\s+|estamos\s+)?esperando\s+(?:el|mi|la|los|que\s+"
             r"(?:me\s+)?llegue)\s*(?:pedido|paquete|envio|compra|encomienda|cambio|llegue)?\b",
@@ -365,6 +369,18 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        # Their data erased or their account closed: a person answers for that.
+        "privacy",
+        "otro",
+        _any(
+            r"\b(?:eliminen|borren|supriman|elimine|borre|eliminar|borrar|suprimir|den\s+de\s+baja|dar\s+de\s+baja)"
+            r"\s+(?:toda\s+)?(?:mi|mis|todos\s+mis)\s+(?:cuenta|datos|informacion|usuario)\b",
+            r"\bmis\s+datos\s+personales\b.{0,60}\b(?:elimin|borr|supri)\w*"
+            r"|\b(?:elimin|borr|supri)\w*\b.{0,60}\bmis\s+datos\s+personales\b",
+            r"\b(?:delete|erase|remove)\s+(?:my|all\s+my)\s+(?:data|account|personal)\b",
+        ),
+    ),
+    (
         "wants_person",
         "otro",
         _any(
@@ -375,7 +391,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\batencion\s+(?:humana|personalizada|personal)\b",
             r"\bpersona\s+real\b|\bun\s+humano\b|\bser\s+humano\b",
             r"\b(?:atienda|atender|atiende|responda|conteste|hable)\s+(?:una\s+persona|alguien)\b",
-            r"\b(?:alguien|persona)\s+de\s+verdad\b|\bhay\s+alguien\b|\bpas(?:ame|enme|arme)\s+con\b",
+            # ("no siempre hay alguien en la recepción" is somebody else's door.)
+            r"\b(?:alguien|persona)\s+de\s+verdad\b|\bpas(?:ame|enme|arme)\s+con\b",
+            r"\bhay\s+alguien\s*(?:\?|ahi\b|que\s+(?:lea|responda|conteste|atienda|me)\b)",
             r"\bhabl(?:o|e|emos|ar)\s+con\s+(?:alguien|una\s+persona)\b",
             r"\b(?:tienen|tenes|hay|pas(?:ame|enme|en|an)|me\s+pasan|dame|denme)\s+(?:un\s+|algun\s+)?"
             r"(?:whatsapp|wsp|wpp|telefono|numero\s+de\s+(?:telefono|whatsapp|celular)|celular)\b",
