@@ -450,6 +450,8 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Soy de San Juan y no puedo ir al local. ¿Los cambios se pueden hacer por correo?",
          "faq", "cambios"),
         ("Tengo 74 años y es mi primera compra por internet. ¿Cómo se paga?", "faq", "pagos"),
+        # "cn" is "con"; four short questions on one topic are still one topic.
+        ("se puede pagar cn tarjeta de credito en cuotas?", "faq", "pagos"),
         # What the site lists is its stock.
         ("hola queria saber si lo q esta en la pagina lo tienen o hay q consultar antes de "
          "comprar", "faq", "stock"),

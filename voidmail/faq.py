@@ -102,7 +102,7 @@ _SHORTHAND = {
     "q": "que", "k": "que", "ke": "que", "xq": "porque", "pq": "porque", "porq": "porque",
     "tb": "tambien", "tmb": "tambien", "tmbn": "tambien", "tambn": "tambien",
     "dsp": "despues", "dps": "despues", "xfa": "por favor", "porfa": "por favor",
-    "x": "por", "xa": "para", "cdo": "cuando", "msj": "mensaje", "bno": "bueno",
+    "x": "por", "xa": "para", "cdo": "cuando", "msj": "mensaje", "bno": "bueno", "cn": "con",
 }  # fmt: skip
 _SHORT = re.compile(
     r"\b(?:" + "|".join(w for w in _SHORTHAND if w != "x") + r")\b|(?<!\d )\bx(?= [a-z])"

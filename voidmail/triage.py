@@ -59,7 +59,7 @@ NOT_HELPED = re.compile(
 )
 ADULT_AGE = 13  # from here on a person wears the shop's sizes; younger, a child's are asked
 MAX_FAQ_WORDS = 80  # rambling customers are still asking one thing; longer ones rarely are
-MAX_FAQ_QUESTIONS = 3
+MAX_FAQ_QUESTIONS = 4
 MAX_ANALYSED_CHARS = 3000
 
 
