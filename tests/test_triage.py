@@ -455,6 +455,11 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         # What the site lists is its stock.
         ("hola queria saber si lo q esta en la pagina lo tienen o hay q consultar antes de "
          "comprar", "faq", "stock"),
+        ("Les escribo por mi abuela Susana, que no tiene tarjeta de crédito. ¿Puede pagar con "
+         "débito?", "faq", "pagos"),
+        ("Le quedó grande la musculosa. ¿El cambio por un talle más chico sale algo?", "faq",
+         "cambios"),
+        ("¿Tengo un plazo para pagar la transferencia una vez hecho el pedido?", "faq", "pagos"),
         # "No hay apuro" asks no deadline; men's clothes are clothes; "cba" is Córdoba.
         ("A mi novia le gustó un top sin stock. ¿Cada cuánto reponen? No hay apuro.", "faq",
          "stock"),

@@ -690,6 +690,13 @@ PLAIN_PHRASES = (
     (re.compile(r"\btienda\s+en\s+linea\b"), "tienda online"),
     (re.compile(r"\bun\s+par\s+de\b"), "unas"),
     (re.compile(r"\bdado\s+que\b"), "porque"),
+    (re.compile(r"\bsale\s+(?:algo|plata|extra)\b"), "tiene costo"),
+    (
+        re.compile(
+            r"\buna\s+vez\s+(?:hecho\s+el\s+pedido|hecha\s+la\s+compra|realizad[oa]\s+(?:el|la)\s+\w+)"
+        ),
+        "despues de comprar",
+    ),
     # "Antes de volver a comprar": again, not a return.
     (
         re.compile(
@@ -940,7 +947,10 @@ REASON_FIRST = re.compile(
 # Sra. Graciela Gómez". Read on the text as written, where a name has its capitals.
 TITLED = re.compile(
     r"\b(?:Dr|Dra|Doctor|Doctora|Ing|Ingeniero|Ingeniera|Lic|Licenciado|Licenciada|Sr|Sra|Srta|Señor"
-    r"|Señora|Señorita|Cdor|Cdora|Contador|Contadora|Arq|Prof|Profesor|Profesora)\.?,?[^\S\n]+"
+    r"|Señora|Señorita|Cdor|Cdora|Contador|Contadora|Arq|Prof|Profesor|Profesora"
+    # ... or by kinship: "mi abuela Susana", "mi nieta Valentina".
+    r"|[Mm]i\s+(?:abuel[oa]|mam[aá]|madre|pap[aá]|padre|hij[oa]|niet[oa]|sobrin[oa]|herman[oa]|t[ií][oa]|prim[oa]"
+    r"|suegr[oa]|novi[oa]|espos[oa]|marido|amig[oa]|cuñad[oa]|nuera|yerno|jef[ea]|vieja|viejo))\.?,?[^\S\n]+"
     r"((?:[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+[^\S\n]*){1,3})"
 )
 # The age of the person the customer buys for: "mi hija (14)", "mi hijo de 16", "cumple 30".
