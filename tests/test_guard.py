@@ -150,6 +150,8 @@ def test_noreply_relay_with_customer_reply_to_passes() -> None:
         "Mail delivery failed: returning message to sender",
         "failure notice",
         "No se puede entregar: Re: Consulta",
+        "Devuelto al remitente: Consulta",
+        "Entrega fallida (error 550)",
         "Notificación de estado de entrega (error)",
         "Réponse automatique : Commande",
         "Abwesenheitsnotiz: Anfrage",
@@ -176,6 +178,9 @@ def test_autoreply_subjects(subject: str) -> None:
         "Lu: consulta",
         "Autos y motos",
         "Delivery a Godoy Cruz",
+        # A customer's parcel in the courier's words, not a bounce.
+        "Devuelto al remitente??",
+        "Entrega fallida de mi pedido 4521",
     ],
 )
 def test_customer_subjects_pass(subject: str) -> None:

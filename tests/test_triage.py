@@ -98,6 +98,7 @@ FLOORS = {
     "blind27": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
     "blind28": {"faq": 0.83, "human": 1.0, "ignored": 1.0},
     "blind29": {"faq": 0.73, "human": 1.0, "ignored": 1.0},
+    "blind30": {"faq": 0.78, "human": 0.82, "ignored": 1.0},
     "blind31": {"faq": 0.65, "human": 0.88, "ignored": 1.0},
 }
 
@@ -569,6 +570,11 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          None),
         ("Con los horarios nunca llego a los negocios abiertos. ¿Cómo sé qué talle pedir?", "llm",
          None),
+        # Paying with somebody else's card is not in the payments answer.
+        ("¿Puedo pagar con la tarjeta de crédito de mi mamá? Está a nombre de ella.", "llm",
+         None),
+        ("Compré con la cuenta de mi mamá un top y me queda grande. ¿Lo puedo cambiar por uno más "
+         "chico?", "faq", "cambios"),
         # When a pickup is ready, and an exchange of a garment without its tag, are not in
         # any answer.
         ("Si compro hoy con retiro en el local, ¿desde cuándo lo puedo pasar a buscar?", "llm",
@@ -645,6 +651,26 @@ def test_a_question_forwarded_from_a_relative_is_the_question() -> None:
     assert parse.forwarded(mail.text).startswith("Juli preguntales")
     decision = triage.decide(mail, ANSWERS)
     assert (decision.route, decision.faq_id) == ("faq", "cambios"), decision.reason
+
+
+def test_a_question_forwarded_with_nothing_added_is_the_question() -> None:
+    # A partner's question forwarded bare ("preguntales vos que tenés el mail a mano"): the
+    # forwarded text asks it. A bare forward that asks nothing still goes to a person.
+    def forward(body: str) -> triage.Decision:
+        raw = (
+            f"From: Nico <nico@correo.example>\nTo: {SHOP}\nSubject: Fwd: Zonda\n"
+            "Message-ID: <g@correo.example>\nContent-Type: text/plain; charset=utf-8\n\n"
+            "---------- Forwarded message ---------\nDe: Agus <agus@correo.example>\n"
+            f"Date: dom, 12 oct 2025 a las 18:40\nSubject: Zonda\nTo: Nico\n\n{body}\n"
+        ).encode()
+        return triage.decide(parse.parse(raw), ANSWERS)
+
+    asked = forward(
+        "Preguntales vos que tenés el mail a mano: cuando algo dice sin stock, ¿después vuelve "
+        "a entrar?"
+    )
+    assert (asked.route, asked.faq_id) == ("faq", "stock"), asked.reason
+    assert forward("Mirá esto.").route == "human"
 
 
 def test_a_question_in_the_subject_asks_even_without_its_mark() -> None:

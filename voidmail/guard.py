@@ -93,15 +93,20 @@ AUTO_SUBJECT = re.compile(
       | delivery\s+has\s+failed|delivery\s+notification|failure\s+notice|returned\s+mail
       | mail\s+delivery\s+(?:failed|failure|system|subsystem)|mail\s+system\s+error
       | message\s+not\s+delivered|non[-\s]?delivery|warning\s*:\s*delay
-      | no\s+se\s+puede\s+entregar|no\s+se\s+pudo\s+entregar|entrega\s+fallida
-      | mensaje\s+no\s+entregado|error\s+en\s+la\s+entrega
       | notificaci[oó]n\s+de\s+estado\s+de\s+entrega
-      | no\s+entregado\s*:|devuelto\s+al\s+remitente
+      | no\s+entregado\s*:
       | nicht\s+zustellbar|unzustellbar|non\s+remis|non\s+distribu[ée]|n[aã]o\s+entregue
       | le[ií]do\s*:|no\s+le[ií]do\s*:|read\s*:|not\s+read\s*:|gelesen\s*:
       | acuse\s+de\s+recibo|read\s+receipt|return\s+receipt
     )""",
     re.IGNORECASE | re.VERBOSE,
+)
+# Delivery failures in words a customer also uses of a parcel ("Devuelto al remitente??",
+# "Entrega fallida de mi pedido"): a notice only as a title, alone or before ":" or "(".
+DELIVERY_SUBJECT = re.compile(
+    r"^(?:no\s+se\s+puede\s+entregar|no\s+se\s+pudo\s+entregar|entrega\s+fallida|mensaje\s+no\s+entregado"
+    r"|error\s+en\s+la\s+entrega|devuelto\s+al\s+remitente)\s*(?:$|[:(\[-])",
+    re.IGNORECASE,
 )
 SUBJECT_PREFIX = re.compile(r"^(?:\s*(?:\[[^\]]{0,40}\]|(?:re|fw|fwd|rv|tr|aw|wg)\s*:))+\s*", re.I)
 
@@ -292,7 +297,7 @@ def _machine_sender(mail: parse.Mail) -> str | None:
 
 def _subject(mail: parse.Mail) -> str | None:
     subject = SUBJECT_PREFIX.sub("", _fold(mail.subject))
-    if AUTO_SUBJECT.match(subject):
+    if AUTO_SUBJECT.match(subject) or DELIVERY_SUBJECT.match(subject):
         return "autoreply_subject"
     return None
 

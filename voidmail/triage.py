@@ -691,6 +691,7 @@ PLAIN_PHRASES = (
     (re.compile(r"\bun\s+par\s+de\b"), "unas"),
     (re.compile(r"\bdado\s+que\b"), "porque"),
     (re.compile(r"\bsale\s+(?:algo|plata|extra)\b"), "tiene costo"),
+    (re.compile(r"\ba\s+mano\b"), ""),
     (
         re.compile(
             r"\buna\s+vez\s+(?:hecho\s+el\s+pedido|hecha\s+la\s+compra|realizad[oa]\s+(?:el|la)\s+\w+)"
@@ -978,6 +979,11 @@ NOT_COVERED = _any(
     r"(?:local|tienda|negocio|showroom|deposito)\b|\bdireccion\s+del\s+(?:local|negocio|showroom)\b",
     r"\bbusqueda\s+laboral\b|\bcurriculum\b|\bcv\b|\bcolabora\w*|\bcanje\s+(?:con|por)\s+"
     r"(?:publicidad|contenido|posteo)",
+    # Paying with somebody else's card or account, or in somebody else's name.
+    r"\b(?:pagar|pago|abonar|abono)\s+con\s+(?:la\s+)?(?:tarjeta|cuenta|billetera)(?:\s+de\s+(?:credito|debito))?"
+    r"\s+de\s+(?:mi|mis|otra|otro|un|una)\s+(?:mama|madre|papa|padre|hij[oa]s?|herman[oa]s?|novi[oa]|espos[oa]"
+    r"|marido|pareja|amig[oa]s?|abuel[oa]s?|tia|tio|suegr[oa]|persona|tercero|familiar|viej[oa])\b"
+    r"|\btarjeta\b.{0,60}\ba\s+nombre\s+de\s+(?:otra\s+persona|un\s+tercero|ella|el|mi\s+\w+)\b",
     # When a pickup is ready: the shipping answer says only that pickup is free.
     r"\b(?:cuando|desde\s+cuando|a\s+partir\s+de\s+cuando)\s+(?:lo\s+|la\s+|los\s+|las\s+)?(?:puedo\s+|podria\s+"
     r"|se\s+puede\s+|podemos\s+)?(?:pasar\s+a\s+buscar|retirar|ir\s+a\s+buscar)\w*"
@@ -1052,8 +1058,15 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     """Route ``mail`` (already passed by the guard) to "faq", "llm" or "human"."""
     text = _customer_text(mail.new_text)
     passed_on = parse.forwarded(mail.text)
-    if passed_on and re.search(r"\w", text) and not faq.analyse(text).topics:
-        # "Mi mamá quiere saber esto": the question is the relative's, forwarded below.
+    said_nothing = not re.search(r"\w", text)
+    if (
+        passed_on
+        and not faq.analyse(text).topics
+        and (not said_nothing or any(_asks(s) for s in _sentences(passed_on)))
+    ):
+        # "Mi mamá quiere saber esto", or nothing added to a partner's "¿vuelve a entrar?":
+        # the question is the one forwarded below. A bare forward that asks nothing is a
+        # person's to read.
         text = f"{text}\n\n{_customer_text(passed_on)}".strip()
     subject_only = not re.search(r"\w", text) and _subject_asks(mail.subject, faq)
     if subject_only:
