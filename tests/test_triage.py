@@ -515,6 +515,15 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Pagué con Mercado Pago y no me llegó ningún mail de confirmación.", "human", None),
         ("Ya me llegó la blusa. Esperaba otra calidad por el precio.", "human", None),
         ("Si todavía no salió el pedido que hice hoy, ¿lo pueden frenar?", "human", None),
+        ("Pedí dos remeras, una negra y una verde, y me llegaron dos negras.", "human", None),
+        ("Ya me llegó el pedido. El color de la campera no es el mismo que el de las fotos.",
+         "human", None),
+        ("Creo que hubo una confusión con mi pedido.", "human", None),
+        ("hola queria saber como hago para cambiar una remera q me llego, la quiero en otro "
+         "color", "faq", "cambios"),
+        # A company signature and nothing else, its address a street and a number.
+        ("Marcela Quiroga\nSiniestros Automotor\nSeguros del Plata S.A.\nAv. del Libertador "
+         "15.340, San Isidro", "human", None),
         # A pickup that was not there, a courier who never came, data to erase.
         ("Hoy fui en mi hora de almuerzo a retirar el pedido al local y me dijeron que no lo "
          "encontraban. Perdí el viaje.", "human", None),

@@ -282,8 +282,12 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "wrong_item",
         "reclamo",
         _any(
+            # ("me llegó el jueves, la quiero en otro color" wants an exchange.)
             r"\b(?:llego|llegaron|vino|vinieron|mandaron|enviaron|entregaron|recibi|despacharon)\b"
-            r".{0,40}\b(?:otr[oa]s?|equivocad\w*|incorrect\w*|distint\w*|cambiad\w*)\b",
+            r"(?:(?!\bquiero\b|\bquisiera\b|\bprefiero\b|\bgustaria\b|\bcambiar).){0,40}"
+            r"\b(?:otr[oa]s?|equivocad\w*|incorrect\w*|distint\w*|cambiad\w*)\b",
+            r"\b(?:pedi|compre|encargue|elegi)\b.{0,80}\by\s+(?:me\s+)?(?:llegaron|vinieron|mandaron|enviaron)\s+"
+            r"(?:dos|tres|cuatro|\d)\s+\w+",
             r"\b(?:yo\s+)?(?:habia|habiamos)\s+(?:pedido|comprado|elegido|encargado)\b",
             r"\bno\s+(?:es|era|son|eran)\s+(?:lo|el|la|los|las)\s+(?:que\s+)?(?:pedi|compre|encargue"
             r"|elegi)\b",
@@ -335,6 +339,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\ben\s+(?:la|las)\s+fotos?\s+(?:parecia|se\s+veia)\b|\ben\s+la\s+web\s+parecia\b",
             r"\bno\s+es\s+(?:del|el)\s+(?:color|tono|largo)\s+que\s+(?:se\s+veia|mostraba|figuraba|aparecia"
             r"|salia)\b",
+            r"\bno\s+es\s+(?:el\s+)?mism[oa]\s+que\s+(?:el\s+de\s+|la\s+de\s+)?(?:la|las)\s+fotos?\b",
         ),
     ),
     (
@@ -488,6 +493,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\besperaba\s+otra\s+(?:cosa|calidad|tela|terminacion)\b|\besperaba\s+(?:mas|mejor)\s+calidad\b|\bnada\s+que\s+ver\s+con\s+(?:las?\s+fotos?|lo\s+que\s+se\s+ve"
             r"|la\s+publicacion|la\s+pagina)\b",
             r"\b(?:que\s+)?(?:me\s+lo\s+)?(?:solucionen|resuelvan|arreglen)\s*(?:esto|ya|por\s+favor|[.!]|$)",
+            r"\bhubo\s+(?:una\s+)?(?:confusion|equivocacion)\b",
             r"\bme\s+(?:figura|figuran|aparece|aparecen|cobraron)\b.{0,40}\b(?:recargo|interes(?:es)?)\b",
             # A discount shown and not charged: "me cobraron el total sin el 10%".
             r"\b(?:cupon|descuento|codigo)\b.{0,120}\bcobraron\b.{0,40}\bsin\s+(?:el\s+|la\s+)?(?:descuento"
@@ -863,6 +869,10 @@ NOT_ASKING = _any(
     r"|precios|ric[oa]|lujo|placer|alegria|suerte|pena|lastima|bronca|onda|facha|increibl)",
 )
 CONTACT_DIGITS = 7  # a line with this many digits is a phone number or an address, not prose
+STREET_LINE = re.compile(
+    r"\s*(?:Av|Avda|Avenida|Calle|Bv|Bvd|Boulevard|Ruta|Pje|Pasaje)\b\.?\s[^\n]{0,60}?\d",
+    re.IGNORECASE,
+)
 # A closing line; the short lines under it (name, company, address) are a signature.
 SIGN_OFF = re.compile(
     r"\W*(?:saludos?|slds|gracias|muchas\s+gracias|desde\s+ya|atte|atentamente|cordialmente"
@@ -1362,8 +1372,9 @@ def _signature_block(block: list[str]) -> bool:
 
 
 def _contact_line(line: str) -> bool:
-    """A phone number or an address: a line with ``CONTACT_DIGITS`` digits or more."""
-    return len(re.findall(r"\d", line)) >= CONTACT_DIGITS
+    """A phone number or an address: a line with ``CONTACT_DIGITS`` digits or more, or a
+    street and its number ("Av. del Libertador 15.340")."""
+    return len(re.findall(r"\d", line)) >= CONTACT_DIGITS or bool(STREET_LINE.match(line))
 
 
 def _signature_line(line: str) -> bool:
