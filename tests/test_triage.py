@@ -521,6 +521,19 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Creo que hubo una confusión con mi pedido.", "human", None),
         ("hola queria saber como hago para cambiar una remera q me llego, la quiero en otro "
          "color", "faq", "cambios"),
+        # Hard-wrapped paragraphs are read whole; weeks "sin movimiento", "sigue sin llegar",
+        # "faltaba"; the restock mail that never came is no parcel; "me llegó el 3 de enero"
+        # is a date, not a size 3.
+        ("Hola, les escribo por la compra que hice el lunes pasado con tarjeta de débito. El "
+         "seguimiento\nno se actualiza desde el martes.", "human", None),
+        ("Figura en tránsito desde el 28 de enero. Son dos semanas sin movimiento.", "human",
+         None),
+        ("Me llegó el pedido el viernes, aunque faltaba el cinturón que también pagué.", "human",
+         None),
+        ("Hace 5 semanas dejé mi mail para que me avisen cuando vuelva el talle S y nunca me "
+         "llegó nada. ¿Lo van a volver a traer?", "llm", None),
+        ("Compré un jean en diciembre y me llegó el 3 de enero. Ya pasaron más de 35 días. ¿Lo "
+         "puedo cambiar igual?", "llm", None),
         # A company signature and nothing else, its address a street and a number.
         ("Marcela Quiroga\nSiniestros Automotor\nSeguros del Plata S.A.\nAv. del Libertador "
          "15.340, San Isidro", "human", None),

@@ -53,7 +53,7 @@ NOT_HELPED = re.compile(
     r"|\b(?:les|te|le)?\s*pregunte\s+otra\s+cosa\b"
     r"|\bnadie\s+(?:me\s+)?(?:respond|contest)\w*"
     r"|\bsigo\s+sin\s+(?:respuesta|saber)\b"
-    r"|\bno\s+tiene\s+(?:nada\s+)?que\s+ver\s+con\s+(?:lo\s+que|mi\s+(?:pregunta|consulta))"
+    r"|\bno\s+(?:tiene|tienen|tenga|tengan)\s+(?:nada\s+)?que\s+ver\s+con\s+(?:lo\s+que|mi\s+(?:pregunta|consulta))"
     r"|\b(?:yo\s+)?no\s+(?:les\s+|te\s+)?pregunte\b|\b(?:eso|esto)\s+ya\s+lo\s+(?:lei|vi|sabia|se|hice)\b"
     r"|\brespuestas?\s+que\s+no\s+tienen?\s+nada\s+que\s+ver\b"
 )
@@ -194,6 +194,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|\bnever\s+(?:received|arrived|came|got)\b|\bnot\s+(?:yet\s+)?received\b"
             r"|\b(?:tracking|status)\b.{0,40}\b(?:has|have)\s*n['’]?t\s+(?:updated|moved|changed)\b",
             r"\b(?:nunca|no)\s+vino\s+nadie\b",
+            r"\b(?:semanas?|\d+\s+dias|dias)\s+sin\s+(?:movimiento|novedad|cambios)\b|\bcreo\s+que\s+se\s+(?:perdio|extravio)\b",
+            r"\b(?:sigue|siguen)\s+sin\s+(?:llegar|aparecer|moverse)\b",
             # A pickup that was not there: "fui a retirar… y me dijeron que no lo encontraban".
             r"\b(?:fui|fuimos|pase|pasamos)\b.{0,60}\ba\s+(?:retirar|buscar)\b.{0,150}\b(?:no\s+(?:estaba|lo\s+encontra\w*"
             r"|la\s+encontra\w*|lo\s+tenian|la\s+tenian)|estaba\s+cerrado|me\s+dijeron\s+que\s+no)\b",
@@ -302,7 +304,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bfalta(?:ba|n|ban)?\s+(?:una|un|el|la|algo|una\s+prenda|un\s+producto)\b.{0,30}"
             r"\b(?:paquete|caja|pedido|bolsa|envio|compra)\b",
             r"\bincomplet[oa]s?\b",
-            r"\b(?:llego|recibi|vino|cuento)\b.{0,150}\bfalt(?:a|aria|an|arian|o|aron)\s+(?:el|la|los|las"
+            r"\b(?:llego|recibi|vino|cuento)\b.{0,150}\bfalt(?:a|aba|aban|aria|an|arian|o|aron)\s+(?:el|la|los|las"
             r"|un|una)\b",
             r"\bfalt(?:o|aron)\s+(?:el|la|los|las|un|una|uno|algo|una\s+prenda|un\s+producto)\b",
             r"(?<!\bno\s)(?<!\bno\sme\s)\b(?:vino|vinieron|llego|llegaron|recibi)\s+(?:solo|solamente"
@@ -325,7 +327,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bno\s+(?:el|la)\s+(?:\w+\s+)?que\s+(?:habiamos\s+hablado|pedi|elegi|compre|encargue)\b",
             # "Pedí un 40 y me volvió a llegar un 38": a size or another article in its place.
             r"\b(?:pedi|compre|encargue|elegi)\b.{0,60}\by\s+(?:me\s+)?(?:volvio\s+a\s+)?(?:llegar|llego"
-            r"|vino|mandaron|enviaron)\s+(?:un|una|el|la)\s+(?:\d{1,2}|talle|xxs|xs|s|m|l|xl|xxl)\b",
+            r"|vino|mandaron|enviaron)\s+(?:un|una|el|la)\s+(?:\d{1,2}\b(?!\s+de\s+(?:enero|febrero|marzo|abril|mayo"
+            r"|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)\b)|talle|xxs|xs|s|m|l|xl|xxl)\b",
             r"\bwrong\s+(?:size|item|colou?r|product|order)\b|\bnot\s+what\s+i\s+ordered\b",
         ),
     ),
@@ -552,6 +555,11 @@ SUPPOSED_PURCHASE = re.compile(
 PAST = re.compile(
     r"\b(?:una\s+vez|la\s+otra\s+vez|la\s+vez\s+pasada|hace\s+anos|el\s+ano\s+pasado"
     r"|(?:varias|muchas|algunas|un\s+par\s+de)\s+veces)\b"
+)
+# The restock notice a customer signed up for: a mail that never came is no parcel.
+RESTOCK_NOTICE = re.compile(
+    r"\bdeje\s+(?:mi|el)\s+(?:mail|correo|email)\b|\baviso\s+de\s+reposicion\b"
+    r"|\bme\s+avisen\s+cuando\s+(?:vuelva|repongan|entre)\b"
 )
 # An exchange asked for: a change of mind that wants another garment is no cancellation.
 EXCHANGE = re.compile(r"\bcambi(?:ar|arlo|arla|o|en|ame|armelo|armela)\b")
@@ -1088,7 +1096,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         # A reply whose new part is its signature: whatever they meant is in an attachment, a
         # picture, or nowhere; a person looks.
         return Decision("human", "otro", None, 1.0, "human: nothing but a signature")
-    normal = faq_module.normalize(text)
+    normal = _unwrapped(faq_module.normalize(text))  # a wrapped paragraph is one line again
     subject = faq_module.normalize(_bare_subject(mail.subject))
 
     # What the rules below read for harm or an order of ours: sentences about another shop left out.
@@ -1538,6 +1546,8 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         and EXCHANGE.search(line)
     ):
         return True  # "me arrepentí, prefiero el otro modelo: ¿se puede cambiar?"
+    if category == "delivery_problem" and RESTOCK_NOTICE.search(line):
+        return True  # "dejé mi mail para que me avisen cuando vuelva… y nunca me llegó nada"
     if category == "complaint" and _of_others(THIRD_PARTY, line, start - 100, start):
         return True  # "a una vecina le clonaron la tarjeta y estuvo meses reclamando"
     return category in ("anger", "insult") and bool(
