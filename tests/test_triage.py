@@ -96,10 +96,10 @@ FLOORS = {
     "blind25": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
     "blind26": {"faq": 0.81, "human": 0.97, "ignored": 1.0},
     "blind27": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
-    "blind28": {"faq": 0.83, "human": 1.0, "ignored": 1.0},
-    "blind29": {"faq": 0.73, "human": 1.0, "ignored": 1.0},
-    "blind30": {"faq": 0.78, "human": 0.82, "ignored": 1.0},
-    "blind31": {"faq": 0.65, "human": 0.88, "ignored": 1.0},
+    "blind28": {"faq": 0.85, "human": 1.0, "ignored": 1.0},
+    "blind29": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
+    "blind30": {"faq": 0.8, "human": 0.91, "ignored": 1.0},
+    "blind31": {"faq": 0.65, "human": 1.0, "ignored": 1.0},
 }
 
 
