@@ -454,6 +454,11 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Tengo 74 años y es mi primera compra por internet. ¿Cómo se paga?", "faq", "pagos"),
         # "cn" is "con"; four short questions on one topic are still one topic.
         ("se puede pagar cn tarjeta de credito en cuotas?", "faq", "pagos"),
+        # A size the site would show is an example of its stock; what one product's page says
+        # is that product.
+        ("Si en la web dice que hay talle M, ¿es seguro que lo tienen?", "faq", "stock"),
+        ("En la página del chaleco de jean dice últimas unidades en el talle M. ¿Cuántas quedan? "
+         "¿Lo van a reponer?", "llm", None),
         # What the site lists is its stock.
         ("hola queria saber si lo q esta en la pagina lo tienen o hay q consultar antes de "
          "comprar", "faq", "stock"),

@@ -793,6 +793,16 @@ ON_THE_SITE = re.compile(
     r"|figura|figuran|se\s+ve|se\s+ven|ves|muestra|muestran|dice|hay|publican)\s+en\s+la\s+(?:pagina|web"
     r"|tienda)\b"
 )
+# What the site would show of a size or colour ("si en la web dice que hay talle M"), or shows
+# of most things ("en talle L dice agotado en casi todo"): the site's stock, which any size
+# illustrates. What one product's page says ("el chaleco dice últimas unidades") is that product.
+SITE_SHOWS = re.compile(
+    r"\bsi\s+(?:\w+\s+){0,4}?(?:(?:la\s+)?(?:pagina|web|tienda\s+online)\b.{0,40}\b(?:dice|dicen|figura|figuran"
+    r"|aparece|aparecen|muestra|muestran|deja\s+elegir|hay)|(?:dice|figura|aparece|sale)\s+(?:que\s+)?(?:hay"
+    r"|agotad\w*|disponible|sin\s+stock))\b"
+    r"|\b(?:dice|dicen|figura|figuran|aparece|aparecen|sale|salen)\s+(?:que\s+)?(?:agotad\w*|sin\s+stock)\s+en"
+    r"\s+(?:casi\s+)?(?:todo|todos|todas|la\s+mayoria|varios|varias|muchos|muchas)\b"
+)
 # A kind of place ("un pueblo chico", "las ciudades grandes"), like a town's name.
 PLACE_WORD = re.compile(
     r"\b(?:pueblo|pueblito|ciudad|ciudades|provincia|provincias|barrio|zona|paraje|capital|localidad"
@@ -1640,6 +1650,8 @@ def _specific_product(said: list[str]) -> _Product | None:
     if price and (garment or (not shipping_price and generic_price)):
         return _Product("producto", price.group(0), attribute=False)
     for sentence in said:
+        if SITE_SHOWS.search(sentence):
+            continue  # "si en la web dice que hay talle M, ¿lo tienen?": an example of the site
         pattern = PRODUCT_ATTRIBUTE if GARMENT.search(sentence) else COLOR_ASK
         attribute = pattern.search(sentence)
         if attribute:
