@@ -700,6 +700,17 @@ def test_a_question_forwarded_with_nothing_added_is_the_question() -> None:
     assert forward("Mirá esto.").route == "human"
 
 
+def test_a_reply_asks_what_its_body_asks_not_its_subject() -> None:
+    # "Re: ¿Tienen stock?" is the thread's first question, answered already.
+    raw = (
+        f"From: Ana <ana@correo.example>\nTo: {SHOP}\nSubject: Re: ¿Tienen stock?\n"
+        "Message-ID: <r@correo.example>\nIn-Reply-To: <a1@lupeindumentaria.com.ar>\n"
+        "Content-Type: text/plain; charset=utf-8\n\nGracias! Y cómo sé qué talle pedir?\n"
+    ).encode()
+    decision = triage.decide(parse.parse(raw), ANSWERS)
+    assert (decision.route, decision.faq_id) == ("faq", "talles"), decision.reason
+
+
 def test_a_question_in_the_subject_asks_even_without_its_mark() -> None:
     decision = _decide("Enviado desde mi iPhone", subject="cuanto tarda el envio a la rioja")
     assert (decision.route, decision.faq_id) == ("faq", "envios"), decision.reason

@@ -1175,7 +1175,9 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     body = [kept for s in _sentences(analysed) if (kept := _here(s).strip())]
     sentences = title + body
     # A subject asks only with its mark, unless the body says it again ("CUANTOS DIAS TENGO…").
-    asking = [s for s in sentences if _asks(s) and (s in body or "?" in s)]
+    # In a reply, the subject is the thread's first question, already answered: "Re: ¿Tienen
+    # stock?" above "¿Y cómo sé qué talle pedir?" asks only the second.
+    asking = [s for s in sentences if _asks(s) and (s in body or ("?" in s and not is_reply))]
     asked = faq.analyse("\n".join(asking)).topics if asking else ()
     if len(asked) > 1:
         # "No sé su talle, ¿si no le queda lo puede cambiar?": what they do not know is why they
