@@ -100,6 +100,7 @@ FLOORS = {
     "blind29": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
     "blind30": {"faq": 0.8, "human": 0.91, "ignored": 1.0},
     "blind31": {"faq": 0.65, "human": 1.0, "ignored": 1.0},
+    "blind33": {"faq": 0.71, "human": 0.94, "ignored": 1.0},
 }
 
 
