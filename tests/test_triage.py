@@ -100,6 +100,7 @@ FLOORS = {
     "blind29": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
     "blind30": {"faq": 0.8, "human": 0.91, "ignored": 1.0},
     "blind31": {"faq": 0.65, "human": 1.0, "ignored": 1.0},
+    "blind32": {"faq": 0.61, "human": 0.91, "ignored": 1.0},
     "blind33": {"faq": 0.71, "human": 0.94, "ignored": 1.0},
 }
 
@@ -540,6 +541,20 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "llegó nada. ¿Lo van a volver a traer?", "llm", None),
         ("Compré un jean en diciembre y me llegó el 3 de enero. Ya pasaron más de 35 días. ¿Lo "
          "puedo cambiar igual?", "llm", None),
+        # Spelt by ear; irony; sarcasm about an unanswered thread; an exchange refused; a
+        # garment ruined by one wash.
+        ("me cobraron 2 beses el envio, esta 2 beses en el resumen. q ago", "human", None),
+        ("el buso q me mandaron bino con un ujero en la manga. ke ago?", "human", None),
+        ("Sigo esperando 🙃", "human", None),
+        ("Excelente atención 👏 Es el tercer mail que les mando esta semana.", "human", None),
+        ("Me rechazaron el cambio diciendo que la prenda está usada, y no es así.", "human", None),
+        ("Lavé la remera una sola vez, a mano, y quedó así. ¿Es normal?", "human", None),
+        ("Pagué hace dos semanas y sigue sin despachar. ¿Qué pasó?", "human", None),
+        # A deaf customer who cannot call, and a WhatsApp number seen on the site, ask no
+        # person.
+        ("Soy sorda. No puedo llamar por teléfono. ¿Cuántos días tengo para cambiar una "
+         "prenda?", "faq", "cambios"),
+        ("En la página hay un número de WhatsApp. ¿Ustedes responden con texto?", "llm", None),
         # A company signature and nothing else, its address a street and a number.
         ("Marcela Quiroga\nSiniestros Automotor\nSeguros del Plata S.A.\nAv. del Libertador "
          "15.340, San Isidro", "human", None),

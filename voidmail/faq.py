@@ -103,6 +103,10 @@ _SHORTHAND = {
     "tb": "tambien", "tmb": "tambien", "tmbn": "tambien", "tambn": "tambien",
     "dsp": "despues", "dps": "despues", "xfa": "por favor", "porfa": "por favor",
     "x": "por", "xa": "para", "cdo": "cuando", "msj": "mensaje", "bno": "bueno", "cn": "con",
+    # Spelt by ear: "me cobraron 2 beses", "el buso bino con un ujero", "ke ago?".
+    "beses": "veces", "bes": "vez", "bino": "vino", "binieron": "vinieron", "ujero": "agujero",
+    "aujero": "agujero", "buso": "buzo", "ago": "hago", "aser": "hacer", "asta": "hasta",
+    "oy": "hoy", "ola": "hola",
 }  # fmt: skip
 _SHORT = re.compile(
     r"\b(?:" + "|".join(w for w in _SHORTHAND if w != "x") + r")\b|(?<!\d )\bx(?= [a-z])"

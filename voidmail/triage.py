@@ -195,7 +195,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|\b(?:tracking|status)\b.{0,40}\b(?:has|have)\s*n['’]?t\s+(?:updated|moved|changed)\b",
             r"\b(?:nunca|no)\s+vino\s+nadie\b",
             r"\b(?:semanas?|\d+\s+dias|dias)\s+sin\s+(?:movimiento|novedad|cambios)\b|\bcreo\s+que\s+se\s+(?:perdio|extravio)\b",
-            r"\b(?:sigue|siguen)\s+sin\s+(?:llegar|aparecer|moverse)\b",
+            r"\b(?:sigue|siguen)\s+sin\s+(?:llegar|aparecer|moverse|despachar|salir)\b|\btraspapel\w*",
             # A pickup that was not there: "fui a retirar… y me dijeron que no lo encontraban".
             r"\b(?:fui|fuimos|pase|pasamos)\b.{0,60}\ba\s+(?:retirar|buscar)\b.{0,150}\b(?:no\s+(?:estaba|lo\s+encontra\w*"
             r"|la\s+encontra\w*|lo\s+tenian|la\s+tenian)|estaba\s+cerrado|me\s+dijeron\s+que\s+no)\b",
@@ -271,6 +271,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:cierre|boton|broche)\s+no\s+(?:engancha|funciona|anda|cierra|sube|baja|prende)\w*"
             r"|\bse\s+abre\s+sol[oa]\b",
             r"\bdanad[oa]s?\b",
+            r"\b(?:lave|lavamos|lavo)\b.{0,100}\b(?:quedo|quedaron)\s+(?:asi|horrible|arruinad\w*|destenid\w*"
+            r"|achicad\w*|encogid\w*|deformad\w*)",
             r"\bse\s+(?:le\s+|les\s+)?(?:esta|estan)\s+(?:pelando|despegando|rompiendo|descosiendo|deshilachando"
             r"|destinendo|saliendo|abriendo)\b",
             r"\b(?:llego|llegaron|vino|vinieron)\s+(?:mal|abiert[oa]|mojad[oa]|sucio|sucia|usad[oa])\b",
@@ -469,6 +471,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:segunda|tercera|cuarta|quinta|\d+)\s+vez\s+que\s+(?:escribo|pregunto|reclamo|llamo"
             r"|consulto|mando|pago|pagamos|devuelvo|mandamos)\b",
             r"\bultimo\s+aviso\b",
+            r"\b(?:segundo|tercer|tercero|cuarto|quinto)\s+(?:mail|correo|mensaje)\s+que\s+(?:les\s+)?(?:mando|envio"
+            r"|escribo)\b",
             r"\b(?:ir|fui|viaje|venir|vine|hicieron\s+ir)\s+al\s+pedo\b|\bquede\s+como\s+un[oa]?\s+(?:guas[oa]|boludo|boluda"
             r"|idiota|tonto|tonta|gil)\b",
             r"(?<!que\s)(?<!me\s)(?<!nos\s)\b(?:respondan|contesten|atiendan)\b",
@@ -497,6 +501,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|la\s+publicacion|la\s+pagina)\b",
             r"\b(?:que\s+)?(?:me\s+lo\s+)?(?:solucionen|resuelvan|arreglen)\s*(?:esto|ya|por\s+favor|[.!]|$)",
             r"\bhubo\s+(?:una\s+)?(?:confusion|equivocacion)\b",
+            r"\b(?:me\s+)?rechazaron\s+(?:el|mi|la)\s+(?:cambio|devolucion|reclamo)\b",
             r"\bme\s+(?:figura|figuran|aparece|aparecen|cobraron)\b.{0,40}\b(?:recargo|interes(?:es)?)\b",
             # A discount shown and not charged: "me cobraron el total sin el 10%".
             r"\b(?:cupon|descuento|codigo)\b.{0,120}\bcobraron\b.{0,40}\bsin\s+(?:el\s+|la\s+)?(?:descuento"
@@ -585,7 +590,7 @@ THIRD_PARTY = re.compile(
     r"|madre|papa|padre|hij|abuel|novi)\w*\b(?:\s+\w+){0,5}?\s+(?:le|les|la|lo)\s+(?:clonaron|robaron"
     r"|paso|pasaron|estafaron|hackearon|vaciaron|cobraron|vendieron)\b"
 )
-LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆|🙃")
+LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆")  # (🙃 is irony: "Sigo esperando 🙃")
 # What the customer says they do not want ("no quiero que me devuelvan la plata, solo
 # cambiarlo"): no handoff for it. Read just before a handoff phrase.
 UNWANTED = re.compile(
@@ -861,7 +866,7 @@ QUESTION = _any(
     # Mid-sentence, "hay" and "tienen" tell ("acá hay poco"); at its start they ask.
     r"(?:^|[.,;:!¿(]\s*|\b(?:y|e|o|pero|hola|consulta|pregunta|duda|si|me\s+dicen|dime|diganme)\s+)"
     r"(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
-    r"\b(?:se\s+puede|puedo|pueden|podrian|podes|aceptan|envian|mandan|manejan)\b",
+    r"(?<!\bno\s)\b(?:se\s+puede|puedo|pueden|podrian|podes|aceptan|envian|mandan|manejan)\b",  # not "no puedo ir"
     r"\b(?:info|informacion|detalles)\b",
 )
 # "No sé si me conviene el L": a question without its mark.
@@ -1558,6 +1563,11 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         and EXCHANGE.search(line)
     ):
         return True  # "me arrepentí, prefiero el otro modelo: ¿se puede cambiar?"
+    if category == "wants_person" and (
+        (found.group(0).startswith("hay") and not _in_question(line, found.end()))
+        or re.search(r"\bno\s+(?:puedo|podemos|puede)\s+$", line[max(0, start - 20) : start])
+    ):
+        return True  # "en la página hay un número de WhatsApp"; "soy sorda, no puedo llamar por…"
     if category == "delivery_problem" and RESTOCK_NOTICE.search(line):
         return True  # "dejé mi mail para que me avisen cuando vuelva… y nunca me llegó nada"
     if category == "complaint" and _of_others(THIRD_PARTY, line, start - 100, start):
