@@ -866,7 +866,8 @@ QUESTION = _any(
     # Mid-sentence, "hay" and "tienen" tell ("acá hay poco"); at its start they ask.
     r"(?:^|[.,;:!¿(]\s*|\b(?:y|e|o|pero|hola|consulta|pregunta|duda|si|me\s+dicen|dime|diganme)\s+)"
     r"(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
-    r"(?<!\bno\s)\b(?:se\s+puede|puedo|pueden|podrian|podes|aceptan|envian|mandan|manejan)\b",  # not "no puedo ir"
+    # (Not negated: "no puedo ir al local" tells why they write.)
+    r"(?<!\bno\s)\b(?:se\s+puede|puedo|pueden|podrian|podes|aceptan|envian|mandan|manejan)\b",
     r"\b(?:info|informacion|detalles)\b",
 )
 # "No sé si me conviene el L": a question without its mark.
