@@ -102,6 +102,7 @@ FLOORS = {
     "blind31": {"faq": 0.68, "human": 1.0, "ignored": 1.0},
     "blind32": {"faq": 0.61, "human": 0.94, "ignored": 1.0},
     "blind33": {"faq": 0.71, "human": 0.94, "ignored": 1.0},
+    "blind35": {"faq": 0.8, "human": 0.85, "ignored": 1.0},
 }
 
 
@@ -469,6 +470,12 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Le quedó grande la musculosa. ¿El cambio por un talle más chico sale algo?", "faq",
          "cambios"),
         ("¿Tengo un plazo para pagar la transferencia una vez hecho el pedido?", "faq", "pagos"),
+        # What is asked comes before the reason given for it: sizes, not the exchanges text
+        # (here the LLM writes it, since the sizes answer never says "pagar").
+        ("Quisiera saber cómo elegir correctamente el talle, ya que me preocupa que la prenda no "
+         "me quede bien y tener que pagar un cambio.", "llm", None),
+        ("¿Cómo elijo bien el talle?, ya que no quiero tener que hacer un cambio.", "faq",
+         "talles"),
         # "No hay apuro" asks no deadline; men's clothes are clothes; "cba" is Córdoba.
         ("A mi novia le gustó un top sin stock. ¿Cada cuánto reponen? No hay apuro.", "faq",
          "stock"),

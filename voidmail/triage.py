@@ -1184,7 +1184,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # In a reply, the subject is the thread's first question, already answered: "Re: ¿Tienen
     # stock?" above "¿Y cómo sé qué talle pedir?" asks only the second.
     asking = [s for s in sentences if _asks(s) and (s in body or ("?" in s and not is_reply))]
-    asked = faq.analyse("\n".join(asking)).topics if asking else ()
+    # What is asked comes before the reason given for it: "¿cómo elijo el talle?, ya que me
+    # preocupa tener que pagar un cambio" asks about sizes.
+    asked_parts = [REASON.split(s)[0].strip() or s for s in asking]
+    asked = faq.analyse("\n".join(asked_parts)).topics if asking else ()
     if len(asked) > 1:
         # "No sé su talle, ¿si no le queda lo puede cambiar?": what they do not know is why they
         # ask; the topic is what they ask.
