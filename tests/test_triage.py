@@ -102,6 +102,7 @@ FLOORS = {
     "blind31": {"faq": 0.68, "human": 1.0, "ignored": 1.0},
     "blind32": {"faq": 0.61, "human": 0.94, "ignored": 1.0},
     "blind33": {"faq": 0.71, "human": 0.94, "ignored": 1.0},
+    "blind34": {"faq": 0.61, "human": 0.88, "ignored": 1.0},
     "blind35": {"faq": 0.8, "human": 0.85, "ignored": 1.0},
 }
 
@@ -611,6 +612,16 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Estoy harta de esperar una respuesta.", "human", None),
         ("A una vecina le clonaron la tarjeta y estuvo meses reclamando, un desastre. ¿Se puede "
          "pagar por transferencia?", "llm", None),
+        # What is somebody else's, or the customer's own old things, is not said of us (no
+        # person; where the closed world still refuses a word, the LLM answers).
+        ("En la locación la señal es un desastre. Si elijo pagar por transferencia, ¿tengo un "
+         "tiempo para hacerla?", "faq", "pagos"),
+        ("Necesito pulóveres nuevos, que los míos ya tienen más agujeros que el colador. ¿Puedo "
+         "comprar con tarjeta de débito?", "llm", None),
+        ("Mi nieto se queja del frío. Si no le gusta la campera, ¿se puede cambiar?", "faq",
+         "cambios"),
+        ("Tengo un problema crónico con los talles. ¿Qué recomiendan cuando uno queda entre dos "
+         "talles?", "llm", None),
         # Words that look like a handoff and are not: the writer's own embarrassment, a
         # tourist's tax refund, "la Quebrada", never making it to the shops.
         ("Le regalé medias los últimos tres años y ya me da vergüenza. ¿Qué le regalarían a mi "
@@ -632,6 +643,8 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("le saque la etiqueta a una remera pero no la use nunca, la puedo cambiar igual?", "llm",
          None),
         ("¿Se puede cambiar si está sin usar y con la etiqueta?", "faq", "cambios"),
+        # Splitting one payment between two means is not in the payments answer.
+        ("¿Puedo pagar una parte con tarjeta y la otra parte con transferencia?", "llm", None),
         # Sending something back to the shop is not the shipping the answer speaks of.
         ("Vivo en Moreno, ¿cómo les mando la prenda? ¿La tengo que despachar yo por correo?",
          "llm", None),
