@@ -558,6 +558,15 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Me rechazaron el cambio diciendo que la prenda está usada, y no es así.", "human", None),
         ("Lavé la remera una sola vez, a mano, y quedó así. ¿Es normal?", "human", None),
         ("Pagué hace dos semanas y sigue sin despachar. ¿Qué pasó?", "human", None),
+        ("Me llegó el jean mom y tiene la costura de la entrepierna abierta. ¿Qué hacemos?",
+         "human", None),
+        ("¿Es normal que la campera de plumas que me llegó suelte tantas plumitas?", "human", None),
+        ("Hice la transferencia el viernes pero hoy me llegó un mail de que el pedido se canceló.",
+         "human", None),
+        ("En la web el total era $62.300 y en el resumen me figura $71.400. ¿Por qué me cobraron "
+         "distinto?", "human", None),
+        ("El código de seguimiento me dice no se encontraron resultados. Ya pasaron diez días.",
+         "human", None),
         # A deaf customer who cannot call, and a WhatsApp number seen on the site, ask no
         # person.
         ("Soy sorda. No puedo llamar por teléfono. ¿Cuántos días tengo para cambiar una "

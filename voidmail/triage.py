@@ -207,7 +207,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # not be loaded yet).
             r"^(?=.*(?:\bseguimiento\b.{0,40}\bno\s+(?:funciona|anda|existe|aparece|figura|sirve)\b"
             r"|\b(?:envio|codigo|numero|pieza)\s+inexistente\b|\bno\s+se\s+encontraron\s+resultados\b))"
-            r"(?=.*\b(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b)",
+            r"(?=.*\b(?:semanas?|mes|meses|(?:[5-9]|\d{2,}|cinco|seis|siete|ocho|nueve|diez|quince|veinte)\s+dias)\b)",
             # A status that has not moved: "dice 'en preparación' desde hace una semana".
             r"\b(?:en\s+preparacion|en\s+transito|en\s+camino|en\s+distribucion|pendiente\s+de\s+envio)"
             r"\W{0,3}\s+desde\s+hace\s+(?:\w+\s+)?(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b",
@@ -235,6 +235,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:pendiente\s+de\s+pago|no\s+figura"
             r"|no\s+aparece|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
             r"\brechazad[oa]\b.{0,120}\b(?:debitaron|descontaron|cobraron)\b",
+            # Paid, and the order cancelled.
+            r"\b(?:pague|transferi|abone|hice\s+la\s+transferencia)\b.{0,120}\b(?:se\s+cancelo|cancelaron"
+            r"|se\s+anulo|anularon)\b",
             # Charged with no order to show for it.
             r"\b(?:pague|pagamos|transferi|abone)\b.{0,120}\bno\s+(?:me\s+)?(?:llego|recibi|tengo)\s+(?:ningun|ninguna"
             r"|el|la)\s+(?:mail\s+de\s+confirmacion|correo\s+de\s+confirmacion|confirmacion|numero\s+de\s+pedido)\b",
@@ -258,6 +261,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bcostura\s+(?:abierta|suelta|rota|salida)",
             r"\bcosturas?\b.{0,50}\b(?:vien\w*|esta|estan|quedo|llego)\s+(?:un\s+)?(?:poco\s+|poquito\s+)?"
             r"(?:medio\s+|algo\s+|bastante\s+)?(?:abiert|suelt|rot|descosid)[oa]s?\b",
+            r"\bcosturas?\s+(?:de|del)\s+(?:la\s+|el\s+)?\w+\s+(?:abiert|suelt|rot|descosid|salid)[oa]s?\b",
+            r"\b(?:suelta|suelte|sueltan|pierde|pierden)\s+(?:tantas\s+|muchas\s+)?plum\w*",
             r"\bmanch\w*",
             r"\b(?:cierre|boton|broche|abrojo)\b.{0,60}\btrab(?:ad[oa]|a|o)\b",
             r"\blarg(?:o|a|aron|an)\s+(?:color|tintura|tinta)\b|\bdespint\w*",
@@ -505,6 +510,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|la\s+publicacion|la\s+pagina)\b",
             r"\b(?:que\s+)?(?:me\s+lo\s+)?(?:solucionen|resuelvan|arreglen)\s*(?:esto|ya|por\s+favor|[.!]|$)",
             r"\bhubo\s+(?:una\s+)?(?:confusion|equivocacion)\b",
+            r"\bme\s+cobraron\s+(?:distinto|de\s+mas|otro\s+monto|otro\s+importe|otra\s+cosa)\b",
             r"\b(?:me\s+)?rechazaron\s+(?:el|mi|la)\s+(?:cambio|devolucion|reclamo)\b",
             r"\bme\s+(?:figura|figuran|aparece|aparecen|cobraron)\b.{0,40}\b(?:recargo|interes(?:es)?)\b",
             # A discount shown and not charged: "me cobraron el total sin el 10%".
@@ -565,6 +571,8 @@ PAST = re.compile(
     r"\b(?:una\s+vez|la\s+otra\s+vez|la\s+vez\s+pasada|hace\s+anos|el\s+ano\s+pasado"
     r"|(?:varias|muchas|algunas|un\s+par\s+de)\s+veces)\b"
 )
+# Something that came to the customer: whoever got it has bought, or been given, ours.
+GOT = re.compile(r"\bme\s+(?:llego|llegaron)\b|\brecibi\b")
 # The customer's own old things ("los míos ya tienen agujeros"), not what we sold.
 MINE = re.compile(r"\b(?:los|las|el|la)\s+mi[oa]s?\b")
 # The restock notice a customer signed up for: a mail that never came is no parcel.
@@ -1537,7 +1545,10 @@ def _bare_subject(subject: str) -> str:
 def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | None:
     # Nothing bought yet: "si no me gusta, ¿me devuelven la plata?" asks the terms of a refund,
     # and a subject "Devoluciones" names them.
-    buyer = any(ORDER.search(said) or PURCHASE.search(said) for said in (normal, subject))
+    buyer = any(
+        ORDER.search(said) or PURCHASE.search(said) or GOT.search(said)
+        for said in (normal, subject)
+    )
     for source in (normal, subject):
         for line in source.split("\n"):
             for category, intent, pattern in HANDOFF:
