@@ -673,6 +673,8 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "recibió por error, avise al remitente y elimínelo de su sistema.", "faq", "pagos"),
         # A place whose name holds "ciudad" or "capital" is one place.
         ("Hola, ¿cuánto tarda un envío a la Ciudad Autónoma de Buenos Aires?", "faq", "envios"),
+        # Provincial capitals are places: Paraná, Santa Rosa.
+        ("Vivo en Paraná, ¿mandan hasta acá? ¿Cuánto tarda?", "faq", "envios"),
         # "Rosario" is a city, not the colour pink.
         ("Vivo en Rosario. ¿Hacen envíos hasta acá?", "faq", "envios"),
         # A chat pasted from WhatsApp: its time stamps are not the question.
