@@ -104,6 +104,7 @@ FLOORS = {
     "blind33": {"faq": 0.71, "human": 0.94, "ignored": 1.0},
     "blind34": {"faq": 0.61, "human": 0.97, "ignored": 1.0},
     "blind35": {"faq": 0.8, "human": 0.94, "ignored": 1.0},
+    "blind37": {"faq": 0.78, "human": 1.0, "ignored": 1.0},
 }
 
 
@@ -567,6 +568,20 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "distinto?", "human", None),
         ("El código de seguimiento me dice no se encontraron resultados. Ya pasaron diez días.",
          "human", None),
+        ("Mercado Pago me debitó pero no me llegó ningún mail de confirmación y no figura ningún "
+         "pedido.", "human", None),
+        ("En el resumen aparece un cargo de ustedes y yo no hice ninguna compra.", "human", None),
+        ("¿No les parece mucho cobrar el envío y que encima el paquete llegue 10 días tarde?",
+         "human", None),
+        ("La chica del local me contestó de mala manera cuando le pregunté por un cambio.",
+         "human", None),
+        ("Si todavía no despacharon mi pedido, preferiría no recibirlo. ¿Se puede?", "human", None),
+        # A supposed purchase asks the terms; "no es la primera vez que les compro" is praise.
+        ("Si pago por transferencia hoy y se acredita el martes, ¿me cancelan el pedido?", "llm",
+         None),
+        ("No es la primera vez que les compro. ¿Hacen envíos a Salta?", "faq", "envios"),
+        ("Quiero cambiar una remera por otro talle. Tiene la etiqueta, pero tiré la bolsa. ¿La "
+         "puedo cambiar igual?", "llm", None),
         # A deaf customer who cannot call, and a WhatsApp number seen on the site, ask no
         # person.
         ("Soy sorda. No puedo llamar por teléfono. ¿Cuántos días tengo para cambiar una "

@@ -131,6 +131,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\barrepent\w*+(?!\s+de\s+no\b)",  # "me arrepentí de no llevarme nada" is no order
             r"\b(?:dejar\w*|quede|queda)\s+sin\s+efecto\b",
             r"\bfren(?:ar|en|arlo|enlo|arla|enla|ame|amelo)\b",
+            r"\bpreferiria\s+no\s+recibirl[oa]\b|\bya\s+no\s+(?:lo|la)\s+necesito\b",
             r"\bno\s+seguir\s+(?:adelante\s+)?con\s+(?:la|el|mi|esta|este)\s+(?:compra|pedido|orden)\b",
             r"\bya\s+no\s+(?:lo|la|los|las)\s+(?:quiero|necesito)\b",
             r"\bno\s+quiero\s+(?:mas\s+)?(?:el|la|mi)\s+(?:pedido|compra|orden)\b",
@@ -194,6 +195,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|\bnever\s+(?:received|arrived|came|got)\b|\bnot\s+(?:yet\s+)?received\b"
             r"|\b(?:tracking|status)\b.{0,40}\b(?:has|have)\s*n['’]?t\s+(?:updated|moved|changed)\b",
             r"\b(?:nunca|no)\s+vino\s+nadie\b",
+            r"\b(?:llego|llegue|llegaron)\s+(?:\d+|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)\s+dias\s+tarde\b",
             r"\b(?:semanas?|\d+\s+dias|dias)\s+sin\s+(?:movimiento|novedad|cambios)\b|\bcreo\s+que\s+se\s+(?:perdio|extravio)\b",
             r"\b(?:sigue|siguen)\s+sin\s+(?:llegar|aparecer|moverse|despachar|salir)\b|\btraspapel\w*",
             # A pickup that was not there: "fui a retirar… y me dijeron que no lo encontraban".
@@ -235,6 +237,12 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:pendiente\s+de\s+pago|no\s+figura"
             r"|no\s+aparece|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
             r"\brechazad[oa]\b.{0,120}\b(?:debitaron|descontaron|cobraron)\b",
+            r"\b(?:me\s+)?(?:debito|debitaron|cobro|cobraron|desconto|descontaron)\b.{0,120}\b(?:no\s+figura|no\s+aparece"
+            r"|no\s+me\s+llego\s+ningun\s+mail)\b",
+            # A charge on the statement for nothing bought.
+            r"\b(?:cargo|cobro|debito|consumo)\b.{0,40}\bque\s+no\s+reconozco\b|\bno\s+reconozco\s+(?:el|este|un|ese)"
+            r"\s+(?:cargo|cobro|debito|consumo)\b|\b(?:aparece|figura)\s+un\s+(?:cargo|cobro|debito)\b.{0,120}\bno\s+hice"
+            r"\s+(?:ninguna|ningun)\s+(?:compra|pedido)\b",
             # Paid, and the order cancelled.
             r"\b(?:pague|transferi|abone|hice\s+la\s+transferencia)\b.{0,120}\b(?:se\s+cancelo|cancelaron"
             r"|se\s+anulo|anularon)\b",
@@ -486,6 +494,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?<!no\s)(?<!no\slos\s)(?<!no\slas\s)(?<!no\sles\s)(?<!no\slo\s)\bmolest[oa]s?\b|\bfalta\s+de\s+(?:seriedad|compromiso)\b|\bpoco\s+seri[oa]s?\b",
             r"\bnunca\s+mas\b|\bno\s+(?:les\s+)?(?:compro|vuelvo\s+a\s+comprar)\s+mas\b|\bescrach\w*",
             r"\bme\s+(?:atendieron|trataron|respondieron)\s+(?:muy\s+)?mal\b",
+            r"\b(?:me\s+)?(?:contesto|contestaron|respondio|atendio|trato)\s+de\s+(?:mala|muy\s+mala)\s+manera\b",
             r"\breport\s+you\b|\bchargeback\b",
             r"\bmaleducad\w*|\bmal\s+educad\w*|\bgroser\w*|\bmaltrat\w*|\bdesubicad\w*",
             r"\bno\s+puede\s+ser\s+que\b|\bes\s+una\s+(?:joda|cargada|tomada\s+de\s+pelo)\b",
@@ -1044,8 +1053,8 @@ NOT_COVERED = _any(
     r"|\bcuando\s+(?:esta|estan|estaria)\s+list[oa]s?\b|\blist[oa]s?\s+para\s+retirar\b",
     # A garment no longer as the exchange answer requires it ("le saqué la etiqueta"): whether
     # it can be exchanged anyway is an exception the answer does not speak of.
-    r"\b(?:le\s+|les\s+)?(?:saque|corte|arranque|quite|perdi|tire)\s+(?:la|las)\s+etiquetas?\b"
-    r"|\bsin\s+(?:la\s+|las\s+)?etiquetas?\b",
+    r"\b(?:le\s+|les\s+)?(?:saque|corte|arranque|quite|perdi|tire)\s+(?:la|las)\s+(?:etiquetas?|bolsa)\b"
+    r"|\bsin\s+(?:la\s+|las\s+|su\s+)?(?:etiquetas?|bolsa)\b",
     # Sending something back to the shop: the shipping answer is about parcels we send.
     r"\b(?:les|se\s+(?:lo|la|los|las))\s+(?:mando|envio|despacho|devuelvo)\b"
     r"|\b(?:mandar|enviar|despachar|devolver)(?:lo|la|los|las)?\s+yo\b|\b(?:lo|la)\s+(?:mando|envio|despacho)\s+yo\b"
@@ -1567,6 +1576,8 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
     start, end = found.start(), found.end()
     if UNWANTED.search(line, max(0, start - 40), start):
         return True
+    if category == "cancellation" and not buyer and _supposed(line, found):
+        return True  # "si pago el viernes y se acredita el martes, ¿me cancelan el pedido?"
     if category == "refund" and not buyer:
         if in_subject or _supposed(line, found):
             return True  # "si no me gusta, ¿me devuelven la plata?"; a subject "Devoluciones"
