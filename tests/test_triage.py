@@ -583,6 +583,10 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("No es la primera vez que les compro. ¿Hacen envíos a Salta?", "faq", "envios"),
         ("Quiero cambiar una remera por otro talle. Tiene la etiqueta, pero tiré la bolsa. ¿La "
          "puedo cambiar igual?", "llm", None),
+        ("Lo lavé a mano con agua fría como dice la etiqueta y quedó dos talles más chico. ¿Qué "
+         "solución me dan?", "human", None),
+        ("Me llegó la campera verde pero en persona es mucho más amarronada que en la foto.",
+         "human", None),
         # A deaf customer who cannot call, and a WhatsApp number seen on the site, ask no
         # person.
         ("Soy sorda. No puedo llamar por teléfono. ¿Cuántos días tengo para cambiar una "
@@ -772,6 +776,14 @@ def test_a_reply_asks_what_its_body_asks_not_its_subject() -> None:
     ).encode()
     decision = triage.decide(parse.parse(raw), ANSWERS)
     assert (decision.route, decision.faq_id) == ("faq", "talles"), decision.reason
+
+
+def test_a_fault_in_the_subject_is_a_question_only_with_its_mark() -> None:
+    # "¿Destiñe?" before buying asks; "Se achicó el sweater" tells what happened to it.
+    assert _decide("Lo usé una sola vez. ¿Qué hago?", subject="Se achicó el sweater").route == (
+        "human"
+    )
+    assert _decide("Quería saber antes de comprar.", subject="¿Destiñe?").route != "human"
 
 
 def test_a_question_in_the_subject_asks_even_without_its_mark() -> None:

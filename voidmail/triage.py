@@ -285,7 +285,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|\bse\s+abre\s+sol[oa]\b",
             r"\bdanad[oa]s?\b",
             r"\b(?:lave|lavamos|lavo)\b.{0,100}\b(?:quedo|quedaron)\s+(?:asi|horrible|arruinad\w*|destenid\w*"
-            r"|achicad\w*|encogid\w*|deformad\w*)",
+            r"|achicad\w*|encogid\w*|deformad\w*|(?:\w+\s+)?(?:talles?\s+)?mas\s+chic[oa]s?)",
             r"\bse\s+(?:le\s+|les\s+)?(?:esta|estan)\s+(?:pelando|despegando|rompiendo|descosiendo|deshilachando"
             r"|destinendo|saliendo|abriendo)\b",
             r"\b(?:llego|llegaron|vino|vinieron)\s+(?:mal|abiert[oa]|mojad[oa]|sucio|sucia|usad[oa])\b",
@@ -357,6 +357,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:mas\s+(?:clar|oscur|apagad|brillant)[oa]|distint[oa]|diferente)\s+(?:que|a|al\s+de|de\s+lo\s+que"
             r"\s+se\s+ve)\s+(?:en\s+)?(?:la|las)\s+fotos?\b",
             r"\ben\s+(?:la|las)\s+fotos?\s+(?:parecia|se\s+veia)\b|\ben\s+la\s+web\s+parecia\b",
+            r"\bmas\s+\w+\s+que\s+en\s+(?:la|las)\s+fotos?\b",
             r"\bno\s+es\s+(?:del|el)\s+(?:color|tono|largo)\s+que\s+(?:se\s+veia|mostraba|figuraba|aparecia"
             r"|salia)\b",
             r"\bno\s+es\s+(?:el\s+)?mism[oa]\s+que\s+(?:el\s+de\s+|la\s+de\s+)?(?:la|las)\s+fotos?\b",
@@ -582,6 +583,9 @@ PAST = re.compile(
 )
 # Something that came to the customer: whoever got it has bought, or been given, ours.
 GOT = re.compile(r"\bme\s+(?:llego|llegaron)\b|\brecibi\b")
+# Handoffs that, named in a subject by somebody who has not bought, name what they ask about
+# ("Envío a otra dirección"); a fault in a subject is a question only with its mark.
+CHANGES = ("address_change", "order_change")
 # The customer's own old things ("los míos ya tienen agujeros"), not what we sold.
 MINE = re.compile(r"\b(?:los|las|el|la)\s+mi[oa]s?\b")
 # The restock notice a customer signed up for: a mail that never came is no parcel.
@@ -1588,7 +1592,7 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
     if (
         category in ("address_change", "order_change", "faulty_item", "not_as_shown")
         and not buyer
-        and (in_subject or _asked_before(line, found))
+        and ((in_subject and ("?" in line or category in CHANGES)) or _asked_before(line, found))
     ):
         return True  # "¿puedo comprar y que lo manden a otra dirección?", "¿destiñe?"
     if category in ("anger", "insult", "legal") and _of_others(PAST, line, start - 60, start):
