@@ -100,11 +100,11 @@ FLOORS = {
     "blind29": {"faq": 0.78, "human": 1.0, "ignored": 1.0},
     "blind30": {"faq": 0.83, "human": 0.91, "ignored": 1.0},
     "blind31": {"faq": 0.68, "human": 1.0, "ignored": 1.0},
-    "blind32": {"faq": 0.61, "human": 0.94, "ignored": 1.0},
+    "blind32": {"faq": 0.63, "human": 0.94, "ignored": 1.0},
     "blind33": {"faq": 0.71, "human": 0.94, "ignored": 1.0},
-    "blind34": {"faq": 0.61, "human": 0.97, "ignored": 1.0},
+    "blind34": {"faq": 0.63, "human": 0.97, "ignored": 1.0},
     "blind35": {"faq": 0.8, "human": 0.94, "ignored": 1.0},
-    "blind36": {"faq": 0.71, "human": 0.88, "ignored": 1.0},
+    "blind36": {"faq": 0.71, "human": 0.94, "ignored": 1.0},
     "blind37": {"faq": 0.78, "human": 1.0, "ignored": 1.0},
 }
 
