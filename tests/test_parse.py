@@ -280,6 +280,21 @@ def test_wrong_declared_charset_falls_back_with_a_defect() -> None:
     assert any(d.startswith("charset_fallback") for d in mail.defects)
 
 
+def test_utf8_encoded_twice_is_decoded_once_more_with_a_defect() -> None:
+    # A sender's program encoded "¿cómo?" to UTF-8 twice: "Â¿cÃ³mo?" in the decoded text.
+    body = "¿Se puede con débito? ¿Y cómo es la transferencia?".encode().decode("latin-1")
+    mail = parse.parse(
+        raw("From: a@b.example\nContent-Type: text/plain; charset=utf-8", body.encode())
+    )
+    assert mail.text == "¿Se puede con débito? ¿Y cómo es la transferencia?"
+    assert "doubled_utf8" in mail.defects
+    plain = parse.parse(
+        raw("From: a@b.example\nContent-Type: text/plain; charset=utf-8", "Ñandú ¿sí?".encode())
+    )
+    assert plain.text == "Ñandú ¿sí?"
+    assert "doubled_utf8" not in plain.defects
+
+
 def test_no_charset_eight_bit_body() -> None:
     mail = parse.parse(raw("From: a@b.example\nContent-Type: text/plain", b"Ma\xf1ana \xbfs\xed?"))
     assert mail.text == "Mañana ¿sí?"

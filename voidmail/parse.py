@@ -202,10 +202,23 @@ def decode_bytes(data: bytes, declared: str | None, defects: list[str] | None = 
             continue
         if defects is not None and charset and name != charset and not _is_ascii(data):
             defects.append(f"charset_fallback:{charset}->{name}")
-        return text
+        return _undoubled(text, defects)
     if defects is not None:
         defects.append(f"charset_fallback:{charset or 'none'}->latin-1")
     return data.decode("latin-1")
+
+
+# UTF-8 encoded twice ("dÃ©bito", "Â¿cÃ³mo?"): each accented letter became two Latin-1 ones.
+DOUBLED_UTF8 = re.compile("[\u00c2\u00c3][\u0080-\u00bf]")
+
+
+def _undoubled(text: str, defects: list[str] | None) -> str:
+    """``text`` with letters a sender's program encoded to UTF-8 twice decoded once more."""
+    if not DOUBLED_UTF8.search(text):
+        return text
+    if defects is not None:
+        defects.append("doubled_utf8")
+    return DOUBLED_UTF8.sub(lambda pair: pair.group(0).encode("latin-1").decode("utf-8"), text)
 
 
 def _codec_name(declared: str | None) -> str | None:
