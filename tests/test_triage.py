@@ -458,6 +458,9 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Soy de San Juan y no puedo ir al local. ¿Los cambios se pueden hacer por correo?",
          "faq", "cambios"),
         ("Tengo 74 años y es mi primera compra por internet. ¿Cómo se paga?", "faq", "pagos"),
+        # Financing is instalments.
+        ("¿Qué medios de pago tienen y qué financiación hay con tarjeta de crédito?", "faq",
+         "pagos"),
         # "cn" is "con"; four short questions on one topic are still one topic.
         ("se puede pagar cn tarjeta de credito en cuotas?", "faq", "pagos"),
         # A size the site would show is an example of its stock; what one product's page says

@@ -250,6 +250,7 @@ SYNONYMS = tuple(
         "uso usada usado puesta puesto",
         "despachar despachan despacho despachamos",
         "promo promos promocion promociones",
+        "cuotas financiacion financiar financian",
         "pagar abonar abono",
         "transferencia transferir homebanking banco bancaria",
         "reserva reservar guardan guardar",
