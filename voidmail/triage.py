@@ -723,7 +723,7 @@ GARMENT = re.compile(rf"\b(?:{GARMENTS})\b")
 PLAIN_PHRASES = (
     (re.compile(r"\b(?:a|con\s+el)\s+fin\s+de\b(?=\s+\w+r(?:le|les|la|lo|me|nos|se)?\b)"), "para"),
     (
-        re.compile(r"\bantes\s+de\s+pagar(?!\s+(?:con|en|por|mediante|via|con)\b)"),
+        re.compile(r"\bantes\s+de\s+pagar(?!\s+(?:con|en|por|mediante|via)\b)"),
         "antes de comprar",
     ),
     (re.compile(r"\bquiero\s+pagar\s+y\s+que\b"), "quiero comprar y que"),
@@ -1283,7 +1283,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # What they always did ("siempre compré en el local y pagué con tarjeta") names the topic
     # but asks nothing of the answer: only its numbers are read, as context.
     told = [s for s in closed if s not in asking and TOLD.search(s)]
-    asked_of = _generic("\n".join(s for s in closed if s not in told), called)
+    asked_of = _generic("\n".join(s for s in closed if s not in told), called) if told else question
     coverage = faq.coverage(topic, asked_of)
     around = [s for s in body if s not in closed or s in told]  # a title is no context
     context = faq.coverage(topic, _ages_left_out("\n".join(around)))
@@ -1489,7 +1489,7 @@ def _sentences(text: str) -> list[str]:
     return [m.group(0).strip() for m in SENTENCE.finditer(flat) if re.search(r"\w", m.group(0))]
 
 
-def _called(sender_name: str, text: str = "") -> tuple[str, ...]:
+def _called(sender_name: str, text: str) -> tuple[str, ...]:
     """The people the message names: the sender ("Julieta Correa"), by whose name a forwarded
     message may call them ("Juli, preguntales…"), and whoever ``text`` names by a title ("del
     Dr. Ricardo Pereyra", for whom an assistant writes). Who they are is no condition."""
