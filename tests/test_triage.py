@@ -735,6 +735,17 @@ def test_chat_shorthand_is_spelled_out_before_any_rule_reads_it() -> None:
     assert said == "que talle uso? porque tambien por favor, y si pido 2 x 1 o el talle x"
 
 
+def test_a_letters_dateline_is_not_a_date_the_question_keeps() -> None:
+    # "Salta, 5 de febrero de 2025" heads a formal letter: when it was written. The same date
+    # told in the question is a purchase of theirs.
+    letter = "Salta, 5 de febrero de 2025\n\nSres.:\nMe dirijo a Uds. con el objeto de consultar "
+    dated = _decide(letter + "cuánto tiempo tengo para cambiar una prenda.\n\nAtte.\nMaría")
+    assert (dated.route, dated.faq_id) == ("faq", "cambios"), dated.reason
+    assert triage._customer_text("Mendoza, 12/03/2026\n\n¿Aceptan tarjeta?") == "¿Aceptan tarjeta?"
+    bought = _decide("Hola, el 5 de febrero compré un buzo, ¿cuánto tiempo tengo para cambiarlo?")
+    assert bought.route == "llm", bought.reason
+
+
 def test_a_question_forwarded_from_a_relative_is_the_question() -> None:
     raw = (
         f"From: Julieta Correa <juli@correo.example>\nTo: {SHOP}\nSubject: Fwd: consulta\n"

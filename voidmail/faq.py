@@ -62,7 +62,8 @@ _GREETINGS = re.compile(
     r"|\b(?:hola|holis|holaa|buenas|gracias|saludos|chau|genias)\s+chic[oa]s\b|(?:^|\n)\s*chic[oa]s\b"
     r"|\b(?:toda\s+la|a\s+la|por\s+la|esta|de|en\s+la|una)\s+tarde\b"  # the afternoon, not "tardar"
     r"|\bmas\s+adelante\b|\bpor\s+ejemplo\b|\b100\s*%|\bcien\s+por\s+ciento\b"
-    r"|\bacerca\s+de\b|\bcon\s+el\s+fin\s+de\b|\bpor\s+las\s+dudas\b|\blo\s+unico\b"
+    r"|\bacerca\s+de\b|\bcon\s+el\s+(?:fin|objeto|proposito)\s+de\b|\ba\s+(?:los\s+)?efectos\s+de\b"
+    r"|\bpor\s+las\s+dudas\b|\blo\s+unico\b"
 )
 # Runs of non-space characters; links and addresses among them are dropped by _no_links. One
 # character class, so linear (a pattern like "\S+@\S+" rescans a long run from every start).

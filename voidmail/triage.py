@@ -61,6 +61,10 @@ ADULT_AGE = 13  # from here on a person wears the shop's sizes; younger, a child
 MAX_FAQ_WORDS = 80  # rambling customers are still asking one thing; longer ones rarely are
 MAX_FAQ_QUESTIONS = 4
 MAX_ANALYSED_CHARS = 3000
+MONTHS = (
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre"
+    "|diciembre"
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -344,8 +348,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bno\s+(?:el|la)\s+(?:\w+\s+)?que\s+(?:habiamos\s+hablado|pedi|elegi|compre|encargue)\b",
             # "Pedí un 40 y me volvió a llegar un 38": a size or another article in its place.
             r"\b(?:pedi|compre|encargue|elegi)\b.{0,60}\by\s+(?:me\s+)?(?:volvio\s+a\s+)?(?:llegar|llego"
-            r"|vino|mandaron|enviaron)\s+(?:un|una|el|la)\s+(?:\d{1,2}\b(?!\s+de\s+(?:enero|febrero|marzo|abril|mayo"
-            r"|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)\b)|talle|xxs|xs|s|m|l|xl|xxl)\b",
+            r"|vino|mandaron|enviaron)\s+(?:un|una|el|la)\s+"
+            rf"(?:\d{{1,2}}\b(?!\s+de\s+(?:{MONTHS})\b)|talle|xxs|xs|s|m|l|xl|xxl)\b",
             r"\bwrong\s+(?:size|item|colou?r|product|order)\b|\bnot\s+what\s+i\s+ordered\b",
         ),
     ),
@@ -552,8 +556,7 @@ NOT_BOUGHT = re.compile(
 # compré un buzo en el local"): no order of ours waiting for an answer.
 HABIT = (
     r"\b(?:el\s+ano\s+pasado|la\s+otra\s+vez|la\s+vez\s+pasada|la\s+ultima\s+vez|siempre|hace\s+tiempo"
-    r"|hace\s+anos|en\s+(?:semana\s+santa|vacaciones|el\s+verano|el\s+invierno|la\s+vendimia|enero"
-    r"|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)"
+    rf"|hace\s+anos|en\s+(?:semana\s+santa|vacaciones|el\s+verano|el\s+invierno|la\s+vendimia|{MONTHS})"
     r"|cuando\s+(?:estuve|fui|vine|pase))\b"
 )
 HISTORY = re.compile(rf"{HABIT}|\b(?:en\s+el\s+local|en\s+persona)\b")
@@ -957,6 +960,13 @@ FORM_BODY_LABEL = re.compile(
     r"^[^\S\n]*(?:mensaje|message|consulta|comentarios?)[^\S\n]*:[^\S\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
+# A letter's dateline, alone on a line: "Salta, 5 de febrero de 2025", "Mendoza, 12/03/2026".
+# When and where the letter was written, not a date the question keeps.
+DATELINE = re.compile(
+    r"^[^\S\n]*[A-ZÁÉÍÓÚÑ][^\n,\d]{1,40},[^\S\n]*(?:[a-záéíóú]+[^\S\n]+)?(?:\d{1,2}[^\S\n]+de[^\S\n]+"
+    rf"(?:{MONTHS})(?:[^\S\n]+del?[^\S\n]+\d{{4}})?|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\.?[^\S\n]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 # The stamp a chat pasted from WhatsApp puts before each message: "[10:42, 3/2/2026] Romi: "
 # (iPhone) or "3/2/26, 10:42 - Romi: " (Android).
 CHAT_STAMP = re.compile(
@@ -1358,9 +1368,10 @@ def detect_language(normal: str) -> str:
 
 
 def _customer_text(new_text: str) -> str:
-    """The customer's words: contact-form field lines dropped, "Mensaje:" labels removed, and
-    the legal notices and eco footers a company signature appends (never the first paragraph)."""
-    text = FORM_LABEL.sub("", CHAT_STAMP.sub("", new_text))
+    """The customer's words: contact-form field lines and a letter's dateline dropped,
+    "Mensaje:" labels removed, and the legal notices and eco footers a company signature
+    appends (never the first paragraph)."""
+    text = FORM_LABEL.sub("", CHAT_STAMP.sub("", DATELINE.sub("", new_text)))
     text = FORM_BODY_LABEL.sub("", text).strip()
     lines = text.split("\n")
     notice = next(
