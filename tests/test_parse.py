@@ -659,3 +659,24 @@ def test_whole_corpus_parses_without_parse_failures() -> None:
     for path in sorted(CORPUS.glob("*/*.eml")):
         mail = parse.parse(path.read_bytes())
         assert not any(d.startswith("parse_failed") for d in mail.defects), path.name
+
+
+OUTLOOK_HISTORY = (
+    "Les reenvío, gracias\n\n________________________________\n"
+    "De: Marcelo <marcelo@correo.example>\nEnviado: domingo, 2 de marzo de 2025 06:05\n"
+    "Para: Lorena <lorena@correo.example>\nAsunto: consulta\n\n"
+    "Lore, preguntales cuánto cuesta el envío a Cutral Có.\n"
+)
+
+
+def test_a_forward_subject_makes_outlook_history_the_forwarded_message() -> None:
+    # Outlook and "Mensaje original" forwards carry no forward separator of their own: the
+    # subject says what the history is. Under "RE:" the same block is a quoted reply.
+    said = "Lore, preguntales cuánto cuesta el envío a Cutral Có."
+    assert parse.forwarded(OUTLOOK_HISTORY, "RV: consulta") == said
+    assert parse.forwarded(OUTLOOK_HISTORY, "Fwd: consulta") == said
+    assert parse.forwarded(OUTLOOK_HISTORY, "RE: consulta") == ""
+    assert parse.forwarded(OUTLOOK_HISTORY) == ""
+    original = "Mirá esto\n\n-------- Mensaje original --------\nDe: Sergio <s@x.example>\n"
+    original += "Fecha: 21/2/25 23:55\nPara: a@x.example\nAsunto: pregunta\n\nPreguntales si hay.\n"
+    assert parse.forwarded(original, "Fwd: pregunta") == "Preguntales si hay."

@@ -759,6 +759,8 @@ _FORWARD = re.compile(
     rf"^\s*(?:[-_=*]{{2,}}\s*)?(?:{_DASHED_FORWARD}|{_FORWARD_LEAD})\s*[-_=*:]*\s*$",
     re.IGNORECASE,
 )
+# A subject that says the message is a forward.
+FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|rv|reenv(?:io|iado)?|tr|enc)\s*:", re.IGNORECASE)
 _FROM_FIELD = re.compile(r"^\s*\*?(?:de|from|von|da|exp[ée]diteur)\s*:\*?\s*\S", re.IGNORECASE)
 _OTHER_FIELDS = re.compile(
     r"^\s*\*?(?:enviado(?:\s+el)?|sent|date|fecha|data|gesendet|envoy[ée]|para|to|a|an|[àa]"
@@ -798,10 +800,14 @@ def strip_reply(text: str) -> str:
     return _BLANK_RUNS.sub("\n\n", "\n".join(line.rstrip() for line in kept)).strip()
 
 
-def forwarded(text: str) -> str:
+def forwarded(text: str, subject: str = "") -> str:
     """The words of the first message forwarded in ``text`` (its header fields, its own quoted
     history and its signature left out), or "" when nothing is forwarded: "mi mamá quiere
-    saber esto" above a relative's question."""
+    saber esto" above a relative's question.
+
+    A forward opens with its own separator, or, under a subject that says it is one ("RV:",
+    "Fwd:"), with whatever opens the history: Outlook's rule and header block, "Mensaje
+    original"."""
     lines = text.split("\n")
     start = next(
         (
@@ -811,6 +817,9 @@ def forwarded(text: str) -> str:
         ),
         None,
     )
+    if start is None and FORWARD_SUBJECT.match(subject):
+        history = _history_start(lines)
+        start = history if history < len(lines) else None
     if start is None:
         return ""
     body = start + 1

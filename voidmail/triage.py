@@ -1134,7 +1134,7 @@ FOREIGN_INTENTS = (
 def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     """Route ``mail`` (already passed by the guard) to "faq", "llm" or "human"."""
     text = _customer_text(mail.new_text)
-    passed_on = parse.forwarded(mail.text)
+    passed_on = parse.forwarded(mail.text, mail.subject)
     said_nothing = not re.search(r"\w", text)
     if (
         passed_on
