@@ -707,6 +707,9 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "faq", "envios"),
         # "ya se había agotado" is not "I already know".
         ("Ya se había agotado cuando entré. ¿Cuándo reponen?", "faq", "stock"),
+        # A numbered list of questions: its numbers are formatting, a quantity still counts.
+        ("Dos consultas:\n1) ¿Aceptan débito?\n2. ¿Hay cuotas con crédito?", "faq", "pagos"),
+        ("Dos consultas:\n1) ¿Aceptan débito?\n2) ¿Hay 12 cuotas con crédito?", "llm", None),
     ],
 )  # fmt: skip
 def test_fresh_phrasings_route_as_a_person_would(body: str, route: str, faq_id: str | None) -> None:

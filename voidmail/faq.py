@@ -96,6 +96,9 @@ _WINDOW = re.compile(r"\b(\d{1,3})\s+(?:dias|(semanas)|(horas))\b")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANKS = re.compile(r" ?\n(?: ?\n)* ?")
 _LAUGHTER = re.compile(r"(?:[jh][aeiou]){2,}[jh]?")
+# The number or letter that opens an item of a list of questions ("1) ¿Envían…?", "2. ¿Y…?",
+# "b) …"): formatting, not a number the answer must say. Read after white space is made one.
+_NUMBERING = re.compile(r"^ ?(?:\d{1,2}|[a-e])(?:\)|[.-](?= )) ?", re.MULTILINE)
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # letters only: "#1000" stays a number
 # How customers shorten the words every rule reads ("q", "xq", "tmb", "x favor"), spelled out
 # once here so that no rule has to list both. "x" only before a word: "2 x 1" stays.
@@ -274,7 +277,8 @@ SYNONYMS = tuple(
 
 def normalize(text: str) -> str:
     """Lower case, no accents, no links or addresses, letters (not digits) repeated 3+ times
-    collapsed, chat shorthand spelled out ("q" is "que"), white space runs made one.
+    collapsed, list numbering dropped, chat shorthand spelled out ("q" is "que"), white space
+    runs made one.
 
     "¿Cuándo LLEGAAA?" becomes "¿cuando llega?"; punctuation and line breaks stay, so the
     result can still be split into sentences. "ñ" becomes "n".
@@ -285,7 +289,7 @@ def normalize(text: str) -> str:
     # Runs of white space become one space, one line break or one blank line, so no pattern
     # reading the result meets a long run of it (where "\s*…\s*" would backtrack).
     plain = _BLANKS.sub(_one_break, _SPACES.sub(" ", plain))
-    plain = _REPEATS.sub(r"\1", plain)
+    plain = _NUMBERING.sub("", _REPEATS.sub(r"\1", plain))
     return _SHORT.sub(lambda short: _SHORTHAND[short.group(0)], plain)
 
 
