@@ -710,6 +710,14 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         # A numbered list of questions: its numbers are formatting, a quantity still counts.
         ("Dos consultas:\n1) ¿Aceptan débito?\n2. ¿Hay cuotas con crédito?", "faq", "pagos"),
         ("Dos consultas:\n1) ¿Aceptan débito?\n2) ¿Hay 12 cuotas con crédito?", "llm", None),
+        # A power cut is not a cut in the garment; the weather told is no condition.
+        ("Con 43 grados se cortó la luz toda la tarde. ¿Cuánto tarda el envío a Neuquén?",
+         "faq", "envios"),
+        ("Me llegó el short y se cortó la costura. ¿Qué hago?", "human", None),
+        # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the
+        # dates go to the LLM, which can count the days).
+        ("Compré el 20 de diciembre y me llegó el 27. ¿Hasta cuándo lo puedo cambiar?",
+         "llm", None),
     ],
 )  # fmt: skip
 def test_fresh_phrasings_route_as_a_person_would(body: str, route: str, faq_id: str | None) -> None:

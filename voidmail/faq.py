@@ -64,6 +64,8 @@ _GREETINGS = re.compile(
     r"|\bmas\s+adelante\b|\bpor\s+ejemplo\b|\b100\s*%|\bcien\s+por\s+ciento\b"
     r"|\bacerca\s+de\b|\bcon\s+el\s+(?:fin|objeto|proposito)\s+de\b|\ba\s+(?:los\s+)?efectos\s+de\b"
     r"|\bpor\s+las\s+dudas\b|\blo\s+unico\b"
+    # The weather told ("tuvimos 43 grados"): no answer keeps a temperature.
+    r"|\b\d{1,2}\s*(?:grados\b|°)"
 )
 # Runs of non-space characters; links and addresses among them are dropped by _no_links. One
 # character class, so linear (a pattern like "\S+@\S+" rescans a long run from every start).

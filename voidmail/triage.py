@@ -282,7 +282,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bhilo\s+(?:salido|suelto)",
             r"\bdesten\w*|\bdestin(?:e|io|ida|ido)\b|\bdecolor\w*",
             r"\b(?:hizo|hicieron|tiene|salieron|salen)\s+(?:pelotitas|bolitas|pelusa)\b",
-            r"\bse\s+(?:le\s+)?(?:salio|salieron|cayo|cayeron|corto|cuarteo|pelo)\s+(?:un|una|el|la|los|las)\b",
+            # (Not a cut in the power, the water or the line: "se cortó la luz".)
+            r"\bse\s+(?:le\s+)?(?:salio|salieron|cayo|cayeron|corto|cuarteo|pelo)\s+(?:un|una|el|la|los|las)\b"
+            r"(?!\s+(?:luz|agua|internet|wifi|senal|gas|electricidad|corriente|conexion|llamada|linea)\b)",
             r"\bcuarte\w*|\bno\s+(?:funciona|anda|cierra|sube|baja)\s+(?:el|la)\s+(?:cierre|boton|broche)\b",
             r"\bfallad\w*|\b(?:llego|recibi|vino)\b.{0,120}\b(?:se\s+transparenta\w*|transparente)\b",
             r"\b(?:cierre|boton|broche)\s+no\s+(?:engancha|funciona|anda|cierra|sube|baja|prende)\w*"
@@ -617,6 +619,7 @@ THIRD_PARTY = re.compile(
     r"|la\s+municipalidad|el\s+gobierno|en\s+mi\s+(?:pueblo|barrio|ciudad|zona|provincia|trabajo)"
     # Things and people of theirs: "la señal es un desastre", "mi tía con la tecnología…".
     r"|la\s+senal|la\s+conexion|internet|el\s+wifi|el\s+clima|el\s+transito|la\s+tecnologia"
+    r"|el\s+calor|la\s+luz|la\s+heladera"
     r"|mi\s+(?:tia|tio|mama|papa|vieja|viejo|abuela|abuelo|hermana|hermano|marido|esposo|esposa))\b"
     # Something that happened to somebody else: "a una vecina le clonaron la tarjeta".
     r"|\ba\s+(?:una?|mi|mis)\s+(?:vecin|amig|herman|prim|conocid|companer|cunad|tia|tio|suegr|mama"
@@ -960,6 +963,8 @@ FORM_BODY_LABEL = re.compile(
     r"^[^\S\n]*(?:mensaje|message|consulta|comentarios?)[^\S\n]*:[^\S\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
+# A day of a month: "el 20 de diciembre".
+DATE = re.compile(rf"\b\d{{1,2}}\s+de\s+(?:{MONTHS})\b")
 # A letter's dateline, alone on a line: "Salta, 5 de febrero de 2025", "Mendoza, 12/03/2026".
 # When and where the letter was written, not a date the question keeps.
 DATELINE = re.compile(
@@ -1623,6 +1628,8 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         return True  # "en la página hay un número de WhatsApp"; "soy sorda, no puedo llamar por…"
     if category == "faulty_item" and not buyer and _of_others(MINE, line, start - 60, start):
         return True  # "los míos ya tienen más agujeros que el colador"
+    if category == "wrong_item" and DATE.search(found.group(0)):
+        return True  # "compré el 20 de diciembre y me llegó el 27": days, not sizes
     if category == "delivery_problem" and RESTOCK_NOTICE.search(line):
         return True  # "dejé mi mail para que me avisen cuando vuelva… y nunca me llegó nada"
     if category == "complaint" and _of_others(THIRD_PARTY, line, start - 100, start):
