@@ -714,6 +714,10 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Con 43 grados se cortó la luz toda la tarde. ¿Cuánto tarda el envío a Neuquén?",
          "faq", "envios"),
         ("Me llegó el short y se cortó la costura. ¿Qué hago?", "human", None),
+        # Formal requests ask: "solicitamos nos confirmen si…", "tengan a bien informarnos".
+        ("Estimados: solicitamos nos confirmen si es posible retirar el pedido en su local, y si "
+         "dicha modalidad implica algún costo adicional. Atentamente.", "faq", "envios"),
+        ("Solicitamos tengan a bien informarnos qué medios de pago aceptan.", "faq", "pagos"),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the
         # dates go to the LLM, which can count the days).
         ("Compré el 20 de diciembre y me llegó el 27. ¿Hasta cuándo lo puedo cambiar?",

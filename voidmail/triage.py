@@ -896,9 +896,12 @@ QUESTION = _any(
     r"\b(?:quisiera|queria|quiero|necesito|necesitaria|me\s+gustaria|desearia|deseo|queriamos"
     r"|quisieramos|me\s+interesa)\s+(?:saber|consultar|preguntar|hacer|cambiar|pagar|info|conocer)\b",
     r"\b(?:solicito|solicitamos|pido|pedimos)\s+(?:informacion|info|detalles)\b",
-    # The formal request: "les agradecería me indiquen de qué manera…".
-    r"\b(?:agradeceria|agradeceriamos|agradecere|agradezco)\s+(?:que\s+)?(?:me|nos)\s+(?:indiquen|informen"
-    r"|digan|comenten|cuenten|expliquen|detallen|envien|pasen)\b",
+    # The formal request: "les agradecería me indiquen de qué manera…", "solicitamos nos
+    # confirmen si…", "tengan a bien informarnos…".
+    r"\b(?:agradeceria|agradeceriamos|agradecere|agradezco|solicito|solicitamos|rogamos|ruego)\s+"
+    r"(?:que\s+)?(?:me|nos)\s+(?:indiquen|informen|digan|comenten|cuenten|expliquen|detallen|envien|pasen"
+    r"|confirmen|aclaren)\b",
+    r"\btengan?\s+a\s+bien\s+(?:informar|indicar|confirmar|detallar|aclarar)\w*",
     # Mid-sentence, "hay" and "tienen" tell ("acá hay poco"); at its start they ask.
     r"(?:^|[.,;:!¿(]\s*|\b(?:y|e|o|pero|hola|consulta|pregunta|duda|si|me\s+dicen|dime|diganme)\s+)"
     r"(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
