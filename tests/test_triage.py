@@ -718,6 +718,10 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Estimados: solicitamos nos confirmen si es posible retirar el pedido en su local, y si "
          "dicha modalidad implica algún costo adicional. Atentamente.", "faq", "envios"),
         ("Solicitamos tengan a bien informarnos qué medios de pago aceptan.", "faq", "pagos"),
+        # "La plata" is money as often as it is the city: money arriving is a payment credited.
+        ("Si pago por transferencia, ¿cuánto me guardan el pedido hasta que les llegue la plata?",
+         "faq", "pagos"),
+        ("Hola, ¿hacen envíos a La Plata?", "faq", "envios"),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the
         # dates go to the LLM, which can count the days).
         ("Compré el 20 de diciembre y me llegó el 27. ¿Hasta cuándo lo puedo cambiar?",

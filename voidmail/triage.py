@@ -803,6 +803,14 @@ PLAIN_PHRASES = (
         r"\1",
     ),
     (re.compile(r"\bfui\s+a\s+pagar\b"), "fui a comprar"),
+    # Money arriving is a payment credited: "hasta que les llegue la plata", "que caiga la transfe".
+    (
+        re.compile(
+            r"\b(?:les?\s+|te\s+|nos\s+)?(?:llegue|lleguen|llega|llego|caiga|cae|cayo|impacte|impacta)\s+"
+            r"(?:la\s+plata|el\s+dinero|el\s+pago|la\s+transferencia|la\s+transfe)\b"
+        ),
+        "se acredite el pago",
+    ),
     (
         re.compile(
             r"\b(ropa|prendas?)\s+(?:de|para\s+el|para\s+la)\s+(?:invierno|verano|otono|primavera"
