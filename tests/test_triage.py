@@ -722,6 +722,16 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Si pago por transferencia, ¿cuánto me guardan el pedido hasta que les llegue la plata?",
          "faq", "pagos"),
         ("Hola, ¿hacen envíos a La Plata?", "faq", "envios"),
+        # A town is a place wherever it is named, also to find the topic: "¿Llegan a Godoy
+        # Cruz?" asks about shipping as "¿Llegan a Neuquén?" does.
+        ("¿Llegan a Godoy Cruz? ¿Y cuánto tardan?", "faq", "envios"),
+        ("Hola, ¿llegan a Rincón de los Sauces?", "faq", "envios"),
+        # A name that is also a common phrase is a place only as one is written.
+        ("Vivo en la plata, ¿cuánto tarda el envío?", "faq", "envios"),
+        ("ENVIAN A TODO EL PAIS? SOY DE ORAN SALTA", "faq", "envios"),
+        ("¿Puedo pagar con la plata que tengo en Mercado Pago?", "faq", "pagos"),
+        # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
+        ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the
         # dates go to the LLM, which can count the days).
         ("Compré el 20 de diciembre y me llegó el 27. ¿Hasta cuándo lo puedo cambiar?",
@@ -754,6 +764,14 @@ def test_a_sentence_asks_with_its_opening_words_not_with_a_word_in_passing(
 def test_chat_shorthand_is_spelled_out_before_any_rule_reads_it() -> None:
     said = faq.normalize("Q talle uso? xq tmb x favor, y si pido 2 x 1 o el talle X")
     assert said == "que talle uso? porque tambien por favor, y si pido 2 x 1 o el talle x"
+
+
+def test_a_place_that_is_also_a_phrase_is_a_place_only_as_one_is_written() -> None:
+    assert triage._placed("Vivo en La Plata, Bs As") == "Vivo en localidad, localidad"
+    assert triage._placed("me devuelven la plata?") == "me devuelven la plata?"
+    assert triage._placed("el largo de la falda") == "el largo de la falda"
+    assert triage._placed("MANDAN A POSADAS?") == "MANDAN A LOCALIDAD?"
+    assert triage._placed("Malargüe y Tunuyán") == "localidad y localidad"
 
 
 def test_a_letters_dateline_is_not_a_date_the_question_keeps() -> None:

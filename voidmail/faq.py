@@ -64,6 +64,8 @@ _GREETINGS = re.compile(
     r"|\bmas\s+adelante\b|\bpor\s+ejemplo\b|\b100\s*%|\bcien\s+por\s+ciento\b"
     r"|\bacerca\s+de\b|\bcon\s+el\s+(?:fin|objeto|proposito)\s+de\b|\ba\s+(?:los\s+)?efectos\s+de\b"
     r"|\bpor\s+las\s+dudas\b|\blo\s+unico\b"
+    # Where a company is ("nuestra empresa, con domicilio en Godoy Cruz"), not a delivery.
+    r"|\bcon\s+domicilio\s+(?:legal\s+|fiscal\s+|comercial\s+)?en\b"
     # The weather told ("tuvimos 43 grados"): no answer keeps a temperature.
     r"|\b\d{1,2}\s*(?:grados\b|°)"
 )
@@ -257,7 +259,7 @@ SYNONYMS = tuple(
         "despachar despachan despacho despachamos",
         "promo promos promocion promociones",
         "cuotas financiacion financiar financian",
-        "pagar abonar abono",
+        "pagar abonar abono plata dinero",
         "transferencia transferir homebanking banco bancaria",
         "reserva reservar guardan guardar",
         "envio entrega",

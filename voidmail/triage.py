@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -951,6 +952,10 @@ SIGN_OFF = re.compile(
 )
 SIGNATURE_LINES = 12
 PLACES_FILE = Path(__file__).parent / "data" / "localidades.txt"
+WORD = re.compile(r"\w+")
+# The words a place follows ("envían a salta", "vivo en la plata"); not "de", which a common
+# phrase follows as often ("el largo de la falda", "el motivo de la consulta").
+PLACE_LEADS = frozenset({"a", "al", "en", "hasta", "desde", "para", "hacia"})
 MAX_PLACE_WORDS = 6
 SIGNATURE_WORDS = 12  # "Av. San Martín 1234, Piso 3 - Ciudad de Mendoza"
 # A line that is a name: one to five capitalised words or initials ("Dra. Viviana Bustos").
@@ -1219,13 +1224,13 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
 
     # The topic of a long message only sets its intent, so its start is enough.
     analysed = text[:MAX_ANALYSED_CHARS]
-    analysis = faq.analyse(analysed)
+    analysis = faq.analyse(_placed(analysed))
     bare_subject = "" if subject_only else _bare_subject(mail.subject).strip()
     if not analysis.topics and bare_subject:
         # "Asunto: Stock" and a body asking "¿lo que figura en la web está disponible?": the
         # subject names the topic the body only hints at.
         analysed = f"{bare_subject}.\n{analysed}"
-        analysis = faq.analyse(analysed)
+        analysis = faq.analyse(_placed(analysed))
     current = "".join(
         s for s in SENTENCE.findall(NOT_BOUGHT.sub(" ", here)) if not HISTORY.search(s)
     )
@@ -1507,12 +1512,12 @@ def _here(normal: str) -> str:
 
 
 def _sentences(text: str) -> list[str]:
-    """The normalised sentences of ``text``, each with its closing punctuation and its idioms
-    said plainly (``_idioms``). A short closing line ("Saludos, Ana", "Gracias!") and the short
+    """The normalised sentences of ``text``, each with its closing punctuation, its idioms
+    said plainly (``_idioms``) and its places as "localidad" (``_placed``). A short closing line ("Saludos, Ana", "Gracias!") and the short
     lines under it are a signature and are left out, and so are lines holding a phone number."""
     lines = [line for line in text.split("\n") if not DISCLAIMER.search(faq_module.normalize(line))]
     kept = [line for line in _unsigned(lines) if not _contact_line(line)]
-    flat = _idioms(_unwrapped(faq_module.normalize("\n".join(kept))))
+    flat = _idioms(_unwrapped(faq_module.normalize(_placed("\n".join(kept)))))
     return [m.group(0).strip() for m in SENTENCE.finditer(flat) if re.search(r"\w", m.group(0))]
 
 
@@ -1525,37 +1530,71 @@ def _called(sender_name: str, text: str) -> tuple[str, ...]:
 
 
 def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
-    """``normal`` with each garment said as "prenda" and each place in the country as
-    "localidad": a jean is covered wherever the answer speaks of garments, and Malargüe
-    wherever it ships to every town. The sender's names, or their first letters (``called``),
-    are left out."""
+    """``normal`` with each garment said as "prenda" and each place word as "localidad": a
+    jean is covered wherever the answer speaks of garments, and "mi pueblo" wherever it ships
+    to every town. The sender's names, or their first letters (``called``), are left out."""
     normal = SIZE_NAMED.sub("talle", GARMENT.sub("prenda", normal))
     for phrase, plain in PLAIN_PHRASES:
         normal = phrase.sub(plain, normal)
     tokens = re.findall(r"[a-z0-9ñ]+", normal)
-    places = _places()
-    out: list[str] = []
-    index = 0
-    while index < len(tokens):
-        for size in range(MAX_PLACE_WORDS, 0, -1):
-            if tuple(tokens[index : index + size]) in places:
-                out.append("localidad")
-                index += size
-                break
-        else:
-            token = tokens[index]
-            if not (len(token) >= 2 and any(name.startswith(token) for name in called)):
-                out.append(token)
-            index += 1
-    # After the names, so that "Capital Federal" is one place and not "localidad federal".
+    out = [t for t in tokens if not (len(t) >= 2 and any(n.startswith(t) for n in called))]
+    # Places are already "localidad" (_placed), so "Capital Federal" is not "localidad federal".
     return PLACE_WORD.sub("localidad", " ".join(out))
 
 
+def _placed(text: str) -> str:
+    """``text`` with each place in the country (``PLACES_FILE``) said as "localidad", whatever
+    its accents: Malargüe is a town wherever the answer ships to every town, and "¿Llegan a
+    Godoy Cruz?" asks about shipping as "¿Llegan a Neuquén?" does."""
+    found = list(WORD.finditer(text))
+    keys = [faq_module.normalize(m.group(0)) for m in found]
+    places = _places()
+    out: list[str] = []
+    done = index = after_place = 0
+    while index < len(found):
+        for size in range(min(MAX_PLACE_WORDS, len(found) - index), 0, -1):
+            name = tuple(keys[index : index + size])
+            if name not in places:
+                continue
+            capitals = places[name]
+            words = [m.group(0) for m in found[index : index + size]]
+            led = index > 0 and (keys[index - 1] in PLACE_LEADS or index == after_place)
+            if capitals is not None and not (led or _as_listed(words, capitals)):
+                continue
+            start, end = found[index].start(), found[index + size - 1].end()
+            span = "LOCALIDAD" if text[start:end].isupper() else "localidad"
+            out += [text[done:start], span]
+            done = end
+            index = after_place = index + size
+            break
+        else:
+            index += 1
+    return "".join([*out, text[done:]])
+
+
+def _as_listed(words: Sequence[str], capitals: tuple[bool, ...]) -> bool:
+    """Whether ``words`` are capitalised as the name is listed ("La Plata", not "la plata")."""
+    return all(
+        word[:1].isupper() and not word[1:].isupper()
+        for word, capital in zip(words, capitals, strict=True)
+        if capital
+    )
+
+
 @functools.cache
-def _places() -> frozenset[tuple[str, ...]]:
-    lines = PLACES_FILE.read_text(encoding="utf-8").splitlines()
-    names = (faq_module.normalize(line).split() for line in lines if not line.startswith("#"))
-    return frozenset(tuple(re.findall(r"[a-z0-9ñ]+", " ".join(name))) for name in names if name)
+def _places() -> Mapping[tuple[str, ...], tuple[bool, ...] | None]:
+    """Each place's words, and for a name that is also a common phrase (marked "~" in the
+    file) which of its words are written with a capital: it names the place only so written,
+    after a word a place follows (``PLACE_LEADS``) or right after another place ("Orán,
+    Salta")."""
+    places: dict[tuple[str, ...], tuple[bool, ...] | None] = {}
+    for line in PLACES_FILE.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        written = WORD.findall(line.removeprefix("~"))
+        name = tuple(faq_module.normalize(word) for word in written)
+        places[name] = tuple(w[:1].isupper() for w in written) if line.startswith("~") else None
+    return places
 
 
 def _asks(sentence: str) -> bool:
