@@ -730,6 +730,12 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Vivo en la plata, ¿cuánto tarda el envío?", "faq", "envios"),
         ("ENVIAN A TODO EL PAIS? SOY DE ORAN SALTA", "faq", "envios"),
         ("¿Puedo pagar con la plata que tengo en Mercado Pago?", "faq", "pagos"),
+        ("Estoy en La Quiaca. ¿Llega el envío hasta acá o solo a las capitales?", "faq", "envios"),
+        ("Acá estamos con 45 de sensación térmica. ¿Cuánto tarda el envío a Resistencia?",
+         "faq", "envios"),
+        # A power cut names no short garment.
+        ("Se nos cortó la luz toda la tarde. ¿Cómo me avisan cuando vuelve a entrar un talle?",
+         "faq", "stock"),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

@@ -67,7 +67,7 @@ _GREETINGS = re.compile(
     # Where a company is ("nuestra empresa, con domicilio en Godoy Cruz"), not a delivery.
     r"|\bcon\s+domicilio\s+(?:legal\s+|fiscal\s+|comercial\s+)?en\b"
     # The weather told ("tuvimos 43 grados"): no answer keeps a temperature.
-    r"|\b\d{1,2}\s*(?:grados\b|°)"
+    r"|\b\d{1,2}\s*(?:grados\b|°|de\s+sensacion\b)"
 )
 # Runs of non-space characters; links and addresses among them are dropped by _no_links. One
 # character class, so linear (a pattern like "\S+@\S+" rescans a long run from every start).

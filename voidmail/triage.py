@@ -820,6 +820,11 @@ PLAIN_PHRASES = (
         r"\1",
     ),
 )
+# A cut in the power, the water or the line: "se cortó la luz" names no short garment.
+POWER_CUT = re.compile(
+    r"\bse\s+(?:nos\s+|me\s+|les?\s+)?corto\s+(?:la|el)\s+(?:luz|agua|internet|wifi|senal|gas"
+    r"|electricidad|corriente|conexion|llamada|linea)\b"
+)
 # A size by its letters ("¿soy M o L?", "talle XL"): a size wherever the answer speaks of sizes.
 SIZE_NAMED = re.compile(rf"\b(?:talle\s+)?(?:{SIZE_LETTERS})\b(?![.'´]\w)")
 # Two sizes side by side ("entre una S y una M", "¿M o L?"): choosing between two sizes, which
@@ -855,7 +860,7 @@ SITE_SHOWS = re.compile(
 )
 # A kind of place ("un pueblo chico", "las ciudades grandes"), like a town's name.
 PLACE_WORD = re.compile(
-    r"\b(?:pueblo|pueblito|ciudad|ciudades|provincia|provincias|barrio|zona|paraje|capital|localidad"
+    r"\b(?:pueblo|pueblito|ciudad|ciudades|provincia|provincias|barrio|zona|paraje|capital|capitales|localidad"
     r"|localidades|lugar|lugares|lugarcito)(?:\s+(?:norte|sur|oeste|este|centro|chic[oa]s?|pequen[oa]s?|grandes?|lejan[oa]s?|alejad[oa]s?|del\s+interior))?\b"
 )
 COLOR_ASK = re.compile(
@@ -1430,9 +1435,9 @@ def _ages_left_out(normal: str) -> str:
 
 def _idioms(normal: str) -> str:
     """``normal`` with idioms said plainly, so that they name their topic: two sizes side by
-    side are "entre dos talles", "¿es porque lo tienen?" is "¿está disponible?", and "lo que
-    está en la página" is the site's stock."""
-    normal = ON_THE_SITE.sub("el stock de la pagina", normal)
+    side are "entre dos talles", "¿es porque lo tienen?" is "¿está disponible?", "lo que
+    está en la página" is the site's stock, and a power cut is gone."""
+    normal = ON_THE_SITE.sub("el stock de la pagina", POWER_CUT.sub("", normal))
     return IN_STOCK.sub(" esta disponible", TWO_SIZES.sub(" entre dos talles ", normal))
 
 
