@@ -76,7 +76,8 @@ _TOKENS = re.compile(r"\S+")
 # inside a window the answer states in days ("Tenés 30 días desde que…"). Linear: each
 # alternative is a fixed run of words.
 _ELAPSED = re.compile(
-    r"\bhace\s+(?:(?P<n>\d{1,3}|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|quince"
+    r"\bhace\s+(?:(?:(?:como|unos|unas|casi|apenas|aproximadamente|mas\s+o\s+menos|(?P<more>mas\s+de))\s+)?"
+    r"(?P<n>\d{1,3}|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|quince"
     r"|veinte|treinta|cuarenta)\s+)?(?P<unit>dias?|semanas?|mes(?:es)?|anos?)\b"
     r"|\b(?:la|el)\s+(?P<last>semana|mes|ano)\s+pasad[oa]\b|\b(?P<day>ayer|anteayer|antes\s+de\s+ayer)\b"
 )
@@ -271,7 +272,7 @@ SYNONYMS = tuple(
         "mail email correo",
         "avisar avisan avisen aviso avisame avisenme avisemos notificar notifiquen notifican",
         "disponible disponibles conseguir consiguen consigue conseguirlo",
-        "agotado agotada agotados agotadas acaba acabo acabaron",
+        "agotado agotada agotados agotadas acaba acabo acabaron tachado tachada tachados tachadas",
     )
 )
 
@@ -418,6 +419,7 @@ def _elapsed(text: str) -> list[tuple[str, int]]:
             number = int(count) if count and count.isdigit() else _NUMBER_WORDS.get(count or "", 0)
             unit = next(d for name, d in _UNIT_DAYS.items() if m["unit"].startswith(name))
             days = number * unit if number else 365  # "hace días", "hace meses"
+            days += 1 if m["more"] else 0  # "hace más de 30 días" is 31 or more
         found.append((m.group(0), days))
     return found
 

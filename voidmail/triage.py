@@ -94,7 +94,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "refund",
         "reclamo",
         _any(
-            r"\breembols\w*",
+            r"(?<!\bcontra\s)(?<!\bcontra)\breembols\w*",  # (not "contra reembolso": cash on delivery)
             r"\breintegr\w*",
             r"\bdevoluc\w*",
             r"\bdevolver(?:me|nos|lo|la)?\b",
@@ -820,6 +820,9 @@ PLAIN_PHRASES = (
         r"\1",
     ),
 )
+# A postal code given ("cp 8316", "C.P. M5500"): the code an answer may ask for, not a number
+# it must say.
+POSTAL_CODE = re.compile(r"\b(?:cp|c\.p\.?|codigo\s+postal)\s*:?\s*[a-z]?\d{4}(?:[a-z]{3})?\b")
 # A cut in the power, the water or the line: "se cortó la luz" names no short garment.
 POWER_CUT = re.compile(
     r"\bse\s+(?:nos\s+|me\s+|les?\s+)?corto\s+(?:la|el)\s+(?:luz|agua|internet|wifi|senal|gas"
@@ -1436,8 +1439,10 @@ def _ages_left_out(normal: str) -> str:
 def _idioms(normal: str) -> str:
     """``normal`` with idioms said plainly, so that they name their topic: two sizes side by
     side are "entre dos talles", "¿es porque lo tienen?" is "¿está disponible?", "lo que
-    está en la página" is the site's stock, and a power cut is gone."""
-    normal = ON_THE_SITE.sub("el stock de la pagina", POWER_CUT.sub("", normal))
+    está en la página" is the site's stock, a postal code given is "código postal", and a
+    power cut is gone."""
+    normal = POSTAL_CODE.sub("codigo postal", POWER_CUT.sub("", normal))
+    normal = ON_THE_SITE.sub("el stock de la pagina", normal)
     return IN_STOCK.sub(" esta disponible", TWO_SIZES.sub(" entre dos talles ", normal))
 
 
