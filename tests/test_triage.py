@@ -745,6 +745,9 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Algunos modelos aparecen tachados en la web, ¿los vuelven a traer?", "faq", "stock"),
         # "Contra reembolso" is cash on delivery, not a refund.
         ("¿Se puede pagar contra reembolso?", "llm", None),
+        # Who is bad with computers says nothing of the question.
+        ("Consulto por mi hermana que no se lleva con la tecnología: ¿aceptan tarjeta de crédito?",
+         "faq", "pagos"),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

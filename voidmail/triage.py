@@ -804,6 +804,15 @@ PLAIN_PHRASES = (
         r"\1",
     ),
     (re.compile(r"\bfui\s+a\s+pagar\b"), "fui a comprar"),
+    # Who is bad with computers: "no se lleva muy bien con la tecnología".
+    (
+        re.compile(
+            r"\bno\s+se\s+(?:lleva|llevan|llevaba|da|dan)\s+(?:muy\s+|tan\s+|mucho\s+)?(?:bien\s+)?con\s+"
+            r"(?:la|las|el|los|esto\s+de\s+la)\s+(?:tecnologia|computadora|compu|celular|internet|pc|mail"
+            r"|computacion|maquina|aparatos)\b"
+        ),
+        "",
+    ),
     # Money arriving is a payment credited: "hasta que les llegue la plata", "que caiga la transfe".
     (
         re.compile(
