@@ -936,6 +936,14 @@ def test_a_canned_answer_is_never_sent_twice_in_a_thread(faq_id: str) -> None:
     assert again.faq_id is None
 
 
+def test_a_sentence_two_answers_share_quotes_neither() -> None:
+    # The sizes answer ends with the exchange answer's "el primer cambio por talle no tiene
+    # costo": a reply under it asking how exchanges work has not had the exchange answer.
+    exchange = _reply_to_canned("talles", "Gracias. ¿Y cuántos días tengo para hacer el cambio?")
+    assert (exchange.route, exchange.faq_id) == ("faq", "cambios"), exchange.reason
+    assert faq.quoted_entries("> " + ANSWERS.entry("talles").answer, ANSWERS) == ["talles"]
+
+
 @pytest.mark.parametrize(
     "complaint",
     [

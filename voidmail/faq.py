@@ -521,9 +521,17 @@ class Entry:
 
 
 def quoted_entries(text: str, answers: Faq) -> list[str]:
-    """The ids of FAQ entries whose answer ``text`` quotes (a reply to our canned answer)."""
+    """The ids of FAQ entries whose answer ``text`` quotes (a reply to our canned answer). A
+    sentence two answers share ("El primer cambio por talle no tiene costo") names neither."""
     flat = " ".join(normalize(text.replace(">", " ")).split())
-    return [e.id for e in answers.entries if any(sig in flat for sig in e.signatures)]
+    answered = {e.id: " ".join(normalize(e.answer).split()) for e in answers.entries}
+
+    def own(entry: Entry, signature: str) -> bool:
+        return not any(signature in answer for i, answer in answered.items() if i != entry.id)
+
+    return [
+        e.id for e in answers.entries if any(sig in flat and own(e, sig) for sig in e.signatures)
+    ]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
