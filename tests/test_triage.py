@@ -108,6 +108,7 @@ FLOORS = {
     "blind37": {"faq": 0.78, "human": 1.0, "ignored": 1.0},
     "blind38": {"faq": 0.65, "human": 0.94, "ignored": 1.0},
     "blind39": {"faq": 0.3, "human": 0.88, "ignored": 1.0},
+    "blind40": {"faq": 0.56, "human": 0.82, "ignored": 1.0},
     "blind41": {"faq": 0.63, "human": 0.94, "ignored": 1.0},
 }
 
