@@ -750,6 +750,11 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         # Who is bad with computers says nothing of the question.
         ("Consulto por mi hermana que no se lleva con la tecnología: ¿aceptan tarjeta de crédito?",
          "faq", "pagos"),
+        # A cancellation feared is no cancellation asked; a payment to change on an order is.
+        ("Si confirmo el viernes y el banco acredita el lunes, ¿cuentan las 48 horas? No quiero "
+         "que me lo cancelen.", "llm", None),
+        ("Hice el pedido 4512 con transferencia, ¿me cambian la forma de pago a tarjeta?",
+         "human", None),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

@@ -178,6 +178,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:cambi|modific)\w*\b.{0,60}\bantes\s+de\s+que\s+(?:me\s+)?(?:lo|la|los|las)?\s*(?:despachen"
             r"|manden|envien|salga)\b",
             r"\btendria\s+que\s+haber\s+(?:pedido|elegido|comprado|puesto)\b",
+            # Another way to pay an order placed: "¿me pueden cambiar la forma de pago?".
+            r"\b(?:cambi|modific)\w*\s+(?:la\s+|el\s+)?(?:forma|medio|metodo)\s+de\s+pago\b",
         ),
     ),
     (
@@ -631,7 +633,7 @@ LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆")  # (🙃 
 # What the customer says they do not want ("no quiero que me devuelvan la plata, solo
 # cambiarlo"): no handoff for it. Read just before a handoff phrase.
 UNWANTED = re.compile(
-    r"\bno\s+(?:quiero|queremos|necesito|busco|pido|pretendo)\s+(?:que\s+)?(?:me\s+|nos\s+|lo\s+|la\s+)?$"
+    r"\bno\s+(?:quiero|queremos|necesito|busco|pido|pretendo)\s+(?:que\s+)?(?:(?:me|nos|lo|la|los|las|se)\s+){0,2}$"
     r"|\bno\s+(?:es|son)\s+(?:un\s+|una\s+)?$"
 )
 # Time since something the writer did: their order, unless the question is one an answer for
