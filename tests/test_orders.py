@@ -160,7 +160,7 @@ async def test_tiendanube_is_paced_by_its_bucket_and_never_earns_a_429(
     source = orders.TiendanubeOrders(
         shop_api.tiendanube_url, shop_api.token, contact=SHOP, timeout=5.0
     )
-    source.api.bucket = storefront.LeakyBucket(capacity=5, rate=40.0)
+    source.api.bucket = storefront.LeakyBucket.inside(capacity=5, rate=40.0)
     try:
         await asyncio.gather(*(source.lookup("1001", ANA) for _ in range(30)))
     finally:
