@@ -755,6 +755,12 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "que me lo cancelen.", "llm", None),
         ("Hice el pedido 4512 con transferencia, ¿me cambian la forma de pago a tarjeta?",
          "human", None),
+        # The shop's words in English inside Spanish mail.
+        ("Hola, ¿aceptan debit card o solo credit? Y si pago con bank transfer, ¿cómo es?",
+         "faq", "pagos"),
+        ("Varias cosas dicen out of stock. ¿Hacen restock? ¿En cuánto tiempo vuelven?",
+         "faq", "stock"),
+        ("¿Tienen free shipping a Córdoba?", "llm", None),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

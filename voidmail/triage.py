@@ -834,6 +834,28 @@ PLAIN_PHRASES = (
 # A postal code given ("cp 8316", "C.P. M5500"): the code an answer may ask for, not a number
 # it must say.
 POSTAL_CODE = re.compile(r"\b(?:cp|c\.p\.?|codigo\s+postal)\s*:?\s*[a-z]?\d{4}(?:[a-z]{3})?\b")
+# The shop's words said in English inside Spanish mail ("¿aceptan debit card?", "¿hacen
+# restock?"), said in Spanish. A message mostly in English goes to the LLM before any of this.
+ENGLISH = tuple(
+    (re.compile(pattern), spanish)
+    for pattern, spanish in (
+        (r"\bsize\s+(?:chart|guide)\b", "guia de talles"),
+        (r"\b(?:out\s+of\s+stock|sold\s+out)\b", "agotado"),
+        (r"\bin\s+stock\b", "disponible"),
+        (r"\brestock(?:s|ing|ean)?\b", "reposicion"),
+        (r"\bfree\s+shipping\b", "envio gratis"),
+        (r"\b(?:do\s+you\s+)?ship\s+to\b", "envian a"),
+        (r"\bshipping\b", "envio"),
+        (r"\btracking(?:\s+(?:number|code))?\b", "codigo de seguimiento"),
+        (r"\bdebit(?:\s+card)?\b", "tarjeta de debito"),
+        (r"\bcredit(?:\s+card)?\b", "tarjeta de credito"),
+        (r"\b(?:bank\s+)?transfer\b", "transferencia"),
+        (r"\binstal+ments\b", "cuotas"),
+        (r"\bswap\b", "cambiar"),
+        (r"\bhow\s+does\s+it\s+work\b", "como funciona"),
+        (r"\bwhere(?:'s|\s+is)\b", "donde esta"),
+    )
+)
 # A cut in the power, the water or the line: "se cortó la luz" names no short garment.
 POWER_CUT = re.compile(
     r"\bse\s+(?:nos\s+|me\s+|les?\s+)?corto\s+(?:la|el)\s+(?:luz|agua|internet|wifi|senal|gas"
@@ -1450,8 +1472,10 @@ def _ages_left_out(normal: str) -> str:
 def _idioms(normal: str) -> str:
     """``normal`` with idioms said plainly, so that they name their topic: two sizes side by
     side are "entre dos talles", "¿es porque lo tienen?" is "¿está disponible?", "lo que
-    está en la página" is the site's stock, a postal code given is "código postal", and a
-    power cut is gone."""
+    está en la página" is the site's stock, a postal code given is "código postal", the shop's
+    words in English are said in Spanish, and a power cut is gone."""
+    for english, spanish in ENGLISH:
+        normal = english.sub(spanish, normal)
     normal = POSTAL_CODE.sub("codigo postal", POWER_CUT.sub("", normal))
     normal = ON_THE_SITE.sub("el stock de la pagina", normal)
     return IN_STOCK.sub(" esta disponible", TWO_SIZES.sub(" entre dos talles ", normal))
