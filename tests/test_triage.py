@@ -761,6 +761,9 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Varias cosas dicen out of stock. ¿Hacen restock? ¿En cuánto tiempo vuelven?",
          "faq", "stock"),
         ("¿Tienen free shipping a Córdoba?", "llm", None),
+        # The writer in the third person asks ("el Sr. Funes desea saber si…").
+        ("El Sr. Roberto Funes desea saber si los envíos que realizan cuentan con número de "
+         "seguimiento.", "faq", "envios"),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

@@ -945,6 +945,10 @@ QUESTION = _any(
     # "Saber" asks when wanted ("quería saber"), not when told ("nunca termino de saber mi talle").
     r"\b(?:quisiera|queria|quiero|necesito|necesitaria|me\s+gustaria|desearia|deseo|queriamos"
     r"|quisieramos|me\s+interesa)\s+(?:saber|consultar|preguntar|hacer|cambiar|pagar|info|conocer)\b",
+    # Somebody else, or the writer in the third person: "el Sr. Funes desea saber si…" (not
+    # "no quiere saber nada con probarse").
+    r"(?<!\bno\s)\b(?:quiere|quieren|desea|desean|necesita|necesitan|le\s+gustaria|les\s+gustaria)\s+"
+    r"(?:saber|consultar|preguntar|conocer)\b",
     r"\b(?:solicito|solicitamos|pido|pedimos)\s+(?:informacion|info|detalles)\b",
     # The formal request: "les agradecería me indiquen de qué manera…", "solicitamos nos
     # confirmen si…", "tengan a bien informarnos…".
@@ -1095,7 +1099,7 @@ AGE = re.compile(
     r"\b(?:(?:hij|nen|niet|sobrin|herman|chic|pib|nin|ahijad|amig|prim|novi|cunad|suegr|espos"
     r"|marido|mujer|adolescente)\w*|la\s+mas\s+grande|el\s+mas\s+grande|la\s+mayor|el\s+mayor"
     r"|tengo|tiene|cumple|cumplen|cumplio|cumplir|para\s+sus|de\s+sus|cumple\s+de)\s+(?:de\s+)?\(?(\d{1,2})\)?"
-    r"(?!\s*(?:dias|semanas|meses|horas|cuotas|%|pesos|\$|cm|kg|kilos))"
+    r"(?!\s*(?:dias|semanas|meses|horas|cuotas|%|pesos|\$|cm|kg|kilos))(?:\s+anos\b)?"
 )
 # What names this shop: a sentence or an aside that does is about us, whoever else it names.
 OURS = re.compile(
