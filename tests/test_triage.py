@@ -764,6 +764,17 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         # The writer in the third person asks ("el Sr. Funes desea saber si…").
         ("El Sr. Roberto Funes desea saber si los envíos que realizan cuentan con número de "
          "seguimiento.", "faq", "envios"),
+        # Delivery problems said politely: still "en preparación", weeks since paying, silence.
+        ("Pagué hace 6 días hábiles y el pedido sigue en preparación. ¿Cuándo lo despachan?",
+         "human", None),
+        ("Ya van dos semanitas desde que pagué y todavía no me llegó el seguimiento 🙂",
+         "human", None),
+        ("Les mandé el jean para cambiar, lo recibieron el 17 y desde ahí no supe más nada.",
+         "human", None),
+        ("Mi pedido figura en preparación desde hace dos días, ¿cuándo lo despachan?", "llm", None),
+        # A garment that did not lose its shape is praise.
+        ("La remera que me regalaron no se deformó con los lavados. ¿Hacen envíos a San Luis?",
+         "faq", "envios"),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

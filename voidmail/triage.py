@@ -230,6 +230,16 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\ben\s+transito\W{0,3}\s+desde\s+hace\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
             r"\b(?:se\s+)?(?:perdio|extravio|perdieron|extraviaron)\s+(?:mi|el|la)\s+(?:pedido"
             r"|paquete|envio|compra|encomienda)\b",
+            # Still "en preparación": "el pedido sigue en preparación", "… desde el martes".
+            r"\b(?:sigue|siguen)\s+(?:figurando\s+|apareciendo\s+|como\s+)?\W{0,2}en\s+preparacion\b"
+            r"|\ben\s+preparacion\W{0,3}\s+desde\s+(?:el\s+\w+\s+pasado|la\s+semana\s+pasada)\b",
+            # Weeks since paying, and still nothing: "ya van dos semanas desde que pagué".
+            r"^(?=.*\b(?:van|pasaron|hace)\s+(?:\w+\s+)?(?:semanas|semanitas|mes|meses)\s+(?:desde\s+)?que\s+"
+            r"(?:pague|compre|hice|abone)\b)(?=.*\b(?:todavia|aun|sigo|sin|no)\b)",
+            r"^(?=.*\bno\s+(?:he|hemos)\s+recibido\s+(?:el|la|los|las|mi|mis|nuestro|nuestra|ningun|nada)\b"
+            r"(?!\s+(?:respuesta|contestacion)\b))(?=.*\b(?:semanas?|mes|meses|\d{2,}\s+dias)\b)",
+            r"\b(?:no\s+(?:supe|supimos|se|sabemos)|sin\s+saber)\s+(?:mas\s+)?nada\b.{0,40}$"
+            r"|\bdesde\s+(?:ahi|entonces)\s+no\s+(?:supe|supimos|se|sabemos)\b",
         ),
     ),
     (
@@ -272,7 +282,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bdefect\w*",
             r"\brot[oa]s?\b|\brompi\w*",
             r"\bdescos\w*|\bdesarm\w*|\bdeshilach\w*",
-            r"\bse\s+(?:abrio|rompio|despego|destino|solto|corrio|achico|encogio|decoloro|estiro)\b",
+            r"(?<!\bno\s)\bse\s+(?:abrio|rompio|despego|destino|solto|corrio|achico|encogio|decoloro|estiro"
+            r"|deformo|deformaron)\b",
             r"\bcostura\s+(?:abierta|suelta|rota|salida)",
             r"\bcosturas?\b.{0,50}\b(?:vien\w*|esta|estan|quedo|llego)\s+(?:un\s+)?(?:poco\s+|poquito\s+)?"
             r"(?:medio\s+|algo\s+|bastante\s+)?(?:abiert|suelt|rot|descosid)[oa]s?\b",
