@@ -772,6 +772,12 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Les mandé el jean para cambiar, lo recibieron el 17 y desde ahí no supe más nada.",
          "human", None),
         ("Mi pedido figura en preparación desde hace dos días, ¿cuándo lo despachan?", "llm", None),
+        ("Hola, quería saber qué pasó con mi pedido. Gracias.", "human", None),
+        ("Si no hay nadie cuando pasa el correo, ¿qué pasa con el paquete?", "llm", None),
+        ("Mandé la campera para el cambio hace tres semanas y no sé nada. ¿La recibieron?",
+         "human", None),
+        ("Me dijeron en el correo que el paquete volvió al remitente. ¿Lo tienen ustedes?",
+         "human", None),
         # A garment that did not lose its shape is praise.
         ("La remera que me regalaron no se deformó con los lavados. ¿Hacen envíos a San Luis?",
          "faq", "envios"),
@@ -1064,7 +1070,7 @@ CONDITIONS = """
     talle medida cambio envio pago stock agotado
     roto fallado mancha devolver reembolso cancelar
     andreani correo seguimiento entrega retirar pulgadas embarazada peso altura tarda demora
-    efectivamente
+    efectivamente nadie
 """.split()
 
 

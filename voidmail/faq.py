@@ -228,7 +228,7 @@ EVERYDAY = frozenset(
         tramite tramites proceso pasos todos todas onda lado
         b c d f g j k n p r t v w x z
         debo debe deben deberia deberian resulta resulte resultar efectuar adquirir adquiri
-        adquirida adquirido conocer conozco alguien nadie mensaje prefiero preferiria
+        adquirida adquirido conocer conozco alguien mensaje prefiero preferiria
         vender venden vendan acertar acierto errar equivocar equivocarme equivoque pifiar
         dicho dicha agrado sirve servir calculo calcular trae traen deja dejan posta ahorita
         probable entere enterarme mercaderia localidad propia propio virtual tuve tuvo

@@ -211,7 +211,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # Still waiting for the parcel: "todavía estoy esperando el paquete".
             r"\b(?:todavia|aun|sigo|seguimos)\s+(?:estoy\s+|estamos\s+)?esperando\s+(?:el|mi|la|los|que\s+"
             r"(?:me\s+)?llegue)\s*(?:pedido|paquete|envio|compra|encomienda|cambio|llegue)?\b",
-            r"\bseguimiento\b.{0,40}\bno\s+(?:se\s+)?(?:actualiz|mueve|movio|avanz|cambi)\w*",
+            r"\bseguimiento\b.{0,40}\bno\s+(?:se\s+)?(?:actualiz|mueve|muev|movio|avanz|cambi)\w*",
             # A tracking code the courier does not know, a week on (on the first days it may
             # not be loaded yet).
             r"^(?=.*(?:\bseguimiento\b.{0,40}\bno\s+(?:funciona|anda|existe|aparece|figura|sirve)\b"
@@ -220,7 +220,14 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # A status that has not moved: "dice 'en preparación' desde hace una semana".
             r"\b(?:en\s+preparacion|en\s+transito|en\s+camino|en\s+distribucion|pendiente\s+de\s+envio)"
             r"\W{0,3}\s+desde\s+hace\s+(?:\w+\s+)?(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b",
-            r"\bdevuelt[oa]\s+al\s+remitente\b|\breturned\s+to\s+sender\b",
+            r"\bdevuelt[oa]\s+al\s+remitente\b|\breturned\s+to\s+sender\b"
+            r"|\b(?:volvio|regreso|vuelve)\s+al\s+remitente\b",
+            # "¿Qué pasó con mi pedido?": something went wrong, somebody has to look.
+            r"\bque\s+paso\s+con\s+(?:mi|el|nuestro)\s+(?:pedido|compra|paquete|envio|cambio)\b",
+            # A garment sent back for an exchange, and nothing since.
+            r"^(?=.*\b(?:mande|mandamos|envie|enviamos|devolvi|despache)\b.{0,80}\bcambi\w*)"
+            r"(?=.*\b(?:no\s+(?:tengo|tuve|hay|se|supe)\s+(?:mas\s+)?(?:nada|novedad\w*|noticias?)"
+            r"|ni\s+(?:tengo\s+)?novedad\w*|no\s+(?:me\s+)?llego)\b)",
             r"^(?=.*\b(?:paso|pasaron|hace)\s+(?:casi\s+|mas\s+de\s+)?(?:un|una|\d+|dos|tres)\s+(?:mes|meses"
             r"|semanas?)\b)(?=.*\bno\s+(?:me\s+)?(?:llego|llegaron|recibi)\b)"
             r"(?=.*\b(?:pedido|compra|cambio|paquete|envio|seguimiento|encomienda)\b)",
