@@ -187,7 +187,23 @@ def test_mailboxes_and_uidvalidity(dovecot: Dovecot) -> None:
 
 
 async def test_idle_receives_exists_after_append(dovecot: Dovecot) -> None:
-    client = aioimaplib.IMAP4(dovecot.host, dovecot.port, timeout=TIMEOUT)
+    lost = asyncio.Event()
+    client = aioimaplib.IMAP4(
+        dovecot.host, dovecot.port, timeout=TIMEOUT, conn_lost_cb=lambda _exc: lost.set()
+    )
+    try:
+        await _idle_until_exists(client, dovecot)
+    finally:
+        # aioimaplib never closes its transport, not even after LOGOUT: it waits for the
+        # server to hang up. When Dovecot's FIN comes after the test's event loop is closed,
+        # the socket is left open and reported as unclosed whenever it is garbage-collected.
+        transport = client.protocol.transport
+        if transport is not None:
+            transport.close()
+            await asyncio.wait_for(lost.wait(), TIMEOUT)
+
+
+async def _idle_until_exists(client: aioimaplib.IMAP4, dovecot: Dovecot) -> None:
     await client.wait_hello_from_server()
     assert (await client.login(dovecot.username, dovecot.password)).result == "OK"
     assert (await client.select(dovecot.mailbox)).result == "OK"
