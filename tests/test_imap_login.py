@@ -85,3 +85,26 @@ async def test_a_refused_login_carries_the_servers_own_words() -> None:
     assert isinstance(error, imap.ImapCredentialsRefused)
     assert "[AUTHENTICATIONFAILED] Invalid credentials (Failure)" in str(error)
     assert "s3cret-pass" not in str(error)
+
+
+async def test_a_cancelled_caller_takes_its_imap_command_with_it() -> None:
+    # A caller cancelled from outside (a check's overall deadline) must not leave the command
+    # running on its own, to finish or open a connection after close().
+    connection = imap.ImapConnection(settings(1))
+    started = asyncio.Event()
+    command_cancelled = asyncio.Event()
+
+    async def command() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            command_cancelled.set()
+            raise
+
+    caller = asyncio.create_task(connection._call(command(), "NOOP"))
+    await asyncio.wait_for(started.wait(), 5)
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    await asyncio.wait_for(command_cancelled.wait(), 5)

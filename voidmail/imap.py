@@ -382,6 +382,9 @@ class ImapConnection:
             done, _ = await asyncio.wait(
                 {work, lost}, timeout=limit, return_when=asyncio.FIRST_COMPLETED
             )
+        except BaseException:
+            work.cancel()  # the caller was cancelled: the command goes with it
+            raise
         finally:
             lost.cancel()
         if work not in done:
