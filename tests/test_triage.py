@@ -781,6 +781,14 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         # A garment that did not lose its shape is praise.
         ("La remera que me regalaron no se deformó con los lavados. ¿Hacen envíos a San Luis?",
          "faq", "envios"),
+        # A size the site shows as there asks about stock, not how to choose a size.
+        ("Si en la web dice que está mi talle, ¿está? No quiero pagar y que después me digan "
+         "que no hay.", "faq", "stock"),
+        # A product's page linked is a product named: its price with shipping needs the catalog.
+        ("https://tienda.example/productos/campera-inflable-negra/\ncuanto me sale en total con "
+         "el envio a Abra Pampa?", "llm", None),
+        ("¿De qué manera se calcula el costo de envío a Santa Fe? Necesito saber cuánto me va a "
+         "salir en total.", "faq", "envios"),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

@@ -753,7 +753,8 @@ PLAIN_PHRASES = (
         re.compile(r"\bantes\s+de\s+pagar(?!\s+(?:con|en|por|mediante|via)\b)"),
         "antes de comprar",
     ),
-    (re.compile(r"\bquiero\s+pagar\s+y\s+que\b"), "quiero comprar y que"),
+    # Paying as buying: "me da miedo pagar y que después me digan que no hay".
+    (re.compile(r"\bpagar\s+y\s+que\b"), "comprar y que"),
     (re.compile(r"\bno\s+(?:hay|tengo)\s+(?:apuro|urgencia|drama)\b"), ""),
     # "En caso de que fuera necesario": the subjunctive of "ser", not "fuera de plazo".
     (
@@ -902,6 +903,13 @@ ON_THE_SITE = re.compile(
     r"|figura|figuran|se\s+ve|se\s+ven|ves|muestra|muestran|dice|hay|publican)\s+en\s+la\s+(?:pagina|web"
     r"|tienda)\b"
 )
+# A size or colour the site shows as there ("si en la web dice que está mi talle", "figura el
+# talle M"): what is available, which the stock answer speaks of, not how to choose a size.
+SIZE_SHOWN = re.compile(
+    r"\b(?:dice|dicen|figura|figuran|aparece|aparecen|muestra|muestran|sale|salen)\s+(?:que\s+)?"
+    r"(?:(?:hay|esta|estan|tienen)\s+)?(?:mi|el|la|un|una|ese|esa|tu|su)?\s*(?:talle|color)"
+    rf"(?:\s+(?:{SIZE_TOKEN})\b)?"
+)
 # What the site would show of a size or colour ("si en la web dice que hay talle M"), or shows
 # of most things ("en talle L dice agotado en casi todo"): the site's stock, which any size
 # illustrates. What one product's page says ("el chaleco dice últimas unidades") is that product.
@@ -921,7 +929,8 @@ COLOR_ASK = re.compile(
     rf"\b(?:en|color)\s+(?:{COLORS})\b|\btalle\s+(?:{SIZE_TOKEN})\b|\ben\s+(?:xxs|xs|xl|xxl|xxxl)\b"
 )
 PRICE_ASK = _any(
-    r"\bcuanto\s+(?:sale|salen|cuesta|cuestan|esta|estan|vale|valen|saldria)\b",
+    r"\bcuanto\s+(?:(?:me|nos|le|les|te)\s+)?(?:sale|salen|cuesta|cuestan|esta|estan|vale|valen|saldria"
+    r"|va\s+a\s+salir)\b",
     r"\bprecios?\b",
     r"\bvalor\b",
 )
@@ -1016,6 +1025,11 @@ SIGN_OFF = re.compile(
 SIGNATURE_LINES = 12
 PLACES_FILE = Path(__file__).parent / "data" / "localidades.txt"
 WORD = re.compile(r"\w+")
+# The address of one product's page ("…/productos/campera-inflable-negra/"): a product named.
+PRODUCT_LINK = re.compile(
+    r"\bhttps?://[^\s/]{1,100}/(?:[^\s/]{1,60}/){0,3}?(?:productos?|products?|p|item|articulo)/[^\s/]",
+    re.IGNORECASE,
+)
 # The words a place follows ("envían a salta", "vivo en la plata"); not "de", which a common
 # phrase follows as often ("el largo de la falda", "el motivo de la consulta").
 PLACE_LEADS = frozenset({"a", "al", "en", "hasta", "desde", "para", "hacia"})
@@ -1330,7 +1344,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # One product named (its colour, size, model or price) needs the catalog, unless the answer
     # is for buyers of anything: "¿el jean lo puedo cambiar por otro color?" is an exchange.
     # Read without the signature, where "Rosa" is a name and not a colour.
-    product = _specific_product(said)
+    product = _specific_product(said, linked=PRODUCT_LINK.search(text) is not None)
     # "¿El largo de los pantalones figura?" asks what the sizes answer names: no product.
     named = len(topics) == 1 and product is not None and faq.names(topics[0], product.found)
     # "Le encantaron los buzos de frisa. ¿Hacen envíos a Córdoba?": the garment they like is
@@ -1494,12 +1508,13 @@ def _ages_left_out(normal: str) -> str:
 def _idioms(normal: str) -> str:
     """``normal`` with idioms said plainly, so that they name their topic: two sizes side by
     side are "entre dos talles", "¿es porque lo tienen?" is "¿está disponible?", "lo que
-    está en la página" is the site's stock, a postal code given is "código postal", the shop's
+    está en la página" is the site's stock, a size it shows is "disponible", a postal code
+    given is "código postal", the shop's
     words in English are said in Spanish, and a power cut is gone."""
     for english, spanish in ENGLISH:
         normal = english.sub(spanish, normal)
     normal = POSTAL_CODE.sub("codigo postal", POWER_CUT.sub("", normal))
-    normal = ON_THE_SITE.sub("el stock de la pagina", normal)
+    normal = ON_THE_SITE.sub("el stock de la pagina", SIZE_SHOWN.sub("figura disponible", normal))
     return IN_STOCK.sub(" esta disponible", TWO_SIZES.sub(" entre dos talles ", normal))
 
 
@@ -1826,12 +1841,13 @@ class _Product:
     attribute: bool  # named by what it is (colour, size, model), not asked its price
 
 
-def _specific_product(said: list[str]) -> _Product | None:
-    """The product the customer's sentences single out: a garment's price, or a colour, size
-    or model said of a garment in the same sentence ("me gustó que no todo sea negro" and "los
-    buzos" in another sentence single out nothing)."""
+def _specific_product(said: list[str], linked: bool = False) -> _Product | None:
+    """The product the customer's sentences single out: a garment's price (a garment named,
+    or ``linked`` by its page's address), or a colour, size or model said of a garment in the
+    same sentence ("me gustó que no todo sea negro" and "los buzos" in another sentence single
+    out nothing)."""
     normal = "\n".join(said)
-    garment = GARMENT.search(normal)
+    garment = linked or GARMENT.search(normal)
     # "¿Cuánto sale el envío?" is the price of shipping, not of the jean named beside it.
     price = next(
         (m for m in PRICE_ASK.finditer(normal) if not SHIPPING.match(normal, m.end())), None
