@@ -110,6 +110,8 @@ FLOORS = {
     "blind39": {"faq": 0.46, "human": 1.0, "ignored": 1.0},
     "blind40": {"faq": 0.65, "human": 0.97, "ignored": 1.0},
     "blind41": {"faq": 0.63, "human": 1.0, "ignored": 1.0},
+    "blind42": {"faq": 0.76, "human": 0.88, "ignored": 1.0},
+    "blind43": {"faq": 0.61, "human": 0.94, "ignored": 1.0},
 }
 
 
