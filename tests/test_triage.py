@@ -791,6 +791,8 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "el envio a Abra Pampa?", "llm", None),
         ("¿De qué manera se calcula el costo de envío a Santa Fe? Necesito saber cuánto me va a "
          "salir en total.", "faq", "envios"),
+        # A question in capitals with a name under it is no signature.
+        ("DONDE ESTA LA TABLA DE TALLES\nC. ROMERO", "faq", "talles"),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

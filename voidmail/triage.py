@@ -1544,6 +1544,7 @@ def _signature_block(block: list[str]) -> bool:
         2 <= len(block) <= SIGNATURE_LINES
         and bool(NAME_LINE.match(block[0].strip()))
         and all(_signature_line(line) for line in block)
+        and not _asks(faq_module.normalize(block[0]))  # "DONDE ESTA LA TABLA DE TALLES"
     )
 
 
@@ -1820,6 +1821,7 @@ def _only_a_name(text: str) -> bool:
         and 2 <= len(tokens) <= 4 * len(lines)
         and all(t[0].isupper() and re.fullmatch(r"[^\W\d_]+[.,]?", t) for t in tokens)
         and not any(w in COURTESY_WORDS for w in re.findall(r"\w+", faq_module.normalize(text)))
+        and not _asks(faq_module.normalize(lines[0]))  # "DONDE ESTA LA TABLA DE TALLES"
     )
 
 
