@@ -793,6 +793,14 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
          "salir en total.", "faq", "envios"),
         # A question in capitals with a name under it is no signature.
         ("DONDE ESTA LA TABLA DE TALLES\nC. ROMERO", "faq", "talles"),
+        # Returning a garment to exchange it is no refund; a refund, or an exchange refused, is.
+        ("¿Cuál es el plazo para devolver una prenda y cambiarla por otra?", "llm", None),
+        ("La campera llegó ayer. No quiero cambiarla. ¿Hay forma de devolverla?", "human", None),
+        ("¿Puedo devolver la prenda y cambiarla, o me devuelven la plata?", "human", None),
+        # The occasion a gift is for is no deadline; a delivery asked by that day is.
+        ("Quiero comprarle algo para el Día del Padre, ¿cuánto tarda el envío a Salta?",
+         "faq", "envios"),
+        ("¿Si lo compro hoy llega para el Día del Padre?", "llm", None),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

@@ -621,6 +621,8 @@ RESTOCK_NOTICE = re.compile(
 )
 # An exchange asked for: a change of mind that wants another garment is no cancellation.
 EXCHANGE = re.compile(r"\bcambi(?:ar|arlo|arla|o|en|ame|armelo|armela)\b")
+# Money wanted back: a refund, whatever else the sentence says of an exchange.
+MONEY_BACK = re.compile(r"\b(?:plata|dinero|reembols\w*|reintegr\w*|devolucion\s+del\s+dinero)\b")
 # A bank's or a wallet's promotion, where "reintegro" is cash back, not a refund of ours.
 PROMOTION = re.compile(
     r"\b(?:cuenta\s+dni|modo|banco|bancos|promo\w*|descuento|lunes|martes|miercoles|jueves|viernes"
@@ -802,6 +804,16 @@ PLAIN_PHRASES = (
         "de regalo",
     ),
     (re.compile(r"\baparte\s+de\b"), "ademas de"),
+    # The occasion a gift is bought for, or that is coming, not a date to meet: "comprarle algo
+    # para el Día del Padre", "se viene el Día del Padre" ("¿llega para el Día del Padre?" is).
+    (
+        re.compile(
+            r"\b(?:(?:compr|regal)\w*\s+(?:(?:le|les|algo|un|una|unos|unas|regalo|regalito|me|se)\s+){0,3}"
+            r"para|se\s+viene|se\s+acerca|ya\s+viene)\s+el\s+dia\s+del?\s+(?:la\s+)?(?:padre|madre|nino"
+            r"|amigo|abuelo|abuela)\b"
+        ),
+        "de regalo",
+    ),
     # What the customer earns, not what the shop charges: "cobro el viernes", "donde cobro la
     # jubilación" (the day itself stays, a date the answer must meet).
     (
@@ -1746,6 +1758,17 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         return True  # "¿puedo comprar y que lo manden a otra dirección?", "¿destiñe?"
     if category in ("anger", "insult", "legal") and _of_others(PAST, line, start - 60, start):
         return True  # "una vez me estafaron en Marketplace": told, not happening
+    if (
+        category == "refund"
+        and not buyer
+        and "?" in line[start:]
+        and any(
+            not UNWANTED.search(line, max(0, m.start() - 40), m.start())
+            for m in EXCHANGE.finditer(line)
+        )
+        and not MONEY_BACK.search(line)
+    ):
+        return True  # "¿cuál es el plazo para devolver una prenda y cambiarla por otra?"
     if category == "refund" and not buyer and _of_others(PAST, line, start - 100, start):
         return True  # "me pasó varias veces que… me devuelven la plata cuando quieren"
     if (
