@@ -1761,12 +1761,12 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
     if (
         category == "refund"
         and not buyer
-        and "?" in line[start:]
+        and "?" in line[start : end + 150]
         and any(
             not UNWANTED.search(line, max(0, m.start() - 40), m.start())
-            for m in EXCHANGE.finditer(line)
+            for m in EXCHANGE.finditer(line, max(0, start - 150), end + 150)
         )
-        and not MONEY_BACK.search(line)
+        and not MONEY_BACK.search(line, max(0, start - 150), end + 150)
     ):
         return True  # "¿cuál es el plazo para devolver una prenda y cambiarla por otra?"
     if category == "refund" and not buyer and _of_others(PAST, line, start - 100, start):
