@@ -106,6 +106,11 @@ def _cases() -> dict[str, bytes]:
         "body-deadline-runs": message(body=b"para el " * 30_000 + b"24?\r\n"),
         "body-emoji-runs": message(body="😄 ".encode() * 50_000 + b"ya se\r\n"),
         "body-name-lines": message(body=b"hola?\r\n\r\n" + b"Ana Maria " * 40_000 + b"\r\n"),
+        # Handoff phrases that are each excused by words far along the same line.
+        "body-excused-handoff-runs": message(
+            body=b"me arrepenti " * 8_000 + b"quiero cambiarlo?\r\n"
+        ),
+        "body-refund-runs": message(body=b"devolver y " * 10_000 + b"cambiarla?\r\n"),
         "html-unclosed-tags": message(body=b"<a " * 100_000, content_type=b"text/html"),
         "html-end-tag-run": message(body=b"</" * 200_000, content_type=b"text/html"),
         "html-comment-run": message(body=b"<!--" * 100_000, content_type=b"text/html"),

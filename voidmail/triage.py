@@ -58,6 +58,7 @@ NOT_HELPED = re.compile(
     r"|\b(?:yo\s+)?no\s+(?:les\s+|te\s+)?pregunte\b|\b(?:eso|esto)\s+ya\s+lo\s+(?:lei|vi|sabia|se|hice)\b"
     r"|\brespuestas?\s+que\s+no\s+tienen?\s+nada\s+que\s+ver\b"
 )
+REACH = 300  # characters around a handoff phrase read for what excuses it: its sentence
 ADULT_AGE = 13  # from here on a person wears the shop's sizes; younger, a child's are asked
 MAX_FAQ_WORDS = 80  # rambling customers are still asking one thing; longer ones rarely are
 MAX_FAQ_QUESTIONS = 4
@@ -1761,12 +1762,12 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
     if (
         category == "refund"
         and not buyer
-        and "?" in line[start : end + 150]
+        and _in_question(line, end)
         and any(
             not UNWANTED.search(line, max(0, m.start() - 40), m.start())
-            for m in EXCHANGE.finditer(line, max(0, start - 150), end + 150)
+            for m in EXCHANGE.finditer(line, max(0, start - REACH), end + REACH)
         )
-        and not MONEY_BACK.search(line, max(0, start - 150), end + 150)
+        and not MONEY_BACK.search(line, max(0, start - REACH), end + REACH)
     ):
         return True  # "¿cuál es el plazo para devolver una prenda y cambiarla por otra?"
     if category == "refund" and not buyer and _of_others(PAST, line, start - 100, start):
@@ -1774,7 +1775,7 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
     if (
         category == "cancellation"
         and found.group(0).startswith("arrepent")
-        and EXCHANGE.search(line)
+        and EXCHANGE.search(line, max(0, start - REACH), end + REACH)
     ):
         return True  # "me arrepentí, prefiero el otro modelo: ¿se puede cambiar?"
     if category == "wants_person" and (
@@ -1786,7 +1787,9 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         return True  # "los míos ya tienen más agujeros que el colador"
     if category == "wrong_item" and DATE.search(found.group(0)):
         return True  # "compré el 20 de diciembre y me llegó el 27": days, not sizes
-    if category == "delivery_problem" and RESTOCK_NOTICE.search(line):
+    if category == "delivery_problem" and RESTOCK_NOTICE.search(
+        line, max(0, start - REACH), end + REACH
+    ):
         return True  # "dejé mi mail para que me avisen cuando vuelva… y nunca me llegó nada"
     if category == "complaint" and _of_others(THIRD_PARTY, line, start - 100, start):
         return True  # "a una vecina le clonaron la tarjeta y estuvo meses reclamando"
@@ -1808,19 +1811,22 @@ def _of_others(pattern: re.Pattern[str], line: str, start: int, end: int) -> boo
 def _asked_before(line: str, found: re.Match[str]) -> bool:
     """Whether ``found`` is in a question and nothing in ``line`` tells of something received:
     "¿el buzo destiñe?", "¿puedo hacer la compra y que lo manden a otra dirección?"."""
-    return _in_question(line, found.end()) and not RECEIVED.search(line)
+    near = max(0, found.start() - REACH), found.end() + REACH
+    return _in_question(line, found.end()) and not RECEIVED.search(line, *near)
 
 
 def _supposed(line: str, found: re.Match[str]) -> bool:
     """Whether ``found`` is asked of a supposition, in a question opened by "si" ("¿y si la
-    otra es más barata me devuelven algo?")."""
-    opened = max(line.rfind(stop, 0, found.start()) for stop in ".!?;") + 1
+    otra es más barata me devuelven algo?"), read back at most ``REACH``."""
+    reach = max(0, found.start() - REACH)
+    opened = max(reach - 1, *(line.rfind(stop, reach, found.start()) for stop in ".!?;")) + 1
     return _in_question(line, found.end()) and bool(SUPPOSING.search(line, opened, found.start()))
 
 
 def _in_question(line: str, position: int) -> bool:
-    """Whether the sentence of ``line`` that holds ``position`` ends with a question mark."""
-    ends = [i for stop in ".!;?" if (i := line.find(stop, position)) >= 0]
+    """Whether the sentence of ``line`` that holds ``position`` ends with a question mark
+    (within ``REACH``: a sentence longer than that asks nothing of a handoff phrase in it)."""
+    ends = [i for stop in ".!;?" if (i := line.find(stop, position, position + REACH)) >= 0]
     return bool(ends) and line[min(ends)] == "?"
 
 
