@@ -801,6 +801,10 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Quiero comprarle algo para el Día del Padre, ¿cuánto tarda el envío a Salta?",
          "faq", "envios"),
         ("¿Si lo compro hoy llega para el Día del Padre?", "llm", None),
+        # A question pointing at the place named before it: "¿Llegan hasta acá?".
+        ("Somos dos y queremos armar un solo pedido. Vivimos en Bernal, Quilmes. ¿Llegan hasta "
+         "acá? ¿Y cuánto tardaría más o menos?", "faq", "envios"),
+        ("Vivo en Montevideo. ¿Llegan hasta acá?", "llm", None),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

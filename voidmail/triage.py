@@ -933,6 +933,8 @@ SITE_SHOWS = re.compile(
     r"|\b(?:dice|dicen|figura|figuran|aparece|aparecen|sale|salen)\s+(?:que\s+)?(?:agotad\w*|sin\s+stock)\s+en"
     r"\s+(?:casi\s+)?(?:todo|todos|todas|la\s+mayoria|varios|varias|muchos|muchas)\b"
 )
+# A question pointing at where the writer is: "¿llegan hasta acá?".
+HERE = re.compile(r"\b(?:aca|alla|aqui|ahi)\b")
 # A kind of place ("un pueblo chico", "las ciudades grandes"), like a town's name.
 PLACE_WORD = re.compile(
     r"\b(?:pueblo|pueblito|ciudad|ciudades|provincia|provincias|barrio|zona|paraje|capital|capitales|localidad"
@@ -1393,6 +1395,9 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         for s in sentences
         if s in asking or (topic in faq.analyse(s).topics and not REASON_FIRST.match(s))
     ]
+    if any(HERE.search(s) for s in asking) and any("localidad" in s for s in sentences):
+        # "Vivimos en Bernal. ¿Llegan hasta acá?": the question points at the place named.
+        closed.append("localidad")
     called = _called(mail.sender_name, text)
     question = _generic("\n".join(closed), called)
     word_count = len(faq_module.words(question))
