@@ -7,6 +7,7 @@ before the rules were tuned; both halves must meet the bars: FAQ precision >= 0.
 
 from __future__ import annotations
 
+import datetime
 import random
 import tomllib
 from collections import Counter
@@ -847,6 +848,30 @@ def test_a_place_that_is_also_a_phrase_is_a_place_only_as_one_is_written() -> No
     assert triage._placed("el largo de la falda") == "el largo de la falda"
     assert triage._placed("MANDAN A POSADAS?") == "MANDAN A LOCALIDAD?"
     assert triage._placed("Malargüe y Tunuyán") == "localidad y localidad"
+
+
+def test_a_day_told_is_counted_from_the_day_the_mail_was_sent() -> None:
+    # "La recibí el 23 de diciembre", sent on the 28th, is five days into a 30-day window; sent
+    # in March it is past it; without a Date it is a date no answer covers.
+    def sent(date: str | None) -> triage.Decision:
+        dated = f"Date: {date}\n" if date else ""
+        raw = (
+            f"From: Ana <ana@correo.example>\nTo: {SHOP}\nSubject: Cambio\n{dated}"
+            "Message-ID: <d@correo.example>\nContent-Type: text/plain; charset=utf-8\n\n"
+            "Hola, ¿cuánto tiempo tengo para cambiar una campera? La recibí el 23 de diciembre.\n"
+        ).encode()
+        return triage.decide(parse.parse(raw), ANSWERS)
+
+    within = sent("Sat, 28 Dec 2024 22:15:30 -0300")
+    assert (within.route, within.faq_id) == ("faq", "cambios"), within.reason
+    assert sent("Fri, 28 Feb 2025 10:00:00 -0300").route == "llm"
+    assert sent(None).route == "llm"
+    # A bare day is of this month or the last, unless a month is named anywhere.
+    march = datetime.datetime(2025, 3, 28, tzinfo=datetime.UTC)
+    assert triage._dated("me llegó el 20", march) == "me llegó hace 8 dias"
+    assert triage._dated("me llegó el 30", march) == "me llegó el 30"  # no 30 February
+    told = "Compré en enero (creo que me llegó el 20)"
+    assert triage._dated(told, march) == told
 
 
 def test_a_letters_dateline_is_not_a_date_the_question_keeps() -> None:

@@ -29,6 +29,7 @@ are written for kinds of messages, not for sentences.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -1071,6 +1072,23 @@ FORM_BODY_LABEL = re.compile(
     r"^[^\S\n]*(?:mensaje|message|consulta|comentarios?)[^\S\n]*:[^\S\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
+# The day something came or was bought: "lo recibí el 23 de diciembre", "me llegó el 27".
+# Read on the text as written; each alternative is a fixed run of words, so linear.
+RECEIVED_ON = re.compile(
+    r"\b(?P<verb>(?:recib[ií]|recibimos|lleg[oó]|llegaron|compr[eé]|compramos|pagu[eé]|ped[ií])"
+    r"(?:\s+[^\W\d]+){0,3}?)\s+el\s+(?:(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)"
+    rf"\s+)?(?P<day>\d{{1,2}})(?:\s+de\s+(?P<month>{MONTHS}))?\b(?!\s*(?:/|de\s+\d))",
+    re.IGNORECASE,
+)
+MONTH_NUMBERS = {
+    name: number
+    for number, names in enumerate(
+        MONTHS.replace("septiembre|setiembre", "septiembre setiembre").split("|"), 1
+    )
+    for name in names.split()
+}
+MONTH = re.compile(rf"\b(?:{MONTHS})\b", re.IGNORECASE)
+MAX_DATED_DAYS = 400  # a day further back is no purchase a window could hold
 # A day of a month: "el 20 de diciembre".
 DATE = re.compile(rf"\b\d{{1,2}}\s+de\s+(?:{MONTHS})\b")
 # A letter's dateline, alone on a line: "Salta, 5 de febrero de 2025", "Mendoza, 12/03/2026".
@@ -1268,6 +1286,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         # A reply whose new part is its signature: whatever they meant is in an attachment, a
         # picture, or nowhere; a person looks.
         return Decision("human", "otro", None, 1.0, "human: nothing but a signature")
+    text = _dated(text, mail.date)
     normal = _unwrapped(faq_module.normalize(text))  # a wrapped paragraph is one line again
     subject = faq_module.normalize(_bare_subject(mail.subject))
 
@@ -1509,6 +1528,39 @@ def _for_garments(faq: faq_module.Faq, topic: str) -> bool:
     """Whether the answer of ``topic`` speaks of garments, their sizes, colours or models (a
     sizes or exchanges answer does; a shipping or payments one does not)."""
     return any(faq.names(topic, word) for word in ("prenda", "talle", "color", "modelo"))
+
+
+def _dated(text: str, sent: datetime.datetime | None) -> str:
+    """``text`` with the day something came or was bought said as the time since, counted
+    from the day the mail was sent: "lo recibí el 23 de diciembre", written on the 28th, is
+    "lo recibí hace 5 días", which an answer's window can be held to. Without a Date the day
+    stays, a date no answer covers."""
+    if sent is None:
+        return text
+    today = sent.date()
+    # A bare day ("me llegó el 20") is of this month or the last, unless a month is named
+    # anywhere ("compré en enero, creo que me llegó el 20"): then it stays as written.
+    months_named = MONTH.search(text) is not None
+
+    def since(found: re.Match[str]) -> str:
+        day = int(found["day"])
+        month = MONTH_NUMBERS[found["month"].lower()] if found["month"] else None
+        if month is None and months_named:
+            return found.group(0)
+        try:
+            when = today.replace(month=month or today.month, day=day)
+            if when > today:  # "el 27" of last month, "el 23 de diciembre" of last year
+                when = (
+                    when.replace(year=when.year - 1)
+                    if month
+                    else (when.replace(day=1) - datetime.timedelta(days=1)).replace(day=day)
+                )
+        except ValueError:
+            return found.group(0)  # no such day: left as written
+        days = (today - when).days
+        return f"{found['verb']} hace {days} dias" if days <= MAX_DATED_DAYS else found.group(0)
+
+    return RECEIVED_ON.sub(since, text)
 
 
 def _ages_left_out(normal: str) -> str:
@@ -1790,7 +1842,9 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         return True  # "en la página hay un número de WhatsApp"; "soy sorda, no puedo llamar por…"
     if category == "faulty_item" and not buyer and _of_others(MINE, line, start - 60, start):
         return True  # "los míos ya tienen más agujeros que el colador"
-    if category == "wrong_item" and DATE.search(found.group(0)):
+    if category == "wrong_item" and (
+        DATE.search(found.group(0)) or re.search(r"\bhace\s+\d+\s+dias\b", found.group(0))
+    ):
         return True  # "compré el 20 de diciembre y me llegó el 27": days, not sizes
     if category == "delivery_problem" and RESTOCK_NOTICE.search(
         line, max(0, start - REACH), end + REACH
