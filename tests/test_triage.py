@@ -806,6 +806,16 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Somos dos y queremos armar un solo pedido. Vivimos en Bernal, Quilmes. ¿Llegan hasta "
          "acá? ¿Y cuánto tardaría más o menos?", "faq", "envios"),
         ("Vivo en Montevideo. ¿Llegan hasta acá?", "llm", None),
+        # What a supposition leads to is what is asked, unless it asks only how long.
+        ("Si hago la compra hoy y pago con tarjeta, ¿cuándo lo estarían mandando?", "llm", None),
+        ("Gracias! Y si algo está agotado, ¿cuánto tarda en volver?", "faq", "stock"),
+        # A list with dashes: each item asks.
+        ("Dudas:\n- dónde veo las medidas\n- qué hago si estoy entre dos talles\n- si no me va, "
+         "¿cambiarlo cuesta?", "llm", None),
+        # Whether the shop has a store in a town is outside the pickup sentence.
+        ("Soy de San Rafael. ¿Tienen local acá en San Rafael o es solo en Mendoza?", "llm", None),
+        # "¿Todavía llego?" asks whether the writer is still in time.
+        ("Recibí mi pedido hace unas 5 semanas. ¿Todavía llego a cambiarlo?", "llm", None),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

@@ -101,9 +101,10 @@ _WINDOW = re.compile(r"\b(\d{1,3})\s+(?:dias|(semanas)|(horas))\b")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANKS = re.compile(r" ?\n(?: ?\n)* ?")
 _LAUGHTER = re.compile(r"(?:[jh][aeiou]){2,}[jh]?")
-# The number or letter that opens an item of a list of questions ("1) ¿Envían…?", "2. ¿Y…?",
-# "b) …"): formatting, not a number the answer must say. Read after white space is made one.
-_NUMBERING = re.compile(r"^ ?(?:\d{1,2}|[a-e])(?:\)|[.-](?= )) ?", re.MULTILINE)
+# The number, letter or bullet that opens an item of a list of questions ("1) ¿Envían…?",
+# "2. ¿Y…?", "b) …", "- dónde veo…"): formatting, not a number the answer must say, and no
+# word before the question's own first word. Read after white space is made one.
+_NUMBERING = re.compile(r"^ ?(?:(?:\d{1,2}|[a-e])(?:\)|[.-](?= ))|[-*•·](?= )) ?", re.MULTILINE)
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # letters only: "#1000" stays a number
 # How customers shorten the words every rule reads ("q", "xq", "tmb", "x favor"), spelled out
 # once here so that no rule has to list both. "x" only before a word: "2 x 1" stays.
@@ -551,6 +552,12 @@ class Evidence:
     @property
     def weight(self) -> float:
         return len(self.keywords) + HINT_WEIGHT * len(self.hints) + self.example
+
+    @property
+    def only_how_long(self) -> bool:
+        """Whether what was found asks only how long ("¿cuánto tarda?"), of no topic itself."""
+        found = [w for p in self.keywords + self.hints for w in words(p) if w not in STOPWORDS]
+        return all(key(w) in _DURATION_KEYS for w in found)
 
     @property
     def score(self) -> float:

@@ -193,7 +193,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # ("nunca llego a los negocios abiertos" is the writer who never makes it.)
             r"\bnunca\s+(?:me\s+|nos\s+)?(?:llego|llegaron|recibi|recibimos)\b"
             r"(?!\s+a\s+(?:los|las|el|la|tiempo|horario)\b)",
-            r"^(?=.*\b(?:todavia|aun|sigo\s+sin|seguimos\s+sin)\s+(?:no\s+)?(?:me\s+|nos\s+)?"
+            # ("¿Todavía llego?" asks whether the writer is still in time: "llego" needs a "no".)
+            r"^(?=.*\b(?:(?:todavia|aun)\s+no|sigo\s+sin|seguimos\s+sin)\s+(?:me\s+|nos\s+)?"
             r"(?:llego|llegaron|llega|recibi|recibimos|recibir|nada)\b)"
             r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|\d{2,}\s+dias)\b)"
             r"(?=.*\b(?:pedido|compra|paquete|envio|encomienda|cambi\w*|seguimiento|compre|pedi|pague|mande)\b)",
@@ -1089,6 +1090,8 @@ MONTH_NUMBERS = {
 }
 MONTH = re.compile(rf"\b(?:{MONTHS})\b", re.IGNORECASE)
 MAX_DATED_DAYS = 400  # a day further back is no purchase a window could hold
+# A question opened by a supposition: "si hago la compra hoy y pago con tarjeta, ¿…?".
+SUPPOSITION_FIRST = re.compile(r"\W{0,3}(?:y\s+)?si\s+[^,¿?]{1,120}(?:,\s*¿?|¿)")
 # A day of a month: "el 20 de diciembre".
 DATE = re.compile(rf"\b\d{{1,2}}\s+de\s+(?:{MONTHS})\b")
 # A letter's dateline, alone on a line: "Salta, 5 de febrero de 2025", "Mendoza, 12/03/2026".
@@ -1181,7 +1184,9 @@ NOT_COVERED = _any(
     r"\bhorarios?\b|\babren\b|\batienden\s+(?:los|el)\s+(?:sabado|domingo|feriado)",
     # Where the shop is: no answer gives its address.
     r"\bdonde\s+(?:queda|quedan|esta|estan|se\s+encuentra)\s+(?:ubicad[oa]\s+)?(?:el|la|su|sus)\s+"
-    r"(?:local|tienda|negocio|showroom|deposito)\b|\bdireccion\s+del\s+(?:local|negocio|showroom)\b",
+    r"(?:local|tienda|negocio|showroom|deposito)\b|\bdireccion\s+del\s+(?:local|negocio|showroom)\b"
+    r"|\b(?:tienen|hay|abrieron|tendran)\s+(?:un\s+|algun\s+|otro\s+)?(?:local|sucursal|tienda)\s+"
+    r"(?:en|aca|alla|por)\b",
     r"\bbusqueda\s+laboral\b|\bcurriculum\b|\bcv\b|\bcolabora\w*|\bcanje\s+(?:con|por)\s+"
     r"(?:publicidad|contenido|posteo)",
     # Splitting one payment between two means.
@@ -1361,7 +1366,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     asking = [s for s in sentences if _asks(s) and (s in body or ("?" in s and not is_reply))]
     # What is asked comes before the reason given for it: "¿cómo elijo el talle?, ya que me
     # preocupa tener que pagar un cambio" asks about sizes.
-    asked_parts = [REASON.split(s)[0].strip() or s for s in asking]
+    asked_parts = [_asked_part(REASON.split(s)[0].strip() or s, faq) for s in asking]
     asked = faq.analyse("\n".join(asked_parts)).topics if asking else ()
     if len(asked) > 1:
         # "No sé su talle, ¿si no le queda lo puede cambiar?": what they do not know is why they
@@ -1528,6 +1533,21 @@ def _for_garments(faq: faq_module.Faq, topic: str) -> bool:
     """Whether the answer of ``topic`` speaks of garments, their sizes, colours or models (a
     sizes or exchanges answer does; a shipping or payments one does not)."""
     return any(faq.names(topic, word) for word in ("prenda", "talle", "color", "modelo"))
+
+
+def _asked_part(sentence: str, faq: faq_module.Faq) -> str:
+    """What ``sentence`` asks after the supposition it opens with, when that part has a topic
+    of its own: "si hago la compra hoy y pago con tarjeta, ¿cuándo lo mandan?" asks about
+    shipping. A bare "si no me queda, ¿qué hago?" asks within the supposition."""
+    supposed = SUPPOSITION_FIRST.match(sentence)
+    if supposed is None:
+        return sentence
+    rest = sentence[supposed.end() :]
+    analysis = faq.analyse(rest)
+    # "Si algo está agotado, ¿cuánto tarda en volver?": how long, of what the supposition names.
+    topics = analysis.topics
+    named = len(topics) == 1 and not analysis.evidence[topics[0]].only_how_long
+    return rest if named else sentence
 
 
 def _dated(text: str, sent: datetime.datetime | None) -> str:
