@@ -818,6 +818,10 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("Soy de San Rafael. ¿Tienen local acá en San Rafael o es solo en Mendoza?", "llm", None),
         # "¿Todavía llego?" asks whether the writer is still in time.
         ("Recibí mi pedido hace unas 5 semanas. ¿Todavía llego a cambiarlo?", "llm", None),
+        # Where to answer is no demand to be answered.
+        ("¿Se puede pagar con Mercado Pago en la web? Respondan a mati@correo.example porfa.",
+         "faq", "pagos"),
+        ("Hace una semana que escribo. ¡Respondan!", "human", None),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

@@ -521,7 +521,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|escribo)\b",
             r"\b(?:ir|fui|viaje|venir|vine|hicieron\s+ir)\s+al\s+pedo\b|\bquede\s+como\s+un[oa]?\s+(?:guas[oa]|boludo|boluda"
             r"|idiota|tonto|tonta|gil)\b",
-            r"(?<!que\s)(?<!me\s)(?<!nos\s)\b(?:respondan|contesten|atiendan)\b",
+            # ("Respondan a este otro mail, porfa" says where to answer.)
+            r"(?<!que\s)(?<!me\s)(?<!nos\s)\b(?:respondan|contesten|atiendan)\b(?!\s+(?:a|al|porfa|por\s+favor"
+            r"|por\s+(?:mail|correo|aca|este|whatsapp)|cuando|apenas)\b)",
             r"(?<!no\s)(?<!no\slos\s)(?<!no\slas\s)(?<!no\sles\s)(?<!no\slo\s)\bmolest[oa]s?\b|\bfalta\s+de\s+(?:seriedad|compromiso)\b|\bpoco\s+seri[oa]s?\b",
             r"\bnunca\s+mas\b|\bno\s+(?:les\s+)?(?:compro|vuelvo\s+a\s+comprar)\s+mas\b|\bescrach\w*",
             r"\bme\s+(?:atendieron|trataron|respondieron)\s+(?:muy\s+)?mal\b",
