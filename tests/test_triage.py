@@ -888,6 +888,19 @@ def test_a_day_told_is_counted_from_the_day_the_mail_was_sent() -> None:
     assert triage._dated("me llegó el 30", march) == "me llegó el 30"  # no 30 February
     told = "Compré en enero (creo que me llegó el 20)"
     assert triage._dated(told, march) == told
+    # A weekday is the last one before the mail (a week back when said on that very day).
+    thursday = datetime.datetime(2025, 7, 31, tzinfo=datetime.UTC)
+    assert triage._dated("me llegó el martes", thursday) == "me llegó hace 2 dias"
+    assert triage._dated("lo recibí el jueves", thursday) == "lo recibí hace 7 dias"
+    # Dated, what came is still what came: an item missing from it is a person's.
+    raw = (
+        f"From: Mirta <mirta@correo.example>\nTo: {SHOP}\nSubject: Pedido recibido\n"
+        "Date: Thu, 31 Jul 2025 10:00:00 -0300\nMessage-ID: <m@correo.example>\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        "Me llegó el pedido el viernes, aunque faltaba el cinturón que también pagué.\n"
+    ).encode()
+    missing = triage.decide(parse.parse(raw), ANSWERS)
+    assert missing.route == "human", missing.reason
 
 
 def test_a_letters_dateline_is_not_a_date_the_question_keeps() -> None:

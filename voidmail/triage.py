@@ -1091,6 +1091,15 @@ MONTH_NUMBERS = {
     for name in names.split()
 }
 MONTH = re.compile(rf"\b(?:{MONTHS})\b", re.IGNORECASE)
+# The weekday something came: "me llegó el martes", "lo recibí el jueves pasado".
+WEEKDAYS = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
+UNACCENTED = str.maketrans("áéíóú", "aeiou")
+RECEIVED_WEEKDAY = re.compile(
+    r"\b(?P<verb>(?:recib[ií]|recibimos|lleg[oó]|llegaron|compr[eé]|compramos|pagu[eé]|ped[ií])"
+    r"(?:\s+[^\W\d]+){0,3}?)\s+el\s+(?P<weekday>lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)"
+    r"(?P<last>\s+pasado)?\b(?!\s+\d)",
+    re.IGNORECASE,
+)
 MAX_DATED_DAYS = 400  # a day further back is no purchase a window could hold
 # A question opened by a supposition: "si hago la compra hoy y pago con tarjeta, ¿…?".
 SUPPOSITION_FIRST = re.compile(r"\W{0,3}(?:y\s+)?si\s+[^,¿?]{1,120}(?:,\s*¿?|¿)")
@@ -1555,7 +1564,8 @@ def _asked_part(sentence: str, faq: faq_module.Faq) -> str:
 def _dated(text: str, sent: datetime.datetime | None) -> str:
     """``text`` with the day something came or was bought said as the time since, counted
     from the day the mail was sent: "lo recibí el 23 de diciembre", written on the 28th, is
-    "lo recibí hace 5 días", which an answer's window can be held to. Without a Date the day
+    "lo recibí hace 5 días", and "me llegó el martes" the days since the last Tuesday, which
+    an answer's window can be held to. Without a Date the day
     stays, a date no answer covers."""
     if sent is None:
         return text
@@ -1582,7 +1592,13 @@ def _dated(text: str, sent: datetime.datetime | None) -> str:
         days = (today - when).days
         return f"{found['verb']} hace {days} dias" if days <= MAX_DATED_DAYS else found.group(0)
 
-    return RECEIVED_ON.sub(since, text)
+    def weekday(found: re.Match[str]) -> str:
+        named = WEEKDAYS.index(found["weekday"].lower().translate(UNACCENTED))
+        days = (today.weekday() - named) % 7 or 7  # said on a Tuesday, "el martes" is last week's
+        days += 7 if found["last"] else 0
+        return f"{found['verb']} hace {days} dias"
+
+    return RECEIVED_WEEKDAY.sub(weekday, RECEIVED_ON.sub(since, text))
 
 
 def _ages_left_out(normal: str) -> str:
@@ -1864,8 +1880,10 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         return True  # "en la página hay un número de WhatsApp"; "soy sorda, no puedo llamar por…"
     if category == "faulty_item" and not buyer and _of_others(MINE, line, start - 60, start):
         return True  # "los míos ya tienen más agujeros que el colador"
-    if category == "wrong_item" and (
-        DATE.search(found.group(0)) or re.search(r"\bhace\s+\d+\s+dias\b", found.group(0))
+    if (
+        category == "wrong_item"
+        and re.match(r"(?:pedi|compre|encargue|elegi)\b", found.group(0))
+        and (DATE.search(found.group(0)) or re.search(r"\bhace\s+\d+\s+dias\b", found.group(0)))
     ):
         return True  # "compré el 20 de diciembre y me llegó el 27": days, not sizes
     if category == "delivery_problem" and RESTOCK_NOTICE.search(
