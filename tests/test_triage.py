@@ -115,6 +115,7 @@ FLOORS = {
     "blind43": {"faq": 0.65, "human": 0.94, "ignored": 1.0},
     "blind44": {"faq": 0.6, "human": 0.94, "ignored": 1.0},
     "blind45": {"faq": 0.73, "human": 0.94, "ignored": 1.0},
+    "blind46": {"faq": 0.68, "human": 0.85, "ignored": 1.0},
 }
 
 
