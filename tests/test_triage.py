@@ -823,6 +823,12 @@ def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
         ("¿Se puede pagar con Mercado Pago en la web? Respondan a mati@correo.example porfa.",
          "faq", "pagos"),
         ("Hace una semana que escribo. ¡Respondan!", "human", None),
+        # What a marketplace did is no refund asked of us; a supposition asks the terms.
+        ("¿El stock de la web es real? En Mercado Libre el vendedor me escribió 'no me queda, te "
+         "devuelvo la plata'.", "faq", "stock"),
+        ("Suponiendo que compro y no me convence, ¿me devuelven el dinero?", "llm", None),
+        # Fewer items came than were ordered.
+        ("Pedí 3 cosas (pedido 4508) y en el paquete vinieron 2, falta el cinto.", "human", None),
         # A town named by a date is left out: "antes del 25 de Mayo" is a deadline.
         ("¿Llega antes del 25 de Mayo?", "llm", None),
         # Days of a month are not sizes: "compré el 20 y me llegó el 27" is no wrong item (the

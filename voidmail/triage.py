@@ -351,7 +351,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bfalta(?:ba|n|ban)?\s+(?:una|un|el|la|algo|una\s+prenda|un\s+producto)\b.{0,30}"
             r"\b(?:paquete|caja|pedido|bolsa|envio|compra)\b",
             r"\bincomplet[oa]s?\b",
-            r"\b(?:llego|recibi|vino|cuento)\b.{0,150}\bfalt(?:a|aba|aban|aria|an|arian|o|aron)\s+(?:el|la|los|las"
+            r"\b(?:llego|llegaron|recibi|vino|vinieron|cuento)\b.{0,150}\bfalt(?:a|aba|aban|aria|an|arian|o|aron)\s+(?:el|la|los|las"
             r"|un|una)\b",
             r"\bfalt(?:o|aron)\s+(?:el|la|los|las|un|una|uno|algo|una\s+prenda|un\s+producto)\b",
             r"(?<!\bno\s)(?<!\bno\sme\s)\b(?:vino|vinieron|llego|llegaron|recibi)\s+(?:solo|solamente"
@@ -639,7 +639,9 @@ RECEIVED = re.compile(
     r"|compre|pedi)\b"
 )
 # A supposition: "si no me gusta", "y si es más barata" ("sí, …" is a yes).
-SUPPOSING = re.compile(r"\bsi\s+(?=\w)")
+SUPPOSING = re.compile(
+    r"\b(?:si|suponiendo\s+que|supongamos\s+que|en\s+caso\s+de\s+que|en\s+el\s+caso\s+de\s+que)\s+(?=\w)"
+)
 # Somebody else the customer speaks of ("en mi barrio el correo es un desastre", "mi banco es
 # un desastre"): what is said of them is not said to us. Read just before an angry word.
 THIRD_PARTY = re.compile(
@@ -1148,6 +1150,9 @@ ELSEWHERE = _any(
     r"\b(?:no|ni)\s+(?:aca|aqui|con\s+ustedes|a\s+ustedes)\b",
     r"\b(?:muchas|otras|varias|algunas|casi\s+todas\s+las)\s+(?:tiendas|paginas|marcas|negocios"
     r"|empresas|comercios)\b",
+    # A marketplace or a big store by name: "en Mercado Libre me pasó que…".
+    r"\b(?:en|con|de|a|por)\s+(?:mercado\s*libre|meli|amazon|aliexpress|shein|temu|marketplace"
+    r"|dafiti|falabella|tiendamia)\b",
 )
 # The lines that open a company's legal footer: everything from the first of them on is the
 # footer, also when no blank line sets it apart from the message.
