@@ -98,8 +98,8 @@ FLOORS = {
     "blind26": {"faq": 0.83, "human": 0.97, "ignored": 1.0},
     "blind27": {"faq": 0.8, "human": 1.0, "ignored": 1.0},
     "blind28": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
-    "blind29": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
-    "blind30": {"faq": 0.85, "human": 0.91, "ignored": 1.0},
+    "blind29": {"faq": 0.83, "human": 1.0, "ignored": 1.0},
+    "blind30": {"faq": 0.86, "human": 0.91, "ignored": 1.0},
     "blind31": {"faq": 0.7, "human": 1.0, "ignored": 1.0},
     "blind32": {"faq": 0.65, "human": 0.94, "ignored": 1.0},
     "blind33": {"faq": 0.73, "human": 0.94, "ignored": 1.0},
@@ -115,7 +115,7 @@ FLOORS = {
     "blind43": {"faq": 0.65, "human": 0.94, "ignored": 1.0},
     "blind44": {"faq": 0.6, "human": 0.94, "ignored": 1.0},
     "blind45": {"faq": 0.73, "human": 0.94, "ignored": 1.0},
-    "blind46": {"faq": 0.68, "human": 0.85, "ignored": 1.0},
+    "blind46": {"faq": 0.68, "human": 0.88, "ignored": 1.0},
 }
 
 
