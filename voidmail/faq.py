@@ -525,14 +525,8 @@ def quoted_entries(text: str, answers: Faq) -> list[str]:
     """The ids of FAQ entries whose answer ``text`` quotes (a reply to our canned answer). A
     sentence two answers share ("El primer cambio por talle no tiene costo") names neither."""
     flat = " ".join(normalize(text.replace(">", " ")).split())
-    answered = {e.id: " ".join(normalize(e.answer).split()) for e in answers.entries}
-
-    def own(entry: Entry, signature: str) -> bool:
-        return not any(signature in answer for i, answer in answered.items() if i != entry.id)
-
-    return [
-        e.id for e in answers.entries if any(sig in flat and own(e, sig) for sig in e.signatures)
-    ]
+    own = answers.own_signatures
+    return [e.id for e in answers.entries if any(sig in flat for sig in own[e.id])]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -556,8 +550,8 @@ class Evidence:
     @property
     def only_how_long(self) -> bool:
         """Whether what was found asks only how long ("¿cuánto tarda?"), of no topic itself."""
-        found = [w for p in self.keywords + self.hints for w in words(p) if w not in STOPWORDS]
-        return all(key(w) in _DURATION_KEYS for w in found)
+        found = [key(w) for p in self.keywords + self.hints for w in words(p) if w not in STOPWORDS]
+        return not found or _only_how_long(found)
 
     @property
     def score(self) -> float:
@@ -635,6 +629,10 @@ class Faq:
     index: KeyIndex = dataclasses.field(init=False, repr=False, compare=False)
     vocabulary_index: KeyIndex = dataclasses.field(init=False, repr=False, compare=False)
     filler: frozenset[str] = dataclasses.field(init=False, repr=False, compare=False)
+    # Per entry, the signatures no other answer also holds (:func:`quoted_entries`).
+    own_signatures: Mapping[str, tuple[str, ...]] = dataclasses.field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         known = [
@@ -658,6 +656,16 @@ class Faq:
             for k in p.keys
         }
         object.__setattr__(self, "filler", EVERYDAY_KEYS - phrase_keys)
+        answered = {e.id: " ".join(normalize(e.answer).split()) for e in self.entries}
+        own = {
+            e.id: tuple(
+                sig
+                for sig in e.signatures
+                if not any(sig in answer for i, answer in answered.items() if i != e.id)
+            )
+            for e in self.entries
+        }
+        object.__setattr__(self, "own_signatures", own)
 
     def entry(self, faq_id: str) -> Entry:
         """The entry called ``faq_id``; KeyError if there is none."""

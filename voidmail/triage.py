@@ -64,10 +64,12 @@ ADULT_AGE = 13  # from here on a person wears the shop's sizes; younger, a child
 MAX_FAQ_WORDS = 80  # rambling customers are still asking one thing; longer ones rarely are
 MAX_FAQ_QUESTIONS = 4
 MAX_ANALYSED_CHARS = 3000
-MONTHS = (
-    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre"
-    "|diciembre"
-)
+MONTH_NUMBERS = {
+    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
+    "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
+}  # fmt: skip
+MONTHS = "|".join(MONTH_NUMBERS)
+WEEKDAYS = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -1077,31 +1079,23 @@ FORM_BODY_LABEL = re.compile(
     r"^[^\S\n]*(?:mensaje|message|consulta|comentarios?)[^\S\n]*:[^\S\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
-# The day something came or was bought: "lo recibí el 23 de diciembre", "me llegó el 27".
-# Read on the text as written; each alternative is a fixed run of words, so linear.
+# The day something came or was bought, read on the text as written: "lo recibí el 23 de
+# diciembre", "me llegó el 27", "me llegó el martes pasado". Each alternative is a fixed run
+# of words, so linear.
+_RECEIVED = (
+    r"\b(?P<verb>(?:recib[ií]|recibimos|lleg[oó]|llegaron|compr[eé]|compramos|pagu[eé]|ped[ií])"
+    r"(?:\s+[^\W\d]+){0,3}?)\s+el\s+"
+)
+_WEEKDAY = r"(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)"
 RECEIVED_ON = re.compile(
-    r"\b(?P<verb>(?:recib[ií]|recibimos|lleg[oó]|llegaron|compr[eé]|compramos|pagu[eé]|ped[ií])"
-    r"(?:\s+[^\W\d]+){0,3}?)\s+el\s+(?:(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)"
-    rf"\s+)?(?P<day>\d{{1,2}})(?:\s+de\s+(?P<month>{MONTHS}))?\b(?!\s*(?:/|de\s+\d))",
+    rf"{_RECEIVED}(?:{_WEEKDAY}\s+)?(?P<day>\d{{1,2}})(?:\s+de\s+(?P<month>{MONTHS}))?\b"
+    r"(?!\s*(?:/|de\s+\d))",
     re.IGNORECASE,
 )
-MONTH_NUMBERS = {
-    name: number
-    for number, names in enumerate(
-        MONTHS.replace("septiembre|setiembre", "septiembre setiembre").split("|"), 1
-    )
-    for name in names.split()
-}
-MONTH = re.compile(rf"\b(?:{MONTHS})\b", re.IGNORECASE)
-# The weekday something came: "me llegó el martes", "lo recibí el jueves pasado".
-WEEKDAYS = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
-UNACCENTED = str.maketrans("áéíóú", "aeiou")
 RECEIVED_WEEKDAY = re.compile(
-    r"\b(?P<verb>(?:recib[ií]|recibimos|lleg[oó]|llegaron|compr[eé]|compramos|pagu[eé]|ped[ií])"
-    r"(?:\s+[^\W\d]+){0,3}?)\s+el\s+(?P<weekday>lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)"
-    r"(?P<last>\s+pasado)?\b(?!\s+\d)",
-    re.IGNORECASE,
+    rf"{_RECEIVED}(?P<weekday>{_WEEKDAY})(?P<last>\s+pasado)?\b(?!\s+\d)", re.IGNORECASE
 )
+MONTH = re.compile(rf"\b(?:{MONTHS})\b", re.IGNORECASE)
 MAX_DATED_DAYS = 400  # a day further back is no purchase a window could hold
 # A question opened by a supposition: "si hago la compra hoy y pago con tarjeta, ¿…?".
 SUPPOSITION_FIRST = re.compile(r"\W{0,3}(?:y\s+)?si\s+[^,¿?]{1,120}(?:,\s*¿?|¿)")
@@ -1570,8 +1564,8 @@ def _dated(text: str, sent: datetime.datetime | None) -> str:
     """``text`` with the day something came or was bought said as the time since, counted
     from the day the mail was sent: "lo recibí el 23 de diciembre", written on the 28th, is
     "lo recibí hace 5 días", and "me llegó el martes" the days since the last Tuesday, which
-    an answer's window can be held to. Without a Date the day
-    stays, a date no answer covers."""
+    an answer's window can be held to. Without a Date the day stays, a date no answer
+    covers."""
     if sent is None:
         return text
     today = sent.date()
@@ -1598,7 +1592,7 @@ def _dated(text: str, sent: datetime.datetime | None) -> str:
         return f"{found['verb']} hace {days} dias" if days <= MAX_DATED_DAYS else found.group(0)
 
     def weekday(found: re.Match[str]) -> str:
-        named = WEEKDAYS.index(found["weekday"].lower().translate(UNACCENTED))
+        named = WEEKDAYS.index(faq_module.normalize(found["weekday"]))
         days = (today.weekday() - named) % 7 or 7  # said on a Tuesday, "el martes" is last week's
         days += 7 if found["last"] else 0
         return f"{found['verb']} hace {days} dias"
@@ -1622,8 +1616,8 @@ def _idioms(normal: str) -> str:
     """``normal`` with idioms said plainly, so that they name their topic: two sizes side by
     side are "entre dos talles", "¿es porque lo tienen?" is "¿está disponible?", "lo que
     está en la página" is the site's stock, a size it shows is "disponible", a postal code
-    given is "código postal", the shop's
-    words in English are said in Spanish, and a power cut is gone."""
+    given is "código postal", the shop's words in English are said in Spanish, and a power
+    cut is gone."""
     for english, spanish in ENGLISH:
         normal = english.sub(spanish, normal)
     normal = POSTAL_CODE.sub("codigo postal", POWER_CUT.sub("", normal))
@@ -1709,8 +1703,9 @@ def _here(normal: str) -> str:
 
 def _sentences(text: str) -> list[str]:
     """The normalised sentences of ``text``, each with its closing punctuation, its idioms
-    said plainly (``_idioms``) and its places as "localidad" (``_placed``). A short closing line ("Saludos, Ana", "Gracias!") and the short
-    lines under it are a signature and are left out, and so are lines holding a phone number."""
+    said plainly (``_idioms``) and its places as "localidad" (``_placed``). A short closing
+    line ("Saludos, Ana", "Gracias!") and the short lines under it are a signature and are
+    left out, and so are lines holding a phone number."""
     lines = [line for line in text.split("\n") if not DISCLAIMER.search(faq_module.normalize(line))]
     kept = [line for line in _unsigned(lines) if not _contact_line(line)]
     flat = _idioms(_unwrapped(faq_module.normalize(_placed("\n".join(kept)))))
