@@ -169,9 +169,10 @@ def _faq_keys(answers: faq.Faq) -> set[str]:
     } | {k for e in answers.entries for keys in e.example_keys for k in keys}
 
 
-def _decide(body: str, subject: str = "Consulta") -> triage.Decision:
+def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> triage.Decision:
+    dated = f"Date: {date}\n" if date else ""
     raw = (
-        f"From: Ana <ana@correo.example>\nTo: {SHOP}\nSubject: {subject}\n"
+        f"From: Ana <ana@correo.example>\nTo: {SHOP}\nSubject: {subject}\n{dated}"
         f"Message-ID: <x@correo.example>\nContent-Type: text/plain; charset=utf-8\n\n{body}\n"
     ).encode()
     return triage.decide(parse.parse(raw), ANSWERS)
@@ -877,13 +878,8 @@ def test_a_day_told_is_counted_from_the_day_the_mail_was_sent() -> None:
     # "La recibí el 23 de diciembre", sent on the 28th, is five days into a 30-day window; sent
     # in March it is past it; without a Date it is a date no answer covers.
     def sent(date: str | None) -> triage.Decision:
-        dated = f"Date: {date}\n" if date else ""
-        raw = (
-            f"From: Ana <ana@correo.example>\nTo: {SHOP}\nSubject: Cambio\n{dated}"
-            "Message-ID: <d@correo.example>\nContent-Type: text/plain; charset=utf-8\n\n"
-            "Hola, ¿cuánto tiempo tengo para cambiar una campera? La recibí el 23 de diciembre.\n"
-        ).encode()
-        return triage.decide(parse.parse(raw), ANSWERS)
+        asked = "Hola, ¿cuánto tiempo tengo para cambiar una campera? La recibí el 23 de diciembre."
+        return _decide(asked, "Cambio", date)
 
     within = sent("Sat, 28 Dec 2024 22:15:30 -0300")
     assert (within.route, within.faq_id) == ("faq", "cambios"), within.reason
@@ -900,13 +896,11 @@ def test_a_day_told_is_counted_from_the_day_the_mail_was_sent() -> None:
     assert triage._dated("me llegó el martes", thursday) == "me llegó hace 2 dias"
     assert triage._dated("lo recibí el jueves", thursday) == "lo recibí hace 7 dias"
     # Dated, what came is still what came: an item missing from it is a person's.
-    raw = (
-        f"From: Mirta <mirta@correo.example>\nTo: {SHOP}\nSubject: Pedido recibido\n"
-        "Date: Thu, 31 Jul 2025 10:00:00 -0300\nMessage-ID: <m@correo.example>\n"
-        "Content-Type: text/plain; charset=utf-8\n\n"
-        "Me llegó el pedido el viernes, aunque faltaba el cinturón que también pagué.\n"
-    ).encode()
-    missing = triage.decide(parse.parse(raw), ANSWERS)
+    missing = _decide(
+        "Me llegó el pedido el viernes, aunque faltaba el cinturón que también pagué.",
+        "Pedido recibido",
+        "Thu, 31 Jul 2025 10:00:00 -0300",
+    )
     assert missing.route == "human", missing.reason
 
 
