@@ -780,6 +780,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "human", None),
         ("Mi pedido figura en preparación desde hace dos días, ¿cuándo lo despachan?", "llm", None),
         ("Hola, quería saber qué pasó con mi pedido. Gracias.", "human", None),
+        # Overdue, said politely: five days or more since paying and no mail, or a tracking
+        # standing still.
+        ("Pagué hace 6 días y todavía no me llegó el mail con el seguimiento.", "human", None),
+        ("Pagué hace 5 días y no me llegó ningún mail, ni confirmación ni nada.", "human", None),
+        ("Pagué hace 2 días y todavía no me llegó el seguimiento, ¿es normal?", "llm", None),
+        ("El seguimiento del pedido está quieto desde hace 9 días. ¿Es normal?", "human", None),
+        ("El paquete está en tránsito hace 9 días hábiles. ¿Qué pasa?", "human", None),
         ("Si no hay nadie cuando pasa el correo, ¿qué pasa con el paquete?", "llm", None),
         ("Mandé la campera para el cambio hace tres semanas y no sé nada. ¿La recibieron?",
          "human", None),
@@ -895,6 +902,17 @@ def test_a_day_told_is_counted_from_the_day_the_mail_was_sent() -> None:
     thursday = datetime.datetime(2025, 7, 31, tzinfo=datetime.UTC)
     assert triage._dated("me llegó el martes", thursday) == "me llegó hace 2 dias"
     assert triage._dated("lo recibí el jueves", thursday) == "lo recibí hace 7 dias"
+    # A day with its month in figures, an order placed, a status standing since a day.
+    december = datetime.datetime(2025, 12, 11, tzinfo=datetime.UTC)
+    assert triage._dated("pagué el pedido el 28/11", december) == "pagué el pedido hace 13 dias"
+    assert (
+        triage._dated("hice un pedido el 3 de diciembre", december) == "hice un pedido hace 8 dias"
+    )
+    assert (
+        triage._dated("en preparación desde el 8", december) == "en preparación desde hace 3 dias"
+    )
+    for kept in ("lo compré el 28/11/2024", "lo compré el 5/0", "pedí el 31/02"):
+        assert triage._dated(kept, december) == kept
     # Dated, what came is still what came: an item missing from it is a person's.
     missing = _decide(
         "Me llegó el pedido el viernes, aunque faltaba el cinturón que también pagué.",

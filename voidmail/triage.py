@@ -197,8 +197,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?!\s+a\s+(?:los|las|el|la|tiempo|horario)\b)",
             # ("¿Todavía llego?" asks whether the writer is still in time: "llego" needs a "no".)
             r"^(?=.*\b(?:(?:todavia|aun)\s+no|sigo\s+sin|seguimos\s+sin)\s+(?:me\s+|nos\s+)?"
-            r"(?:llego|llegaron|llega|recibi|recibimos|recibir|nada)\b)"
-            r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|\d{2,}\s+dias)\b)"
+            r"(?:llego|llegaron|llega|recibi|recibimos|recibir|nada)\b"
+            r"|.*\bno\s+(?:me\s+|nos\s+)?(?:llego|llegaron|recibi|recibimos)\s+(?:ningun|ninguna|nada)\b)"
+            r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b)"
             r"(?=.*\b(?:pedido|compra|paquete|envio|encomienda|cambi\w*|seguimiento|compre|pedi|pague|mande)\b)",
             r"\bno\s+(?:me\s+|nos\s+)?(?:llega|llego)\s+(?:hace|desde\s+hace)\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
             r"\b(?:\d+|dos|tres|cuatro|varias|unas)\s+(?:semanas|meses)\s+(?:esperando|de\s+espera)\b"
@@ -222,9 +223,11 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"^(?=.*(?:\bseguimiento\b.{0,40}\bno\s+(?:funciona|anda|existe|aparece|figura|sirve)\b"
             r"|\b(?:envio|codigo|numero|pieza)\s+inexistente\b|\bno\s+se\s+encontraron\s+resultados\b))"
             r"(?=.*\b(?:semanas?|mes|meses|(?:[5-9]|\d{2,}|cinco|seis|siete|ocho|nueve|diez|quince|veinte)\s+dias)\b)",
-            # A status that has not moved: "dice 'en preparación' desde hace una semana".
-            r"\b(?:en\s+preparacion|en\s+transito|en\s+camino|en\s+distribucion|pendiente\s+de\s+envio)"
-            r"\W{0,3}\s+desde\s+hace\s+(?:\w+\s+)?(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b",
+            # A status that has not moved: "dice 'en preparación' desde hace una semana", "está
+            # quieto hace 9 días".
+            r"\b(?:en\s+preparacion|en\s+transito|en\s+camino|en\s+distribucion|pendiente\s+de\s+envio"
+            r"|quiet[oa]|parad[oa]|estancad[oa]|frenad[oa])"
+            r"\W{0,3}\s+(?:desde\s+)?hace\s+(?:\w+\s+)?(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b",
             r"\bdevuelt[oa]\s+al\s+remitente\b|\breturned\s+to\s+sender\b"
             r"|\b(?:volvio|regreso|vuelve)\s+al\s+remitente\b",
             # "¿Qué pasó con mi pedido?": something went wrong, somebody has to look.
@@ -1079,16 +1082,18 @@ FORM_BODY_LABEL = re.compile(
     r"^[^\S\n]*(?:mensaje|message|consulta|comentarios?)[^\S\n]*:[^\S\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
-# The day something came or was bought, read on the text as written: "lo recibí el 23 de
-# diciembre", "me llegó el 27", "me llegó el martes pasado". Each alternative is a fixed run
+# The day something came or was bought, or since when a status stands, read on the text as
+# written: "lo recibí el 23 de diciembre", "me llegó el 27", "hice el pedido el 28/11", "me
+# llegó el martes pasado", "figura en preparación desde el 8". Each alternative is a fixed run
 # of words, so linear.
 _RECEIVED = (
-    r"\b(?P<verb>(?:recib[ií]|recibimos|lleg[oó]|llegaron|compr[eé]|compramos|pagu[eé]|ped[ií])"
-    r"(?:\s+[^\W\d]+){0,3}?)\s+el\s+"
+    r"\b(?P<verb>(?:recib[ií]|recibimos|lleg[oó]|llegaron|compr[eé]|compramos|pagu[eé]|ped[ií]"
+    r"|hice|hicimos|desde)(?:\s+[^\W\d]+){0,3}?)\s+el\s+"
 )
 _WEEKDAY = r"(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)"
 RECEIVED_ON = re.compile(
-    rf"{_RECEIVED}(?:{_WEEKDAY}\s+)?(?P<day>\d{{1,2}})(?:\s+de\s+(?P<month>{MONTHS}))?\b"
+    rf"{_RECEIVED}(?:{_WEEKDAY}\s+)?(?P<day>\d{{1,2}})"
+    rf"(?:\s+de\s+(?P<month>{MONTHS})|/(?P<month_number>\d{{1,2}})(?:/(?P<year>\d{{4}}|\d{{2}}))?)?\b"
     r"(?!\s*(?:/|de\s+\d))",
     re.IGNORECASE,
 )
@@ -1576,8 +1581,10 @@ def _dated(text: str, sent: datetime.datetime | None) -> str:
     def since(found: re.Match[str]) -> str:
         day = int(found["day"])
         month = MONTH_NUMBERS[found["month"].lower()] if found["month"] else None
-        if month is None and months_named:
-            return found.group(0)
+        if found["month_number"]:
+            month = int(found["month_number"]) or 13  # "el 5/0" is no day: left as written
+        if (month is None and months_named) or found["year"]:
+            return found.group(0)  # a month named elsewhere, or a year: the day stays
         try:
             when = today.replace(month=month or today.month, day=day)
             if when > today:  # "el 27" of last month, "el 23 de diciembre" of last year
