@@ -206,7 +206,7 @@ EVERYDAY = frozenset(
         usted ustedes vos che gente
         ustedes le les lo la los las me te se nos su sus mi mis tu tus
         primera primero vez
-        hasta segun traves mediante durante mientras aunque entonces osea tal tan tanto tanta
+        hasta segun traves mediante durante mientras entonces osea tal tan tanto tanta
         tantos tantas muchos pocos poca poco esos esas aquel aquella cuales general generalmente
         normalmente aproximadamente basicamente concreto concretamente justo verdad correcto
         pedir pido pidio pedirles encontrar encuentro encontre figura figuran aparece aparecen

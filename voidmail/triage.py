@@ -158,10 +158,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:puse|escribi|cargue|ingrese|pusimos|anote)\s+mal\b",
             r"\bme\s+equivoque\b",
             # Moving house matters for an order on its way, not for the next one.
-            r"\bme\s+(?:mude|estoy\s+mudando)\b.{0,60}\b(?:pedido|compra|orden|paquete|envio)\b"
-            r"|\b(?:pedido|compra|orden|paquete|envio)\b.{0,60}\bme\s+(?:mude|estoy\s+mudando)\b",
+            r"\b(?:me\s+(?:mude|estoy\s+mudando)|mudanza)\b.{0,60}\b(?:pedido|compra|orden|paquete|envio)\b"
+            r"|\b(?:pedido|compra|orden|paquete|envio)\b.{0,60}\b(?:me\s+(?:mude|estoy\s+mudando)|mudanza)\b",
             r"\botr[oa]\s+(?:direccion|domicilio|lugar\s+de\s+entrega)\b|\blugar\s+de\s+entrega\b",
-            r"\ben\s+(?:vez|lugar)\s+de\s+(?:la|mi|el)\s+(?:direccion|domicilio)\b|\bmudanza\b",
+            r"\ben\s+(?:vez|lugar)\s+de\s+(?:la|mi|el)\s+(?:direccion|domicilio)\b",
             # "El paquete que compré, ¿me lo mandan a lo de mi hija en vez de a la mía?" (before
             # buying, "¿a la sucursal en vez de a mi casa?" asks how shipping works).
             r"\b(?:compre|pedi|pague)\b.{0,120}\ben\s+(?:vez|lugar)\s+de\s+(?:a\s+)?(?:la\s+mia|mi\s+casa"
@@ -198,7 +198,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # ("¿Todavía llego?" asks whether the writer is still in time: "llego" needs a "no".)
             r"^(?=.*\b(?:(?:todavia|aun)\s+no|sigo\s+sin|seguimos\s+sin)\s+(?:me\s+|nos\s+)?"
             r"(?:llego|llegaron|llega|recibi|recibimos|recibir|nada)\b"
-            r"|.*\bno\s+(?:me\s+|nos\s+)?(?:llego|llegaron|recibi|recibimos)\s+(?:ningun|ninguna|nada)\b)"
+            r"|.*\bno\s+(?:me\s+|nos\s+)?(?:llego|llegaron|recibi|recibimos)\s+(?:ningun|ninguna|nada)\b"
+            r"|.*\bno\s+se\s+(?:movio|mueve|ha\s+movido)\s+(?:mas|nada)\b)"
             r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b)"
             r"(?=.*\b(?:pedido|compra|paquete|envio|encomienda|cambi\w*|seguimiento|compre|pedi|pague|mande)\b)",
             r"\bno\s+(?:me\s+|nos\s+)?(?:llega|llego)\s+(?:hace|desde\s+hace)\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
@@ -227,7 +228,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # quieto hace 9 días".
             r"\b(?:en\s+preparacion|en\s+transito|en\s+camino|en\s+distribucion|pendiente\s+de\s+envio"
             r"|quiet[oa]|parad[oa]|estancad[oa]|frenad[oa])"
-            r"\W{0,3}\s+(?:desde\s+)?hace\s+(?:\w+\s+)?(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b",
+            r"\W{0,3}\s+(?:desde\s+)?hace\s+(?:\w+\s+)?(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b"
+            r"|\b(?:esta|sigue|figura)\s+igual\W{0,3}\s+desde\s+hace\s+(?:\w+\s+)?(?:semanas?|mes|meses"
+            r"|(?:[5-9]|\d{2,})\s+dias)\b",
             r"\bdevuelt[oa]\s+al\s+remitente\b|\breturned\s+to\s+sender\b"
             r"|\b(?:volvio|regreso|vuelve)\s+al\s+remitente\b",
             # "¿Qué pasó con mi pedido?": something went wrong, somebody has to look.
@@ -368,6 +371,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:recibi|llego|llegaron|vino)\s+(?:solo\s+|solamente\s+)?(?:una\s+parte|parte\s+del"
             r"|la\s+mitad)\b",
             r"\b(?:vinieron|llegaron|venian)\b.{0,60}\bpero\s+no\s+(?:encontre|estaba|vino|venia|llego)\b",
+            r"\b(?:vinieron|llegaron|venian|vino|llego)\b.{0,60}\bpero\s+no\s+(?:el|la|los|las)\s+\w+\s*(?:[.,;!?]|$)",
             # Fewer came than were ordered: "pedí 3 cosas y llegaron 2", "vinieron 2 y pedí 3".
             r"\b(?:vinieron|llegaron|recibi)\s+(?:\d|dos|tres|cuatro)\s+(?:cosas|prendas|productos"
             r"|articulos)\b.{0,20}\b(?:pedi|compre|encargue)\s+(?:\d|dos|tres|cuatro|cinco|seis)\b",
@@ -466,6 +470,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bme\s+(?:llamara|llamaran|llamaria|llamarian|puedan\s+llamar|podrian\s+llamar"
             r"|pueden\s+llamar)\b",
             r"\bhablarlo\s+con\s+(?:alguien|una\s+persona)\b",
+            # "que alguien del equipo se comunique conmigo por teléfono".
+            r"\b(?:alguien|una\s+persona)\b.{0,40}\b(?:se\s+(?:comunique|contacte|ponga\s+en\s+contacto)"
+            r"|me\s+(?:contacte|llame|escriba))\b",
             r"\b(?:hablar|conversar|charlar)(?:lo|la)?\s+(?:con\s+\w+\s+)?personalmente\b"
             r"|\b(?:conversarlo|charlarlo)\s+con\b",
             r"\bpasar(?:me|nos)?\s+(?:un|el|su)\s+(?:telefono|numero|whatsapp|celular)\b",
@@ -521,7 +528,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bclavaron\s+el\s+visto\b|\ben\s+visto\b",
             r"\b(?:segunda|tercera|cuarta|quinta|\d+)\s+vez\s+que\s+(?:escribo|pregunto|reclamo|llamo"
             r"|consulto|mando|pago|pagamos|devuelvo|mandamos)\b",
-            r"\bultimo\s+aviso\b",
+            r"\bultimo\s+aviso\b|\bpor\s+las\s+buenas\b",
+            r"\b(?:subo|publico|expongo|escracho)\s+(?:todo|las\s+capturas|los\s+mails|esto)\b",
             r"\b(?:segundo|tercer|tercero|cuarto|quinto)\s+(?:mail|correo|mensaje)\s+que\s+(?:les\s+)?(?:mando|envio"
             r"|escribo)\b",
             r"\b(?:ir|fui|viaje|venir|vine|hicieron\s+ir)\s+al\s+pedo\b|\bquede\s+como\s+un[oa]?\s+(?:guas[oa]|boludo|boluda"
@@ -667,6 +675,11 @@ LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆")  # (🙃 
 UNWANTED = re.compile(
     r"\bno\s+(?:quiero|queremos|necesito|busco|pido|pretendo)\s+(?:que\s+)?(?:(?:me|nos|lo|la|los|las|se)\s+){0,2}$"
     r"|\bno\s+(?:es|son)\s+(?:un\s+|una\s+)?$"
+)
+# A fault denied, right before it: "no tiene manchas", "sin agujeros", "ni roturas".
+NO_FAULT = re.compile(
+    r"(?:\bno\s+(?:tiene|tenia|tienen|tenian|hay|habia|esta|estaba|estan|estaban|vino|venia)"
+    r"|\bsin|\bni)\s+(?:ningun\s+|ninguna\s+)?$"
 )
 # Time since something the writer did: their order, unless the question is one an answer for
 # buyers covers (then its window decides, see faq.Faq.coverage).
@@ -1885,6 +1898,8 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         or re.search(r"\bno\s+(?:puedo|podemos|puede)\s+$", line[max(0, start - 20) : start])
     ):
         return True  # "en la página hay un número de WhatsApp"; "soy sorda, no puedo llamar por…"
+    if category == "faulty_item" and NO_FAULT.search(line, max(0, start - 30), start):
+        return True  # "no tiene manchas ni nada, está impecable"
     if category == "faulty_item" and not buyer and _of_others(MINE, line, start - 60, start):
         return True  # "los míos ya tienen más agujeros que el colador"
     if (
