@@ -940,6 +940,23 @@ def test_a_day_told_is_counted_from_the_day_the_mail_was_sent() -> None:
     assert missing.route == "human", missing.reason
 
 
+def test_a_day_still_ahead_is_when_a_gift_is_given_not_when_it_came() -> None:
+    # Around a question for buyers, a day after the mail's Date is the gift or the trip; the
+    # exchanges window counts from receipt, which the answer says. A day already gone may be
+    # the purchase, and without a Date nobody knows which it is.
+    told = (
+        "Compré una camisa para regalarle a mi papá el 24. ¿Qué requisitos hay para cambiarla "
+        "si no le queda, y cuánto tiempo tengo?"
+    )
+    ahead = _decide(told, "Cambios", "Fri, 20 Dec 2024 21:00:00 -0300")
+    assert (ahead.route, ahead.faq_id) == ("faq", "cambios"), ahead.reason
+    assert _decide(told, "Cambios", "Sat, 28 Dec 2024 10:00:00 -0300").route == "llm"
+    assert _decide(told, "Cambios").route == "llm"
+    december = datetime.datetime(2024, 12, 20, tzinfo=datetime.UTC)
+    assert triage._ahead_left_out("lo abren el 6 de enero", december).strip() == "lo abren"
+    assert triage._ahead_left_out("desde el 21 al 24", december) == "desde el 21 al 24"
+
+
 def test_a_letters_dateline_is_not_a_date_the_question_keeps() -> None:
     # "Salta, 5 de febrero de 2025" heads a formal letter: when it was written. The same date
     # told in the question is a purchase of theirs.

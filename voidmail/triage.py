@@ -1119,6 +1119,12 @@ MAX_DATED_DAYS = 400  # a day further back is no purchase a window could hold
 SUPPOSITION_FIRST = re.compile(r"\W{0,3}(?:y\s+)?si\s+[^,¿?]{1,120}(?:,\s*¿?|¿)")
 # A day of a month: "el 20 de diciembre".
 DATE = re.compile(rf"\b\d{{1,2}}\s+de\s+(?:{MONTHS})\b")
+# A day told: "el 24", "el 6 de enero" (not a size range, "el 38 al 42", nor "el 28/11").
+DAY_TOLD = re.compile(
+    rf"\bel\s+(?P<day>\d{{1,2}})(?:\s+de\s+(?P<month>{MONTHS}))?\b(?!\s*(?:/|al\s|de\s+\d))",
+    re.IGNORECASE,
+)
+MAX_AHEAD_DAYS = 60  # further ahead, a day is no gift or trip of this purchase
 # A letter's dateline, alone on a line: "Salta, 5 de febrero de 2025", "Mendoza, 12/03/2026".
 # When and where the letter was written, not a date the question keeps.
 DATELINE = re.compile(
@@ -1464,7 +1470,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     asked_of = _generic("\n".join(s for s in closed if s not in told), called) if told else question
     coverage = faq.coverage(topic, asked_of)
     around = [s for s in body if s not in closed or s in told]  # a title is no context
-    context = faq.coverage(topic, _ages_left_out("\n".join(around)))
+    told_around = _ages_left_out("\n".join(around))
+    if faq.entry(topic).after_purchase:
+        told_around = _ahead_left_out(told_around, mail.date)
+    context = faq.coverage(topic, told_around)
     if context.disagreements:
         coverage = dataclasses.replace(
             coverage, uncovered=coverage.uncovered + context.disagreements
@@ -1630,6 +1639,28 @@ def _ages_left_out(normal: str) -> str:
         return whole if int(age.group(1)) < ADULT_AGE else whole[: age.start(1) - age.start()]
 
     return AGE.sub(drop, normal)
+
+
+def _ahead_left_out(text: str, sent: datetime.datetime | None) -> str:
+    """``text`` without the days still ahead of the mail's Date it tells ("lo abren el 24",
+    written on the 20th): said around a question for buyers, they are when a gift is given or
+    a trip made, not the day something came, from which the answer's window counts. A day
+    before the Date, or any day without one, stays: it may be the purchase."""
+    if sent is None:
+        return text
+    today = sent.date()
+
+    def drop(found: re.Match[str]) -> str:
+        month = MONTH_NUMBERS[found["month"].lower()] if found["month"] else today.month
+        try:
+            when = today.replace(month=month, day=int(found["day"]))
+            if when < today and found["month"]:
+                when = when.replace(year=when.year + 1)  # "el 6 de enero", said in December
+        except ValueError:
+            return found.group(0)
+        return " " if 0 < (when - today).days <= MAX_AHEAD_DAYS else found.group(0)
+
+    return DAY_TOLD.sub(drop, text)
 
 
 def _idioms(normal: str) -> str:
