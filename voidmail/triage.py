@@ -687,11 +687,16 @@ SINCE = re.compile(
     r"\b(?:hace|ya\s+pasaron|pasaron)\s+(?:\d+|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|varios"
     r"|unos|mas\s+de)\s+(?:dias|semanas|mes|meses)\b"
 )
+# What the time since is counted from, for it to be an order: "hace dos semanas me vine a
+# Mendoza" is a move.
+DEALT = re.compile(
+    r"\b(?:compr|ped|pag|abon|transfer|recib|lleg|encarg|hice|hicimos|mand|envi|despach|retir)\w*"
+)
 # A specific order of the writer's.
 ORDER = _any(
     # (Not a purchase still to make: "antes de concretar mi compra".)
     r"(?<!concretar\s)(?<!hacer\s)(?<!realizar\s)(?<!efectuar\s)(?<!finalizar\s)(?<!terminar\s)"
-    r"(?<!armar\s)\bmis?\s+(?:pedido|compra|orden|paquete|envio|encomienda|seguimiento|cambio)s?\b",
+    r"(?<!armar\s)(?<!pagar\s)(?<!abonar\s)\bmis?\s+(?:pedido|compra|orden|paquete|envio|encomienda|seguimiento|cambio)s?\b",
     r"\bme\s+(?:salio(?!\s+(?:que|un|una|el|la|error)\b)|costo|cobraron)\b",
     r"\btengo\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden)\b",
     r"\b(?:el|la)\s+(?:pedido|compra|orden)\s+que\s+(?:hice|realice|hicimos|pague|me\s+llego)\b",
@@ -701,7 +706,8 @@ ORDER = _any(
     r"\b(?:ya\s+)?(?:me\s+)?(?:despacharon|enviaron|mandaron)\s+(?:mi|el|la|lo)\b",
     # ("no llego a hacerla" is not managing to do something, not a parcel missing.)
     r"\bno\s+(?:me\s+)?(?:llego|llegaron|recibi|recibimos)\b(?!\s+a\s+[a-z]+(?:ar|er|ir)(?:la|lo|las|los)?\b)|\btodavia\s+no\s+(?:me\s+)?(?:llega|llego|recibi)\b",
-    r"\bdonde\s+esta\s+(?:mi|el|la)\s+(?:pedido|compra|paquete|envio|orden)\b",
+    # ("¿Tiene seguimiento para ir viendo dónde está el paquete?" asks how shipping works.)
+    r"(?<!viendo\s)(?<!para\sver\s)\bdonde\s+esta\s+(?:mi|el|la)\s+(?:pedido|compra|paquete|envio|orden)\b",
     r"#\s?\d{3,}\b",
     r"\b(?:pedido|orden|compra|order)\s*(?:n(?:ro|umero|o)?\.?\s*)?#?\s*\d{3,}\b",
     # The number itself ("número de pedido: 4521"); "ya tengo el número de pedido" is ready to
@@ -780,6 +786,8 @@ PLAIN_PHRASES = (
         re.compile(r"\bantes\s+de\s+pagar(?!\s+(?:con|en|por|mediante|via)\b)"),
         "antes de comprar",
     ),
+    # Filling the cart is buying: "antes de armar el carrito".
+    (re.compile(r"\b(?:armar|llenar|cargar)\s+el\s+carrito\b"), "comprar"),
     # Paying as buying: "me da miedo pagar y que después me digan que no hay".
     (re.compile(r"\bpagar\s+y\s+que\b"), "comprar y que"),
     (re.compile(r"\bno\s+(?:hay|tengo)\s+(?:apuro|urgencia|drama)\b"), ""),
@@ -1411,7 +1419,14 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # A purchase of theirs makes the question about that order, unless what they ask is for
     # buyers of anything: "Hice una compra y quería saber si puedo cambiar el talle".
     for_buyers = len(topics) == 1 and faq.entry(topics[0]).after_purchase
-    purchase = PURCHASE.search(current) or SINCE.search(current)
+    purchase = PURCHASE.search(current) or next(
+        (
+            since
+            for said_then in SENTENCE.findall(current)
+            if (since := SINCE.search(said_then)) and DEALT.search(said_then)
+        ),
+        None,
+    )
     if purchase and not for_buyers:
         return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({purchase.group(0)!r})")
     # One product named (its colour, size, model or price) needs the catalog, unless the answer
