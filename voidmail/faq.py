@@ -216,6 +216,7 @@ EVERYDAY = frozenset(
         forma formas manera maneras modo opcion opciones modalidad procedimiento idea
         momento parte
         estimados estimadas estimado estimada senor senora senores senoras senorita presente
+        intermedio
         vuestra vuestro teneis quisieramos
         consultita preguntita cosita ultima ultimo
         usar uso usan use usas usamos llegar llega llegan llego llegue llegara

@@ -1010,9 +1010,12 @@ QUESTION = _any(
     r"\?",
     # Mid-sentence, "como", "cuando" and "donde" join clauses ("…cuando ya puse la tarjeta").
     r"(?:^|[.,;:!¿(]\s*|\b(?:y|e|o|pero|hola|consulta|pregunta|duda)\s+)"
-    r"(?:como|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
+    # ("como" is also "since": "pero como él no está al tanto…", "como ya tengo la guía…".)
+    r"(?:como(?!\s+(?:el|ella|ellos|ellas|yo|no|ya|es|son|soy|estoy|tengo|vivo|nunca|siempre"
+    r"|todavia)\b)|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
     r"\b(?:cuanto|cuantos|cuanta|cuantas|cual|cuales)\b",
-    r"(?:^|[.,;:!]\s*)(?:que|quien)\b",
+    # (After a comma "quien" is who: "mi esposo, quien cumple años".)
+    r"(?:^|[.,;:!]\s*)que\b|(?:^|[.;:!]\s*)quien\b",
     # "Lo pregunto porque…" explains the question asked elsewhere; it asks nothing itself.
     r"\b(?:consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta|pregunta)\b"
     f"(?!\\s+(?:{BECAUSE}|por\\s+que))",
@@ -1055,6 +1058,8 @@ NOT_ASKING = _any(
     # ("ya se había pasado el tiempo" is "se" of the verb, not "I know".)
     r"\bya\s+lo\s+se\b|\bya\s+(?:lo\s+)?(?:se\s+(?:que|como|cuanto|cuando|donde|cual|de|del|por)"
     r"|sabemos|vi|lei|calcule|averigue|tengo\s+claro)\b",
+    # What the writer now knows: "me doy cuenta cuál pedir".
+    r"\b(?:me\s+doy|me\s+di)\s+cuenta\s+(?:de\s+)?(?:cual|cuanto|como|que|donde)\b",
     r"^\W{0,10}que\b[^!]*!+\W*$",
     r"^\W{0,10}que\s+(?:re\s+|muy\s+|tan\s+)?(?:lind|hermos|bonit|divin|copad|genial|buen|bien"
     r"|precios|ric[oa]|lujo|placer|alegria|suerte|pena|lastima|bronca|onda|facha|increibl)",
@@ -1123,6 +1128,10 @@ RECEIVED_WEEKDAY = re.compile(
 )
 MONTH = re.compile(rf"\b(?:{MONTHS})\b", re.IGNORECASE)
 MAX_DATED_DAYS = 400  # a day further back is no purchase a window could hold
+# What is asked, announced: "la pregunta es:", "mi consulta es la siguiente:".
+QUESTION_ANNOUNCED = re.compile(
+    r"\b(?:la|mi|nuestra)\s+(?:pregunta|consulta|duda|inquietud)\s+es(?:\s+la\s+siguiente)?\s*[:,]"
+)
 # A question opened by a supposition: "si hago la compra hoy y pago con tarjeta, ¿…?".
 SUPPOSITION_FIRST = re.compile(r"\W{0,3}(?:y\s+)?si\s+[^,¿?]{1,120}(?:,\s*¿?|¿)")
 # A day of a month: "el 20 de diciembre".
@@ -1401,11 +1410,16 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # A subject asks only with a question mark: "Re: Consulta talles" names the thread.
     title = _sentences(bare_subject)
     body = [kept for s in _sentences(analysed) if (kept := _here(s).strip())]
+    body, prefaces = _announced(body)
     sentences = title + body
     # A subject asks only with its mark, unless the body says it again ("CUANTOS DIAS TENGO…").
     # In a reply, the subject is the thread's first question, already answered: "Re: ¿Tienen
     # stock?" above "¿Y cómo sé qué talle pedir?" asks only the second.
-    asking = [s for s in sentences if _asks(s) and (s in body or ("?" in s and not is_reply))]
+    asking = [
+        s
+        for s in sentences
+        if _asks(s) and s not in prefaces and (s in body or ("?" in s and not is_reply))
+    ]
     # What is asked comes before the reason given for it: "¿cómo elijo el talle?, ya que me
     # preocupa tener que pagar un cambio" asks about sizes.
     asked_parts = [_asked_part(REASON.split(s)[0].strip() or s, faq) for s in asking]
@@ -1585,6 +1599,25 @@ def _for_garments(faq: faq_module.Faq, topic: str) -> bool:
     """Whether the answer of ``topic`` speaks of garments, their sizes, colours or models (a
     sizes or exchanges answer does; a shipping or payments one does not)."""
     return any(faq.names(topic, word) for word in ("prenda", "talle", "color", "modelo"))
+
+
+def _announced(sentences: list[str]) -> tuple[list[str], set[str]]:
+    """``sentences`` with each question announced ("…, la pregunta es: ¿cuánto tiempo hay
+    para un cambio?") apart from what leads to it, and those leads: they tell why, they do
+    not ask."""
+    split: list[str] = []
+    prefaces: set[str] = set()
+    for sentence in sentences:
+        announced = QUESTION_ANNOUNCED.search(sentence)
+        if announced is None or not re.search(r"\w", sentence[announced.end() :]):
+            split.append(sentence)
+            continue
+        lead, asked = sentence[: announced.start()].strip(), sentence[announced.end() :].strip()
+        if lead:
+            split.append(lead)
+            prefaces.add(lead)
+        split.append(asked)
+    return split, prefaces
 
 
 def _asked_part(sentence: str, faq: faq_module.Faq) -> str:
