@@ -1015,9 +1015,12 @@ QUESTION = _any(
     r"|todavia)\b)|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
     r"\b(?:cuanto|cuantos|cuanta|cuantas|cual|cuales)\b",
     # (After a comma "quien" is who: "mi esposo, quien cumple años".)
-    r"(?:^|[.,;:!]\s*)que\b|(?:^|[.;:!]\s*)quien\b",
+    # (After a comma, "que" before a subject or "es" tells on: "el invierno, que allá es bravo".)
+    r"(?:^|[.;:!]\s*)que\b|,\s*que\b(?!\s+(?:es|era|fue|son|eran|esta|estaba|estan|alla|aca|aqui|ahi"
+    r"|siempre|nunca|recien|tambien|justo|ya|yo|el|ella|ellos|ellas|mi|su|sus|mis)\b)"
+    r"|(?:^|[.;:!]\s*)quien\b",
     # "Lo pregunto porque…" explains the question asked elsewhere; it asks nothing itself.
-    r"\b(?:consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta|pregunta)\b"
+    r"\b(?:consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta(?:les?)?|pregunta(?:les?)?)\b"
     f"(?!\\s+(?:{BECAUSE}|por\\s+que))",
     # "Saber" asks when wanted ("quería saber"), not when told ("nunca termino de saber mi talle").
     r"\b(?:quisiera|queria|quiero|necesito|necesitaria|me\s+gustaria|desearia|deseo|queriamos"
