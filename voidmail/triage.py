@@ -126,6 +126,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:cobro|cargo|debito|pago|descuento)s?\s+(?:doble|duplicad\w*|repetid\w*)",
             r"\bduplic\w*",
             r"\bcobr\w*\s+(?:de\s+mas|doble|el\s+doble)\b",
+            # Charged again for what was paid: "me cobró 5000 de gastos, ya había pagado el envío".
+            r"\bcobr\w*\b.{0,120}\bya\s+(?:lo\s+|la\s+)?(?:habia|habiamos|tenia|teniamos)\s+(?:pagad|abonad)\w*"
+            r"|\bcobr\w*\b.{0,120}\bya\s+(?:estaba|estaban)\s+(?:pagad|abonad)\w*",
             r"\b(?:charged|billed)\s+twice\b|\bdouble\s+charg\w*|\bduplicate\s+charg\w*",
             r"\bcobrad[oa]\s+duas\s+vezes\b",
         ),
@@ -157,6 +160,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:direccion|domicilio)\s+(?:equivocad|incorrect|erron|mal\b|viej|nuev|distint)\w*",
             r"\b(?:puse|escribi|cargue|ingrese|pusimos|anote)\s+mal\b",
             r"\bme\s+equivoque\b",
+            # "Puso la dirección de su casa, pero las próximas semanas va a estar en lo de mi
+            # hermana": the address the order carries is not where it should go.
+            r"\b(?:puse|puso|pusimos|cargue|cargo|ingrese|ingreso|deje|dejo)\s+(?:la|mi|su)\s+direccion\b"
+            r".{0,120}\bpero\b",
             # Moving house matters for an order on its way, not for the next one.
             r"\b(?:me\s+(?:mude|estoy\s+mudando)|mudanza)\b.{0,60}\b(?:pedido|compra|orden|paquete|envio)\b"
             r"|\b(?:pedido|compra|orden|paquete|envio)\b.{0,60}\b(?:me\s+(?:mude|estoy\s+mudando)|mudanza)\b",
@@ -179,8 +186,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?:pedido|compra|orden|envio|paquete)\b",
             r"\b(?:agreg|sum|anad)\w*\b.{0,80}\b(?:todo\s+junto|en\s+el\s+mismo\s+(?:envio|paquete))\b",
             r"\bme\s+olvide\s+de\s+(?:sumar|agregar|pedir|poner|incluir)\b",
-            r"\b(?:cambi|modific)\w*\b.{0,60}\bantes\s+de\s+que\s+(?:me\s+)?(?:lo|la|los|las)?\s*(?:despachen"
-            r"|manden|envien|salga)\b",
+            r"\b(?:cambi|modific)\w*\b.{0,60}\bantes\s+de\s+(?:que\s+(?:me\s+)?(?:lo|la|los|las)?\s*"
+            r"(?:despachen|manden|envien|salga)\b|(?:despach|mand|envi)ar(?:me|nos)?(?:lo|la|los|las)\b)",
             r"\btendria\s+que\s+haber\s+(?:pedido|elegido|comprado|puesto)\b",
             # Another way to pay an order placed: "¿me pueden cambiar la forma de pago?".
             r"\b(?:cambi|modific)\w*\s+(?:la\s+|el\s+)?(?:forma|medio|metodo)\s+de\s+pago\b",
@@ -199,7 +206,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"^(?=.*\b(?:(?:todavia|aun)\s+no|sigo\s+sin|seguimos\s+sin)\s+(?:me\s+|nos\s+)?"
             r"(?:llego|llegaron|llega|recibi|recibimos|recibir|nada)\b"
             r"|.*\bno\s+(?:me\s+|nos\s+)?(?:llego|llegaron|recibi|recibimos)\s+(?:ningun|ninguna|nada)\b"
-            r"|.*\bno\s+se\s+(?:movio|mueve|ha\s+movido)\s+(?:mas|nada)\b)"
+            r"|.*\bno\s+se\s+(?:movio|mueve|ha\s+movido)\b)"
             r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b)"
             r"(?=.*\b(?:pedido|compra|paquete|envio|encomienda|cambi\w*|seguimiento|compre|pedi|pague|mande)\b)",
             r"\bno\s+(?:me\s+|nos\s+)?(?:llega|llego)\s+(?:hace|desde\s+hace)\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
@@ -699,6 +706,9 @@ ORDER = _any(
     r"(?<!armar\s)(?<!pagar\s)(?<!abonar\s)\bmis?\s+(?:pedido|compra|orden|paquete|envio|encomienda|seguimiento|cambio)s?\b",
     r"\bme\s+(?:salio(?!\s+(?:que|un|una|el|la|error)\b)|costo|cobraron)\b",
     r"\btengo\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden)\b",
+    # What they chose in it: "en el pedido puse talle M", "elegí negro en la compra".
+    r"\ben\s+(?:el|la)\s+(?:pedido|compra|orden)\b.{0,40}\b(?:puse|pusimos|elegi|elegimos|marque|pedi)\b"
+    r"|\b(?:puse|pusimos|elegi|elegimos|marque)\b.{0,40}\ben\s+(?:el|la)\s+(?:pedido|compra|orden)\b",
     r"\b(?:el|la)\s+(?:pedido|compra|orden)\s+que\s+(?:hice|realice|hicimos|pague|me\s+llego)\b",
     r"\b(?:envie|mande|adjunto)\s+(?:el|la|los)\s+(?:comprobante|transferencia|pago)\b",
     r"\b(?:reenvi\w*|adjunt\w*)\b.{0,30}\b(?:compra|pedido|orden|comprobante|factura"
