@@ -117,6 +117,8 @@ _SHORTHAND = {
     "beses": "veces", "bes": "vez", "bino": "vino", "binieron": "vinieron", "ujero": "agujero",
     "aujero": "agujero", "buso": "buzo", "ago": "hago", "aser": "hacer", "asta": "hasta",
     "oy": "hoy", "ola": "hola",
+    # Said short: "como hago pa saber", "si pago por transfe".
+    "pa": "para", "transfe": "transferencia", "transfer": "transferencia",
 }  # fmt: skip
 _SHORT = re.compile(
     r"\b(?:" + "|".join(w for w in _SHORTHAND if w != "x") + r")\b|(?<!\d )\bx(?= [a-z])"

@@ -627,6 +627,13 @@ SUPPOSED_PURCHASE = re.compile(
     r"\bsi\s+(?:hoy\s+|manana\s+|ahora\s+|ya\s+)?(?:compro|pago|pido|encargo|transfiero|compramos"
     r"|pagamos|pedimos|hago\s+(?:el|un|una|la|mi)\s+(?:pedido|compra))\b"
 )
+# How to follow an order, asked before there is one: "¿cómo hago para saber dónde está el
+# paquete una vez que lo mandan?" (with "mi pedido" it is theirs: OWN_ORDER).
+HOW_TO_FOLLOW = re.compile(
+    r"\bcomo\s+(?:hago|hacemos|hace|puedo|podemos|puede|se|sabria|sabemos)\s+(?:pa\s+|para\s+)?"
+    r"(?:saber|ver|seguir|rastrear|averiguar|enterarme)\b"
+)
+OWN_ORDER = re.compile(r"\bmis?\s+(?:pedido|compra|orden|paquete|envio|encomienda)s?\b")
 # What happened once, somewhere, told as the reason for worry. Read just before a handoff word.
 PAST = re.compile(
     r"\b(?:una\s+vez|la\s+otra\s+vez|la\s+vez\s+pasada|hace\s+anos|el\s+ano\s+pasado"
@@ -1229,7 +1236,7 @@ TITLED = re.compile(
 # The age of the person the customer buys for: "mi hija (14)", "mi hijo de 16", "cumple 30".
 AGE = re.compile(
     r"\b(?:(?:hij|nen|niet|sobrin|herman|chic|pib|nin|ahijad|amig|prim|novi|cunad|suegr|espos"
-    r"|marido|mujer|adolescente)\w*|la\s+mas\s+grande|el\s+mas\s+grande|la\s+mayor|el\s+mayor"
+    r"|marido|mujer|adolescente|mam|pap|madre|padre|abuel|tia|tio|jef|companer|vecin)\w*|la\s+mas\s+grande|el\s+mas\s+grande|la\s+mayor|el\s+mayor"
     r"|tengo|tiene|cumple|cumplen|cumplio|cumplir|para\s+sus|de\s+sus|cumple\s+de)\s+(?:de\s+)?\(?(\d{1,2})\)?"
     r"(?!\s*(?:dias|semanas|meses|horas|cuotas|%|pesos|\$|cm|kg|kilos))(?:\s+anos\b)?"
 )
@@ -1386,7 +1393,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # the reply asks something else ("Re: Tu pedido #4630 está en camino" - "¿reponen talles?").
     said = _sentences(text)
     ordered = "".join(
-        sentence for sentence in SENTENCE.findall(here) if not SUPPOSED_PURCHASE.search(sentence)
+        sentence
+        for sentence in SENTENCE.findall(here)
+        if not SUPPOSED_PURCHASE.search(sentence)
+        and not (HOW_TO_FOLLOW.search(sentence) and not OWN_ORDER.search(sentence))
     )
     order = ORDER.search(ordered) or _thread_order(subject, said)
     followed = [q for q in quoted if faq.entry(q).after_purchase]
@@ -1510,7 +1520,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # but asks nothing of the answer: only its numbers are read, as context.
     told = [s for s in closed if s not in asking and TOLD.search(s)]
     asked_of = _generic("\n".join(s for s in closed if s not in told), called) if told else question
-    coverage = faq.coverage(topic, asked_of)
+    coverage = faq.coverage(topic, _ages_left_out(asked_of))
     around = [s for s in body if s not in closed or s in told]  # a title is no context
     told_around = _ages_left_out("\n".join(around))
     if faq.entry(topic).after_purchase:
