@@ -1005,16 +1005,29 @@ AVAILABILITY = _any(
 )
 # Verbs asking for a recommendation, for both rules that read one.
 RECOMMENDING = r"recomiendan|recomendas|recomendarian|aconsejan|sugieren"
-PERSONAL_SIZE = _any(
+# A body measured: "mido 1,80", "peso 70 kilos", "soy alta (1,78)".
+MEASURED = _any(
     r"\bmido\s+\d|\bmido\s+(?:un|uno)\b|\bpeso\s+\d|\d+\s*(?:kg|kilos)\b",
     r"\b1[.,]\d{2}\s*(?:m|mts|metros)?\b",
     r"\bmi\s+(?:altura|estatura|peso)\b",
+)
+# The measure itself, which tells who wears it and is no condition of an answer.
+MEASURE = re.compile(
+    r"\b1[.,]\d{2}\s*(?:m|mts|metros)?\b|\b\d{2,3}\s*(?:kg|kilos)\b"
+    r"|\b(?:mido|mide)\s+\d(?:[.,]\d{1,2})?\s*(?:m|mts|metros)?\b|\bpes[oa]\s+\d{2,3}\b"
+)
+# A size chosen for somebody, asked: "¿qué talle me va?", "¿cuál le queda?", "¿me entra el L?".
+ADVICE_ASKED = _any(
+    r"\bque\s+talle\b|\bcual\s+(?:talle\s+)?(?:me|le|les|nos|te)\b",
+    r"\b(?:me|le|les|nos|te)\s+(?:va|irian?|queda|quedaria|quedarian|entra|entraria|conviene"
+    r"|convendria|sirve|serviria)\b",
+    r"\b(?:pido|elijo|compro|llevo)\s+(?:el|la|un|una|talle)\b",
+)
+PERSONAL_SIZE = _any(
     r"\b(?:normalmente|siempre|generalmente)?\s*uso\s+(?:talle\s+)?(?:xxs|xs|s|m|l|xl|xxl|\d{2})\b",
     rf"\bque\s+talle\s+(?:me\s+)?(?:{RECOMMENDING})\b",
 )
-# A body described ("ella es más bien flaquita y bajita") is personal advice when a
-# recommendation is asked; as the reason for asking whether the guide gives the length
-# ("soy alta, ¿figura el largo?") it is context.
+# A body described: "ella es más bien flaquita y bajita".
 BODY = re.compile(
     r"\b(?:es|soy|sos|somos|son|esta|estoy)\s+(?:mas\s+bien\s+|medio\s+|muy\s+|re\s+|bastante\s+"
     r"|un\s+poco\s+)?(?:flac|flaq|gord|bajit|petis|robust|delgad|rellenit|grandot|menud|alt[oa]s?\b"
@@ -1408,7 +1421,16 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     if order:
         return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({order.group(0)!r})")
 
-    personal = PERSONAL_SIZE.search(normal) or (RECOMMEND.search(normal) and BODY.search(normal))
+    # A body described or measured is personal advice when a size is asked for it; as the
+    # reason for asking whether the guide gives the length ("soy alta (1,78), ¿figura el
+    # largo?") it is context.
+    personal = PERSONAL_SIZE.search(normal) or (
+        (
+            RECOMMEND.search(normal)
+            or any(ADVICE_ASKED.search(REASON.split(s)[0]) and _asks(s) for s in said)
+        )
+        and (MEASURED.search(normal) or BODY.search(normal))
+    )
     if personal:
         return Decision("llm", "talles", None, 0.0, f"llm: personal advice ({personal.group(0)!r})")
 
@@ -1520,9 +1542,9 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # but asks nothing of the answer: only its numbers are read, as context.
     told = [s for s in closed if s not in asking and TOLD.search(s)]
     asked_of = _generic("\n".join(s for s in closed if s not in told), called) if told else question
-    coverage = faq.coverage(topic, _ages_left_out(asked_of))
+    coverage = faq.coverage(topic, MEASURE.sub(" ", _ages_left_out(asked_of)))
     around = [s for s in body if s not in closed or s in told]  # a title is no context
-    told_around = _ages_left_out("\n".join(around))
+    told_around = MEASURE.sub(" ", _ages_left_out("\n".join(around)))
     if faq.entry(topic).after_purchase:
         told_around = _ahead_left_out(told_around, mail.date)
     context = faq.coverage(topic, told_around)
