@@ -1010,6 +1010,7 @@ MEASURED = _any(
     r"\bmido\s+\d|\bmido\s+(?:un|uno)\b|\bpeso\s+\d|\d+\s*(?:kg|kilos)\b",
     r"\b1[.,]\d{2}\s*(?:m|mts|metros)?\b",
     r"\bmi\s+(?:altura|estatura|peso)\b",
+    r"\b(?:normalmente|siempre|generalmente)?\s*uso\s+(?:talle\s+)?(?:xxs|xs|s|m|l|xl|xxl|\d{2})\b",
 )
 # The measure itself, which tells who wears it and is no condition of an answer.
 MEASURE = re.compile(
@@ -1024,7 +1025,6 @@ ADVICE_ASKED = _any(
     r"\b(?:pido|elijo|compro|llevo)\s+(?:el|la|un|una|talle)\b",
 )
 PERSONAL_SIZE = _any(
-    r"\b(?:normalmente|siempre|generalmente)?\s*uso\s+(?:talle\s+)?(?:xxs|xs|s|m|l|xl|xxl|\d{2})\b",
     rf"\bque\s+talle\s+(?:me\s+)?(?:{RECOMMENDING})\b",
 )
 # A body described: "ella es más bien flaquita y bajita".
