@@ -87,7 +87,7 @@ FLOORS = {
     "blind15": {"faq": 0.93, "human": 1.0, "ignored": 1.0},
     "blind16": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind17": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
-    "blind18": {"faq": 0.86, "human": 1.0, "ignored": 1.0},
+    "blind18": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind19": {"faq": 0.83, "human": 1.0, "ignored": 1.0},
     "blind20": {"faq": 0.86, "human": 1.0, "ignored": 1.0},
     "blind21": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
@@ -118,7 +118,7 @@ FLOORS = {
     "blind46": {"faq": 0.7, "human": 0.94, "ignored": 1.0},
     "blind47": {"faq": 0.7, "human": 1.0, "ignored": 1.0},
     "blind48": {"faq": 0.71, "human": 1.0, "ignored": 1.0},
-    "blind50": {"faq": 0.91, "human": 1.0, "ignored": 1.0},
+    "blind50": {"faq": 0.93, "human": 1.0, "ignored": 1.0},
 }
 
 
@@ -956,6 +956,14 @@ def test_a_place_that_is_also_a_phrase_is_a_place_only_as_one_is_written() -> No
     assert triage._placed("el largo de la falda") == "el largo de la falda"
     assert triage._placed("MANDAN A POSADAS?") == "MANDAN A LOCALIDAD?"
     assert triage._placed("Malargüe y Tunuyán") == "localidad y localidad"
+    assert (
+        triage._placed("¿Mandan a Merlo o a Tafí del Valle?")
+        == "¿Mandan a localidad o a localidad?"
+    )
+    assert (
+        triage._placed("me da miedo que se agote y no lo sigo")
+        == "me da miedo que se agote y no lo sigo"
+    )
 
 
 def test_a_day_told_is_counted_from_the_day_the_mail_was_sent() -> None:
