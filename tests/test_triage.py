@@ -253,10 +253,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Son unos chorros, boludos.", "human", None),
         ("Estoy por comprar y nunca termino de saber mi talle. Si tengo que pedir otro talle, "
          "¿me cobran algo por el cambio?", "faq", "cambios"),
-        # Asking the terms is not asking for the thing: "antes de que se cancele", "no llego a
-        # hacerla", "no me llegó nada más" (no news yet).
+        # Asking the terms is not asking for the thing: "antes de que se cancele" (the 48-hour
+        # hold answers it), "no llego a hacerla", "no me llegó nada más" (no news yet).
         ("Si pago con transferencia, ¿cuánto tiempo tengo antes de que se cancele el pedido?",
-         "llm", None),
+         "faq", "pagos"),
         ("Si elijo transferencia y no llego a hacerla en el día, ¿se me cae el pedido?", "llm",
          None),
         ("Les reenvío la confirmación. ¿Ya lo despacharon? No me llegó nada más.", "llm", None),
