@@ -848,6 +848,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Yo uso XL y varias cosas figuran agotadas en ese talle. ¿Vuelven a entrar?", "faq",
          "stock"),
         ("Siempre uso M. ¿Qué talle pido en los pantalones?", "llm", None),
+        # Greetings sent are no parcel sent back.
+        ("¿Vuelven a entrar las cosas agotadas? Les mando un abrazo grande.", "faq", "stock"),
+        ("Si no me queda, ¿les mando la prenda por correo?", "llm", None),
         # A question announced is what is asked; what leads to it tells why.
         ("Como en casa nadie se pone de acuerdo, la pregunta es: ¿cuánto tiempo hay para hacer "
          "un cambio?", "faq", "cambios"),

@@ -1290,7 +1290,10 @@ NOT_COVERED = _any(
     r"\b(?:le\s+|les\s+)?(?:saque|corte|arranque|quite|perdi|tire)\s+(?:la|las)\s+(?:etiquetas?|bolsa)\b"
     r"|\bsin\s+(?:la\s+|las\s+|su\s+)?(?:etiquetas?|bolsa)\b",
     # Sending something back to the shop: the shipping answer is about parcels we send.
-    r"\b(?:les|se\s+(?:lo|la|los|las))\s+(?:mando|envio|despacho|devuelvo)\b"
+    # ("Les mando un abrazo" sends greetings.)
+    r"\b(?:les|se\s+(?:lo|la|los|las))\s+(?:mando|envio|despacho|devuelvo)\b(?!\s+(?:un|una|mis|muchos"
+    r"|muchas)?\s*(?:gran|enorme|fuerte|cordial|afectuoso|cariñoso|carinoso)?\s*(?:abrazo|beso|saludo"
+    r"|cariño|carino)s?\b)"
     r"|\b(?:mandar|enviar|despachar|devolver)(?:lo|la|los|las)?\s+yo\b|\b(?:lo|la)\s+(?:mando|envio|despacho)\s+yo\b"
     r"|\bquien\s+paga\s+(?:ese|el|este)\s+envio\b",
 )
