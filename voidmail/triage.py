@@ -1265,7 +1265,6 @@ NOT_COVERED = _any(
     r"\benvuelt[oa]s?\b|\benvolver\w*|\benvoltori\w*|\bpapel\s+de\s+regalo\b|\bpaquete\s+de\s+regalo\b",
     r"\bfactura\s+[abc]\b|\bcuit\b",
     r"\befectivo\b|\bdescuentos?\b|\bpromo\s+bancaria\b",
-    r"\bhorarios?\b|\babren\b|\batienden\s+(?:los|el)\s+(?:sabado|domingo|feriado)",
     # Where the shop is: no answer gives its address.
     r"\bdonde\s+(?:queda|quedan|esta|estan|se\s+encuentra)\s+(?:ubicad[oa]\s+)?(?:el|la|su|sus)\s+"
     r"(?:local|tienda|negocio|showroom|deposito)\b|\bdireccion\s+del\s+(?:local|negocio|showroom)\b"
@@ -1296,6 +1295,11 @@ NOT_COVERED = _any(
     r"|cariño|carino)s?\b)"
     r"|\b(?:mandar|enviar|despachar|devolver)(?:lo|la|los|las)?\s+yo\b|\b(?:lo|la)\s+(?:mando|envio|despacho)\s+yo\b"
     r"|\bquien\s+paga\s+(?:ese|el|este)\s+envio\b",
+)
+# Opening hours, which no answer gives, when asked: told ("aprovecho el horario de almuerzo",
+# "los regalos los abren el 24") they are the writer's day.
+OPENING_HOURS = re.compile(
+    r"\bhorarios?\b|\babren\b|\batienden\s+(?:los|el)\s+(?:sabado|domingo|feriado)"
 )
 
 # Language markers: words frequent in one language and rare in Argentine Spanish mail.
@@ -1449,7 +1453,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     current = "".join(
         s for s in SENTENCE.findall(NOT_BOUGHT.sub(" ", here)) if not HISTORY.search(s)
     )
-    uncovered = NOT_COVERED.search(normal)
+    uncovered = NOT_COVERED.search(normal) or next(
+        (hours for s in _sentences(normal) if _asks(s) and (hours := OPENING_HOURS.search(s))),
+        None,
+    )
     if uncovered:
         intent = analysis.primary() or "otro"
         return Decision("llm", intent, None, 0.0, f"llm: not an faq topic ({uncovered.group(0)!r})")
