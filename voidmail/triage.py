@@ -786,8 +786,10 @@ PRODUCT_ATTRIBUTE = _any(
     rf"\b(?:{COLORS})\b",
     rf"\btalle\s+(?:{SIZE_TOKEN})\b",
     rf"\b(?:en|el|un|una|la)\s+(?:{SIZE_LETTERS})\b|\b(?:xxs|xs|xl|xxl|xxxl)\b",
-    r"\b(?:algodon|lino|corderoy|lana|hilo|modal|frisa|jean|cuero|seda|gabardina|morley|lycra"
+    r"\b(?:algodon|lino|corderoy|lana|hilo|modal|frisa|cuero|seda|gabardina|morley|lycra"
     r"|polar|pana|tusor|bengalina|fibrana|microfibra|paño|pano|termic[oa]s?)\b",
+    # Jean is a fabric only of another garment ("campera de jean"); "un jean" is the garment.
+    rf"\b(?:{GARMENTS})\s+de\s+jean\b",
     r"\b(?:oversize|recto|recta|mom|skinny|wide\s+leg|cargo|tiro\s+(?:alto|bajo|medio)|manga\s+(?:larga"
     r"|corta)|con\s+capucha|basic[oa]|crop|largo|larga|corto|corta|de\s+hombre|de\s+mujer|unisex)\b",
     r"\b(?:modelo|de\s+la\s+foto|que\s+subieron|del\s+posteo|de\s+instagram|del\s+catalogo|(?<!de\s)(?<!ano\s)nuev[oa])\b",
