@@ -823,6 +823,11 @@ PLAIN_PHRASES = (
     (re.compile(r"\bdado\s+que\b"), "porque"),
     (re.compile(r"\bsale\s+(?:algo|plata|extra)\b"), "tiene costo"),
     (re.compile(r"\ba\s+mano\b"), ""),
+    # "Tiro la pregunta", "les tiro una consulta": asking.
+    (
+        re.compile(r"\b(?:les\s+|te\s+)?tiro\s+(?:la|una|mi)\s+(?:pregunta|consulta|duda)\b"),
+        "pregunto",
+    ),
     (
         re.compile(
             r"\buna\s+vez\s+(?:hecho\s+el\s+pedido|hecha\s+la\s+compra|realizad[oa]\s+(?:el|la)\s+\w+)"
@@ -1297,6 +1302,17 @@ NOT_COVERED = _any(
     r"|cariño|carino)s?\b)"
     r"|\b(?:mandar|enviar|despachar|devolver)(?:lo|la|los|las)?\s+yo\b|\b(?:lo|la)\s+(?:mando|envio|despacho)\s+yo\b"
     r"|\bquien\s+paga\s+(?:ese|el|este)\s+envio\b",
+)
+# Things the shop does not sell, broken in a story: "la calefacción rota", "el celular roto".
+NOT_OURS = re.compile(
+    r"\b(?:calefaccion|heladera|lavarropas|secarropas|estufa|caldera|ventilador|aire\s+acondicionado"
+    r"|auto|coche|camioneta|moto|colectivo|bondi|micro|tren|bici|bicicleta|celular|celu|telefono"
+    r"|compu|computadora|notebook|tele|televisor|ascensor|canilla|ducha|techo|pierna|brazo|rodilla"
+    r"|tobillo|muneca|muela|diente|corazon)\b"
+)
+# A yes-or-no question asked without its mark: "no sé si…", "quería saber si…".
+WONDERING = re.compile(
+    r"\b(?:no\s+se|saber|consultar(?:les)?|preguntar(?:les)?|pregunto|consulto)\s+si\b"
 )
 # Opening hours, which no answer gives, when asked: told ("aprovecho el horario de almuerzo",
 # "los regalos los abren el 24") they are the writer's day.
@@ -2008,12 +2024,19 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         and ((in_subject and ("?" in line or category in CHANGES)) or _asked_before(line, found))
     ):
         return True  # "¿puedo comprar y que lo manden a otra dirección?", "¿destiñe?"
+    if (
+        category == "faulty_item"
+        and not buyer
+        and NOT_OURS.search(line, max(0, start - 40), start)
+        and not GARMENT.search(line, max(0, start - 40), start)
+    ):
+        return True  # "el bondi tiene la calefacción rota": a thing we did not sell
     if category in ("anger", "insult", "legal") and _of_others(PAST, line, start - 60, start):
         return True  # "una vez me estafaron en Marketplace": told, not happening
     if (
         category == "refund"
         and not buyer
-        and _in_question(line, end)
+        and (_in_question(line, end) or _wondered(line, start))
         and any(
             not UNWANTED.search(line, max(0, m.start() - 40), m.start())
             for m in EXCHANGE.finditer(line, max(0, start - REACH), end + REACH)
@@ -2078,6 +2101,14 @@ def _supposed(line: str, found: re.Match[str]) -> bool:
     reach = max(0, found.start() - REACH)
     opened = max(reach - 1, *(line.rfind(stop, reach, found.start()) for stop in ".!?;")) + 1
     return _in_question(line, found.end()) and bool(SUPPOSING.search(line, opened, found.start()))
+
+
+def _wondered(line: str, position: int) -> bool:
+    """Whether the sentence of ``line`` that holds ``position`` wonders about it before it
+    ("no sé si tengo que pagar el correo… para que me la devuelvan"): a question without its
+    mark."""
+    opened = max(line.rfind(stop, max(0, position - REACH), position) for stop in ".!;?")
+    return bool(WONDERING.search(line, opened + 1, position))
 
 
 def _in_question(line: str, position: int) -> bool:
