@@ -238,6 +238,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\W{0,3}\s+(?:desde\s+)?hace\s+(?:\w+\s+)?(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b"
             r"|\b(?:esta|sigue|figura)\s+igual\W{0,3}\s+desde\s+hace\s+(?:\w+\s+)?(?:semanas?|mes|meses"
             r"|(?:[5-9]|\d{2,})\s+dias)\b",
+            # Left somewhere, says the courier: "dice que lo dejó en portería" (and there is none).
+            r"\b(?:dice|dicen|figura|aparece|marca|puso|pusieron)\s+que\s+(?:lo|la|los|las)\s+(?:dejo|dejaron"
+            r"|entrego|entregaron|recibio|recibieron)\b",
             r"\bdevuelt[oa]\s+al\s+remitente\b|\breturned\s+to\s+sender\b"
             r"|\b(?:volvio|regreso|vuelve)\s+al\s+remitente\b",
             # "¿Qué pasó con mi pedido?": something went wrong, somebody has to look.
