@@ -1064,7 +1064,8 @@ QUESTION = _any(
     f"(?!\\s+(?:{BECAUSE}|por\\s+que))",
     # "Saber" asks when wanted ("quería saber"), not when told ("nunca termino de saber mi talle").
     r"\b(?:quisiera|queria|quiero|necesito|necesitaria|me\s+gustaria|desearia|deseo|queriamos"
-    r"|quisieramos|me\s+interesa)\s+(?:saber|consultar|preguntar|hacer|cambiar|pagar|info|conocer)\b",
+    r"|quisieramos|me\s+interesa|me\s+(?:re\s+)?(?:sirve|serviria|ayudaria|vendria\s+bien))\s+"
+    r"(?:saber|consultar|preguntar|hacer|cambiar|pagar|info|conocer)\b",
     # Somebody else, or the writer in the third person: "el Sr. Funes desea saber si…" (not
     # "no quiere saber nada con probarse").
     r"(?<!\bno\s)\b(?:quiere|quieren|desea|desean|necesita|necesitan|le\s+gustaria|les\s+gustaria)\s+"
