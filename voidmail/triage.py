@@ -1506,7 +1506,14 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         # ask; the topic is what they ask.
         sure = faq.analyse(NOT_KNOWING.sub(" ", "\n".join(asking))).topics
         asked = sure if len(sure) == 1 else asked
-    topics = asked or analysis.topics
+    # Asked of no topic ("¿desde cuándo se cuentan?"), the topics are the message's, but not
+    # those of the reason given ("xq a veces el correo tarda una banda").
+    reasons = [s for s in body if REASON_FIRST.match(s)]
+    topics = asked or (
+        faq.analyse(_placed("\n".join(s for s in body if s not in reasons))).topics
+        if reasons
+        else analysis.topics
+    )
     # A purchase of theirs makes the question about that order, unless what they ask is for
     # buyers of anything: "Hice una compra y quería saber si puedo cambiar el talle".
     for_buyers = len(topics) == 1 and faq.entry(topics[0]).after_purchase
