@@ -1176,6 +1176,11 @@ MAX_DATED_DAYS = 400  # a day further back is no purchase a window could hold
 QUESTION_ANNOUNCED = re.compile(
     r"\b(?:la|mi|nuestra)\s+(?:pregunta|consulta|duda|inquietud)\s+es(?:\s+la\s+siguiente)?\s*[:,]"
 )
+# A question relayed, introduced: "les copio lo que puse", "les paso mi consulta de Instagram".
+RELAYED = re.compile(
+    r"\b(?:copio|pego|paso|reenvio|transcribo)\s+(?:lo\s+que\s+(?:les\s+)?(?:puse|escribi|pregunte|mande"
+    r"|consulte)|(?:mi|la)\s+(?:consulta|pregunta|mensaje|duda))\b"
+)
 # A question opened by a supposition: "si hago la compra hoy y pago con tarjeta, ¿…?".
 SUPPOSITION_FIRST = re.compile(r"\W{0,3}(?:y\s+)?si\s+[^,¿?]{1,120}(?:,\s*¿?|¿)")
 # A day of a month: "el 20 de diciembre".
@@ -1687,11 +1692,15 @@ def _for_garments(faq: faq_module.Faq, topic: str) -> bool:
 
 def _announced(sentences: list[str]) -> tuple[list[str], set[str]]:
     """``sentences`` with each question announced ("…, la pregunta es: ¿cuánto tiempo hay
-    para un cambio?") apart from what leads to it, and those leads: they tell why, they do
-    not ask."""
+    para un cambio?") apart from what leads to it, and those leads, with the sentences that
+    introduce a question relayed ("les copio lo que puse:"): they tell why, they do not ask."""
     split: list[str] = []
     prefaces: set[str] = set()
     for sentence in sentences:
+        if "?" not in sentence and RELAYED.search(sentence):
+            split.append(sentence)
+            prefaces.add(sentence)  # "les copio lo que puse:", the question below
+            continue
         announced = QUESTION_ANNOUNCED.search(sentence)
         if announced is None or not re.search(r"\w", sentence[announced.end() :]):
             split.append(sentence)
