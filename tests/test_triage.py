@@ -855,6 +855,8 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Aprovecho el horario de almuerzo para escribirles. ¿Aceptan tarjeta de débito?", "faq",
          "pagos"),
         ("¿En qué horario atiende el local? ¿Hacen envíos?", "llm", None),
+        ("Aprovecho el horario de almuerzo para consultarles: ¿hacen envíos a Salta?", "faq",
+         "envios"),
         ("Quisiera saber los horarios del local.", "llm", None),
         # "Un jean" is a garment like "un pantalón"; "de jean" is the fabric of one.
         ("Le quiero comprar un jean a mi mamá y no sé su talle. ¿Cómo hago para elegir el talle "

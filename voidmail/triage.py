@@ -1175,6 +1175,7 @@ MAX_DATED_DAYS = 400  # a day further back is no purchase a window could hold
 # What is asked, announced: "la pregunta es:", "mi consulta es la siguiente:".
 QUESTION_ANNOUNCED = re.compile(
     r"\b(?:la|mi|nuestra)\s+(?:pregunta|consulta|duda|inquietud)\s+es(?:\s+la\s+siguiente)?\s*[:,]"
+    r"|\bpara\s+(?:consultar|preguntar)(?:les|le)?\s*:"
 )
 # A question relayed, introduced: "les copio lo que puse", "les paso mi consulta de Instagram".
 RELAYED = re.compile(
@@ -1326,7 +1327,8 @@ WONDERING = re.compile(
 # Opening hours, which no answer gives, when asked: told ("aprovecho el horario de almuerzo",
 # "los regalos los abren el 24") they are the writer's day.
 OPENING_HOURS = re.compile(
-    r"\bhorarios?\b|\babren\b|\batienden\s+(?:los|el)\s+(?:sabado|domingo|feriado)"
+    r"\bhorarios?\b(?!\s+(?:de|del)\s+(?:mi\s+)?(?:almuerzo|trabajo|oficina|laburo|clase|cursada|facu"
+    r"|colegio|guardia))|\babren\b|\batienden\s+(?:los|el)\s+(?:sabado|domingo|feriado)"
 )
 
 # Language markers: words frequent in one language and rare in Argentine Spanish mail.
