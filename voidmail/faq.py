@@ -267,6 +267,7 @@ SYNONYMS = tuple(
         "pagar abonar abono plata dinero",
         "transferencia transferir homebanking banco bancaria",
         "reserva reservar guardan guardar",
+        "acredite acredita acreditado acreditar acreditada caiga cae caer impacte impacta impactar",
         "envio entrega",
         "pedido paquete",
         "actual actualizado actualizada",
