@@ -2129,8 +2129,9 @@ def _wondered(line: str, position: int) -> bool:
     """Whether the sentence of ``line`` that holds ``position`` wonders about it before it
     ("no sé si tengo que pagar el correo… para que me la devuelvan"): a question without its
     mark."""
-    opened = max(line.rfind(stop, max(0, position - REACH), position) for stop in ".!;?")
-    return bool(WONDERING.search(line, opened + 1, position))
+    reach = max(0, position - REACH)  # a sentence longer than that wonders about nothing here
+    opened = max(line.rfind(stop, reach, position) for stop in ".!;?")
+    return bool(WONDERING.search(line, max(reach, opened + 1), position))
 
 
 def _in_question(line: str, position: int) -> bool:
