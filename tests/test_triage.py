@@ -119,7 +119,7 @@ FLOORS = {
     "blind47": {"faq": 0.73, "human": 1.0, "ignored": 1.0},
     "blind48": {"faq": 0.75, "human": 1.0, "ignored": 1.0},
     "blind49": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
-    "blind51": {"faq": 0.7, "human": 0.77, "ignored": 1.0},
+    "blind51": {"faq": 0.7, "human": 1.0, "ignored": 1.0},
     "blind50": {"faq": 0.95, "human": 1.0, "ignored": 1.0},
 }
 
@@ -808,6 +808,21 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "human", None),
         ("El correo dice que lo dejó en portería pero en mi edificio no hay portero.", "human",
          None),
+        # Said in few words (blind51): a size that came as another, a size changed before it
+        # leaves, paid days ago and nothing, a discount not charged, a stain in English, a
+        # solution demanded, a bare disapproval, "ustedes dirán".
+        ("Compré la L que siempre les compro y esta vino como una M. Raro, no?", "human", None),
+        ("Hice el pedido hace una hora, puse M y quería L. ¿Me lo pueden cambiar antes de "
+         "despachar?", "human", None),
+        ("Usé el cupón de Instagram, en el carrito figuraba el 15% y me cobraron el total.",
+         "human", None),
+        ("Recibí el pedido but one of the shirts has a stain on the collar.", "human", None),
+        ("Pagué el lunes y todavía figura en preparación. Necesito una solución ya.", "human",
+         None),
+        ("Fui al local a cambiarla y me dijeron que ahí no se cambia. Nadie me avisó. No me "
+         "parece.", "human", None),
+        ("Llegó. Digamos que el color no es el de la foto. Ustedes dirán.", "human", None),
+        ("¿No me parece o el envío es gratis desde cierto monto?", "llm", None),
         # An item missing, said as what came.
         ("Recibí ayer el pedido y vinieron las dos remeras pero no la bermuda.", "human", None),
         # A threat said politely, a person asked to call.
@@ -1380,3 +1395,10 @@ def test_a_question_asked_only_in_the_subject_is_the_message() -> None:
     assert (decision.route, decision.faq_id) == ("faq", "cambios"), decision.reason
     # A reply with nothing added is still nothing: a person looks.
     assert _decide("", subject="Re: ¿Cuántos días tengo para cambiar?").route == "human"
+
+
+def test_paid_days_ago_and_nothing_since_goes_to_a_person() -> None:
+    # "el 2/3", sent on 16 March, is two weeks since paying; "Nada." is what came since.
+    sent = "Mon, 16 Mar 2026 09:01:00 -0300"
+    assert _decide("Pagué el 2/3. Hoy es 16/3. Nada.", date=sent).route == "human"
+    assert _decide("Pagué el 14/3. ¿Cuándo lo despachan?", date=sent).route == "llm"

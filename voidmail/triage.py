@@ -187,7 +187,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:agreg|sum|anad)\w*\b.{0,80}\b(?:todo\s+junto|en\s+el\s+mismo\s+(?:envio|paquete))\b",
             r"\bme\s+olvide\s+de\s+(?:sumar|agregar|pedir|poner|incluir)\b",
             r"\b(?:cambi|modific)\w*\b.{0,60}\bantes\s+de\s+(?:que\s+(?:me\s+)?(?:lo|la|los|las)?\s*"
-            r"(?:despachen|manden|envien|salga)\b|(?:despach|mand|envi)ar(?:me|nos)?(?:lo|la|los|las)\b)",
+            r"(?:despachen|manden|envien|salga)\b|(?:despach|mand|envi)ar(?:me|nos)?(?:lo|la|los|las)?\b)",
             r"\btendria\s+que\s+haber\s+(?:pedido|elegido|comprado|puesto)\b",
             # Another way to pay an order placed: "¿me pueden cambiar la forma de pago?".
             r"\b(?:cambi|modific)\w*\s+(?:la\s+|el\s+)?(?:forma|medio|metodo)\s+de\s+pago\b",
@@ -210,6 +210,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b)"
             r"(?=.*\b(?:pedido|compra|paquete|envio|encomienda|cambi\w*|seguimiento|compre|pedi|pague|mande)\b)",
             r"\bno\s+(?:me\s+|nos\s+)?(?:llega|llego)\s+(?:hace|desde\s+hace)\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
+            # Paid days ago, and one word for what came since: "Pagué el 2/3. Hoy es 16/3. Nada."
+            r"^(?=.*\b(?:pague|compre|transferi|abone)\s+hace\s+(?:(?:[5-9]|\d{2,})\s+dias|(?:\w+\s+)?semanas?"
+            r"|(?:un|\w+)\s+mes(?:es)?)\b)(?=.*(?:^|[.!?]\s*)(?:y\s+)?nada\W*$)",
             r"\b(?:\d+|dos|tres|cuatro|varias|unas)\s+(?:semanas|meses)\s+(?:esperando|de\s+espera)\b"
             r"|\besperando\s+(?:hace|desde\s+hace)\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
             r"\b(?:has|have|did|was)\s*n['’]?t\s+(?:received|arrived|come|got(?:ten)?|been\s+delivered)\b"
@@ -295,6 +298,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:pague|pagamos|transferi|abone)\b.{0,120}\bno\s+(?:me\s+)?(?:llego|recibi|tengo)\s+(?:ningun|ninguna"
             r"|el|la)\s+(?:mail\s+de\s+confirmacion|correo\s+de\s+confirmacion|confirmacion|numero\s+de\s+pedido)\b",
             r"\bque\s+(?:paso|pasa)\s+con\s+(?:mi|la|el)\s+(?:plata|dinero|pago|cobro)\b",
+            # A discount shown and not charged: "figuraba el 15% y me cobraron el total".
+            r"\b(?:cupon|codigo|descuento)\b.{0,150}\bcobr\w*\s+(?:el\s+)?(?:total|precio\s+(?:completo|lleno|entero)"
+            r"|todo|sin\s+(?:el\s+)?descuento)\b"
+            r"|\bno\s+(?:se\s+|me\s+)?(?:aplico|desconto|hizo|tomo)\s+(?:el\s+)?(?:cupon|descuento|codigo)\b",
             r"\bdonde\s+esta\s+(?:mi|la)\s+(?:plata|dinero)\b",
             r"\b(?:debitaron|descontaron|cobraron)\b.{0,80}\bno\s+(?:me\s+)?(?:llego|llegaron|recibi)\s+"
             r"(?:ningun|ninguna|nada|ni)\b",
@@ -338,7 +345,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|destinendo|saliendo|abriendo)\b",
             r"\b(?:llego|llegaron|vino|vinieron)\s+(?:mal|abiert[oa]|mojad[oa]|sucio|sucia|usad[oa])\b",
             r"\b(?:paquete|caja|bolsa|sobre)\b.{0,40}\b(?:abiert[oa]|violad[oa]|despegad[oa])\b",
-            r"\b(?:damaged|broken|defective|faulty|torn|ripped|stained)\b",
+            r"\b(?:damaged|broken|defective|faulty|torn|ripped|stained|stains?|holes?)\b",
             # (Portuguese "quebrado" is broken; "la Quebrada" is a place.)
             r"\b(?:com\s+)?defeito\b|(?<!\bla\s)\bquebrad[oa]\b|\brasgad[oa]\b",
         ),
@@ -410,6 +417,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bno\s+es\s+(?:del|el)\s+(?:color|tono|largo)\s+que\s+(?:se\s+veia|mostraba|figuraba|aparecia"
             r"|salia)\b",
             r"\bno\s+es\s+(?:el\s+)?mism[oa]\s+que\s+(?:el\s+de\s+|la\s+de\s+)?(?:la|las)\s+fotos?\b",
+            r"\b(?:color|tono|largo|tela)\s+no\s+es\s+(?:el|la)\s+de\s+(?:la|las)\s+fotos?\b",
+            # A size that came as another: "compré la L de siempre y vino como una M".
+            r"\b(?:vino|vinieron|llego|llegaron|viene|vienen)\s+como\s+(?:una?\s+)?(?:talle\s+)?(?:xxs|xs|s|m|l"
+            r"|xl|xxl|\d{2})\b",
         ),
     ),
     (
@@ -539,6 +550,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:segunda|tercera|cuarta|quinta|\d+)\s+vez\s+que\s+(?:escribo|pregunto|reclamo|llamo"
             r"|consulto|mando|pago|pagamos|devuelvo|mandamos)\b",
             r"\bultimo\s+aviso\b|\bpor\s+las\s+buenas\b",
+            # Said in few words: "Necesito una solución ya.", "No me parece.", "Ustedes dirán."
+            r"\bnecesito\s+una\s+solucion\b|\bquiero\s+una\s+solucion\b",
+            r"(?:^|[.!]\s*)no\s+me\s+parece(?:\s+(?:bien|justo|correcto|serio|normal))?\W*$",
+            r"(?:^|[.!]\s*)ustedes\s+(?:diran|me\s+diran)\W*$",
             r"\b(?:subo|publico|expongo|escracho)\s+(?:todo|las\s+capturas|los\s+mails|esto)\b",
             r"\b(?:segundo|tercer|tercero|cuarto|quinto)\s+(?:mail|correo|mensaje)\s+que\s+(?:les\s+)?(?:mando|envio"
             r"|escribo)\b",
