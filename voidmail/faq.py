@@ -82,9 +82,11 @@ _ELAPSED = re.compile(
     r"|\b(?:la|el)\s+(?P<last>semana|mes|ano)\s+pasad[oa]\b|\b(?P<day>ayer|anteayer|antes\s+de\s+ayer)\b"
 )
 # A date something is needed by ("antes del viernes", "para navidad", "para el 24"): no answer
-# promises one, so a question with a deadline is never fully covered.
+# promises one, so a question with a deadline is never fully covered. ("Por el día del padre"
+# is the occasion.)
 _DEADLINE = re.compile(
-    r"\b(?:antes\s+del?|para\s+(?:el|la|las)?|hasta\s+el|el)\s*(?:\d{1,2}(?:\s+de\s+[a-z]+)?|lunes|martes"
+    r"\b(?:antes\s+del?|para\s+(?:el|la|las)?|hasta\s+el|(?<!\bpor\s)el)\s*"
+    r"(?:\d{1,2}(?:\s+de\s+[a-z]+)?|lunes|martes"
     r"|miercoles|jueves|viernes|sabado|domingo|finde|fin\s+de\s+(?:semana|mes|ano)|navidad|nochebuena"
     r"|reyes|ano\s+nuevo|fiestas|dia\s+de\s+la\s+madre|dia\s+del\s+(?:padre|nino|amigo)|san\s+valentin"
     r"|(?:la\s+)?semana\s+que\s+viene|(?:el\s+)?mes\s+que\s+viene"

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import email.utils
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -1591,7 +1592,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     if any(HERE.search(s) for s in asking) and any("localidad" in s for s in sentences):
         # "Vivimos en Bernal. ¿Llegan hasta acá?": the question points at the place named.
         closed.append("localidad")
-    called = _called(mail.sender_name, text)
+    called = _called(mail, text)
     question = _generic("\n".join(closed), called)
     word_count = len(faq_module.words(question))
     questions = len(re.findall(r"\?+", text))
@@ -1921,23 +1922,37 @@ def _sentences(text: str) -> list[str]:
     return [m.group(0).strip() for m in SENTENCE.finditer(flat) if re.search(r"\w", m.group(0))]
 
 
-def _called(sender_name: str, text: str) -> tuple[str, ...]:
+def _called(mail: parse.Mail, text: str) -> tuple[str, ...]:
     """The people the message names: the sender ("Julieta Correa"), by whose name a forwarded
-    message may call them ("Juli, preguntales…"), and whoever ``text`` names by a title ("del
-    Dr. Ricardo Pereyra", for whom an assistant writes). Who they are is no condition."""
-    names = " ".join([sender_name, *TITLED.findall(text)])
+    message may call them ("Juli, preguntales…"), the shop as the mail is addressed to it
+    ("preguntá en Cuyo Textil si…"), and whoever ``text`` names by a title ("del Dr. Ricardo
+    Pereyra", for whom an assistant writes). Who they are is no condition."""
+    shop = [name for name, _ in email.utils.getaddresses(mail.header_all("To"))]
+    names = " ".join([mail.sender_name, *shop, *TITLED.findall(text)])
     return tuple(n for n in re.findall(r"[a-z]+", faq_module.normalize(names)) if len(n) >= 3)
+
+
+SHORT_WORDS = faq_module.STOPWORDS | faq_module.EVERYDAY
 
 
 def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
     """``normal`` with each garment said as "prenda" and each place word as "localidad": a
     jean is covered wherever the answer speaks of garments, and "mi pueblo" wherever it ships
-    to every town. The sender's names, or their first letters (``called``), are left out."""
+    to every town. The names ``called`` are left out, and what begins one ("Juli" for Julieta,
+    "Gus" for Gustavo), unless it is a short word of the language ("la" does not begin Laura:
+    "hoy a la noche" keeps its deadline)."""
     normal = SIZE_NAMED.sub("talle", GARMENT.sub("prenda", normal))
     for phrase, plain in PLAIN_PHRASES:
         normal = phrase.sub(plain, normal)
     tokens = re.findall(r"[a-z0-9ñ]+", normal)
-    out = [t for t in tokens if not (len(t) >= 2 and any(n.startswith(t) for n in called))]
+    out = [
+        t
+        for t in tokens
+        if not (
+            t in called
+            or ((len(t) >= 4 or t not in SHORT_WORDS) and any(n.startswith(t) for n in called))
+        )
+    ]
     # Places are already "localidad" (_placed), so "Capital Federal" is not "localidad federal".
     return PLACE_WORD.sub("localidad", " ".join(out))
 
