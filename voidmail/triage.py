@@ -1476,13 +1476,12 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # A body described or measured is personal advice when a size is asked for it; as the
     # reason for asking whether the guide gives the length ("soy alta (1,78), ¿figura el
     # largo?") it is context.
-    personal = PERSONAL_SIZE.search(normal) or (
-        (
-            RECOMMEND.search(normal)
-            or any(ADVICE_ASKED.search(REASON.split(s)[0]) and _asks(s) for s in said)
-        )
-        and (MEASURED.search(normal) or BODY.search(normal))
+    described = MEASURED.search(normal) or BODY.search(normal)
+    advised = described and (
+        RECOMMEND.search(normal)
+        or any(ADVICE_ASKED.search(REASON.split(s)[0]) and _asks(s) for s in said)
     )
+    personal = PERSONAL_SIZE.search(normal) or (described if advised else None)
     if personal:
         return Decision("llm", "talles", None, 0.0, f"llm: personal advice ({personal.group(0)!r})")
 
@@ -1499,7 +1498,11 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         s for s in SENTENCE.findall(NOT_BOUGHT.sub(" ", here)) if not HISTORY.search(s)
     )
     uncovered = NOT_COVERED.search(normal) or next(
-        (hours for s in _sentences(normal) if _asks(s) and (hours := OPENING_HOURS.search(s))),
+        (
+            hours
+            for s in (_sentences(normal) if OPENING_HOURS.search(normal) else ())
+            if _asks(s) and (hours := OPENING_HOURS.search(s))
+        ),
         None,
     )
     if uncovered:
