@@ -1146,6 +1146,8 @@ PRODUCT_LINK = re.compile(
 # phrase follows as often ("el largo de la falda", "el motivo de la consulta").
 PLACE_LEADS = frozenset({"a", "al", "en", "hasta", "desde", "para", "hacia"})
 MAX_PLACE_WORDS = 6
+# Words too common to be a name's beginning ("la" does not begin Laura).
+SHORT_WORDS = faq_module.STOPWORDS | faq_module.EVERYDAY
 SIGNATURE_WORDS = 12  # "Av. San Martín 1234, Piso 3 - Ciudad de Mendoza"
 # A line that is a name: one to five capitalised words or initials ("Dra. Viviana Bustos").
 NAME_LINE = re.compile(
@@ -1282,7 +1284,8 @@ TITLED = re.compile(
 # The age of the person the customer buys for: "mi hija (14)", "mi hijo de 16", "cumple 30".
 AGE = re.compile(
     r"\b(?:(?:hij|nen|niet|sobrin|herman|chic|pib|nin|ahijad|amig|prim|novi|cunad|suegr|espos"
-    r"|marido|mujer|adolescente|mam|pap|madre|padre|abuel|tia|tio|jef|companer|vecin)\w*|la\s+mas\s+grande|el\s+mas\s+grande|la\s+mayor|el\s+mayor"
+    r"|marido|mujer|adolescente|mam|pap|madre|padre|abuel|tia|tio|jef|companer|vecin)\w*"
+    r"|la\s+mas\s+grande|el\s+mas\s+grande|la\s+mayor|el\s+mayor"
     r"|tengo|tiene|cumple|cumplen|cumplio|cumplir|para\s+sus|de\s+sus|cumple\s+de)\s+(?:de\s+)?\(?(\d{1,2})\)?"
     r"(?!\s*(?:dias|semanas|meses|horas|cuotas|%|pesos|\$|cm|kg|kilos))(?:\s+anos\b)?"
 )
@@ -1935,9 +1938,6 @@ def _called(mail: parse.Mail, text: str) -> tuple[str, ...]:
     return tuple(n for n in re.findall(r"[a-z]+", faq_module.normalize(names)) if len(n) >= 3)
 
 
-SHORT_WORDS = faq_module.STOPWORDS | faq_module.EVERYDAY
-
-
 def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
     """``normal`` with each garment said as "prenda" and each place word as "localidad": a
     jean is covered wherever the answer speaks of garments, and "mi pueblo" wherever it ships
@@ -2150,11 +2150,17 @@ def _asked_before(line: str, found: re.Match[str]) -> bool:
     return _in_question(line, found.end()) and not RECEIVED.search(line, *near)
 
 
+def _opened(line: str, position: int) -> int:
+    """Where the sentence of ``line`` that holds ``position`` opens, read back at most
+    ``REACH``."""
+    reach = max(0, position - REACH)
+    return max(reach - 1, *(line.rfind(stop, reach, position) for stop in ".!?;")) + 1
+
+
 def _supposed(line: str, found: re.Match[str]) -> bool:
     """Whether ``found`` is asked of a supposition, in a question opened by "si" ("¿y si la
-    otra es más barata me devuelven algo?"), read back at most ``REACH``."""
-    reach = max(0, found.start() - REACH)
-    opened = max(reach - 1, *(line.rfind(stop, reach, found.start()) for stop in ".!?;")) + 1
+    otra es más barata me devuelven algo?")."""
+    opened = _opened(line, found.start())
     return _in_question(line, found.end()) and bool(SUPPOSING.search(line, opened, found.start()))
 
 
@@ -2162,9 +2168,7 @@ def _wondered(line: str, position: int) -> bool:
     """Whether the sentence of ``line`` that holds ``position`` wonders about it before it
     ("no sé si tengo que pagar el correo… para que me la devuelvan"): a question without its
     mark."""
-    reach = max(0, position - REACH)  # a sentence longer than that wonders about nothing here
-    opened = max(line.rfind(stop, reach, position) for stop in ".!;?")
-    return bool(WONDERING.search(line, max(reach, opened + 1), position))
+    return bool(WONDERING.search(line, _opened(line, position), position))
 
 
 def _in_question(line: str, position: int) -> bool:
