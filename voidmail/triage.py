@@ -1610,9 +1610,9 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # but asks nothing of the answer: only its numbers are read, as context.
     told = [s for s in closed if s not in asking and TOLD.search(s)]
     asked_of = _generic("\n".join(s for s in closed if s not in told), called) if told else question
-    coverage = faq.coverage(topic, MEASURE.sub(" ", _ages_left_out(asked_of)))
+    coverage = faq.coverage(topic, _wearer_left_out(asked_of))
     around = [s for s in body if s not in closed or s in told]  # a title is no context
-    told_around = MEASURE.sub(" ", _ages_left_out("\n".join(around)))
+    told_around = _wearer_left_out("\n".join(around))
     if faq.entry(topic).after_purchase:
         told_around = _ahead_left_out(told_around, mail.date)
     context = faq.coverage(topic, told_around)
@@ -1794,16 +1794,16 @@ def _dated(text: str, sent: datetime.datetime | None) -> str:
     return RECEIVED_WEEKDAY.sub(weekday, RECEIVED_ON.sub(since, text))
 
 
-def _ages_left_out(normal: str) -> str:
-    """``normal`` without the ages of grown-ups and teenagers it tells ("mi hija de 15"): said
-    around the question, they are who the customer buys for, not a condition the answer must
-    meet. A child's age stays: the shop's sizes may not be theirs."""
+def _wearer_left_out(normal: str) -> str:
+    """``normal`` without the ages of grown-ups and teenagers it tells ("mi hija de 15") and
+    the heights and weights (``MEASURE``): they are who the garment is for, not a condition the
+    answer must meet. A child's age stays: the shop's sizes may not be theirs."""
 
     def drop(age: re.Match[str]) -> str:
         whole = age.group(0)
         return whole if int(age.group(1)) < ADULT_AGE else whole[: age.start(1) - age.start()]
 
-    return AGE.sub(drop, normal)
+    return MEASURE.sub(" ", AGE.sub(drop, normal))
 
 
 def _ahead_left_out(text: str, sent: datetime.datetime | None) -> str:
