@@ -683,11 +683,14 @@ class Faq:
     def analyse(self, text: str) -> Analysis:
         """Which entries ``text`` asks about, clause by clause, and what excludes them."""
         flat = _flat(text)
-        keyed = [
-            [k for k in _clause_keys(part) if k not in self.filler] for part in _clauses_of(flat)
+        # An ignore phrase is found only in words in a row as written: "no me anda, ¿puedo
+        # cambiarlo?" is no "andar cambiando", though "puedo" is filler.
+        written = [_clause_keys(part) for part in _clauses_of(flat)]
+        near = self.index.near(k for keys in written for k in keys)
+        masked = [
+            [k for k in _mask(self._ignores(), keys, near) if k not in self.filler]
+            for keys in written
         ]
-        near = self.index.near(k for keys in keyed for k in keys)
-        masked = [_mask(self._ignores(), keys, near) for keys in keyed]
         topics: list[str] = []
         for part, keys in zip(_clauses_of(flat), masked, strict=True):
             if topics and _only_how_long(keys):
