@@ -984,6 +984,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "cambios"),
         ("Siempre tengo que andar cambiando la ropa que compro online. ¿Tienen guía de talles?",
          "faq", "talles"),
+        # An order still "como pendiente" days after the transfer; a garment sent for an
+        # exchange and nobody "me ha dicho nada" (blind52). Supposed before buying, no handoff.
+        ("Hice la transferencia hace 3 días desde la cuenta de mi hermano y el pedido sigue como "
+         "pendiente de pago.", "human", None),
+        ("Mandé la campera para el cambio hace dos semanas y no me han dicho nada.", "human",
+         None),
+        ("Si pago por transferencia y el pedido sigue pendiente, ¿se cancela?", "llm", None),
     ],
 )  # fmt: skip
 def test_fresh_phrasings_route_as_a_person_would(body: str, route: str, faq_id: str | None) -> None:

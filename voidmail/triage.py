@@ -252,7 +252,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # A garment sent back for an exchange, and nothing since.
             r"^(?=.*\b(?:mande|mandamos|envie|enviamos|devolvi|despache)\b.{0,80}\bcambi\w*)"
             r"(?=.*\b(?:no\s+(?:tengo|tuve|hay|se|supe)\s+(?:mas\s+)?(?:nada|novedad\w*|noticias?)"
-            r"|ni\s+(?:tengo\s+)?novedad\w*|no\s+(?:me\s+)?llego)\b)",
+            r"|ni\s+(?:tengo\s+)?novedad\w*|no\s+(?:me\s+)?llego"
+            r"|no\s+(?:me\s+)?(?:han\s+)?(?:dicho|dijeron|avisado|avisaron|respondido|respondieron"
+            r"|contestado|contestaron|escrito|escribieron)\s+nada)\b)",
             r"^(?=.*\b(?:paso|pasaron|hace)\s+(?:casi\s+|mas\s+de\s+)?(?:un|una|\d+|dos|tres)\s+(?:mes|meses"
             r"|semanas?)\b)(?=.*\bno\s+(?:me\s+)?(?:llego|llegaron|recibi)\b)"
             r"(?=.*\b(?:pedido|compra|cambio|paquete|envio|seguimiento|encomienda)\b)",
@@ -281,7 +283,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         _any(
             r"\bme\s+(?:debitaron|descontaron|cobraron)\b.{0,80}\b(?:pendiente|(?:no|ni)\s+figura|(?:no|ni)\s+aparece"
             r"|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
-            r"\bsigue\s+(?:apareciendo|figurando|diciendo|estando|saliendo)\s+(?:como\s+)?\W{0,2}pendiente\b",
+            r"\bsigue\s+(?:(?:apareciendo|figurando|diciendo|estando|saliendo)\s+)?(?:como\s+)?\W{0,2}pendiente"
+            r"\b",
             r"\b(?:pague|pagamos|transferi|abone|hice\s+(?:una|la)\s+transferencia)\b.{0,80}"
             r"\b(?:pendiente\s+de\s+pago|no\s+figura"
             r"|no\s+aparece|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
@@ -2064,7 +2067,7 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
     start, end = found.start(), found.end()
     if UNWANTED.search(line, max(0, start - 40), start):
         return True
-    if category == "cancellation" and not buyer and _supposed(line, found):
+    if category in ("cancellation", "payment_problem") and not buyer and _supposed(line, found):
         return True  # "si pago el viernes y se acredita el martes, ¿me cancelan el pedido?"
     if category == "refund" and not buyer:
         if in_subject or _supposed(line, found):
