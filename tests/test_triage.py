@@ -991,6 +991,16 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Mandé la campera para el cambio hace dos semanas y no me han dicho nada.", "human",
          None),
         ("Si pago por transferencia y el pedido sigue pendiente, ¿se cancela?", "llm", None),
+        # The shop's words in the Spanish of other countries (blind52): a "chaqueta" or a
+        # "bluyín" is a garment, "más pequeña" is "más chica", a tracking number is a "número
+        # de guía", a parcel an "encomienda"; San Martín is a department of Mendoza.
+        ("Compré una chaqueta y me quedó grande. ¿Cómo hago para cambiarla por una más "
+         "pequeña?", "faq", "cambios"),
+        ("Cuando despachan el pedido, ¿me mandan el número de guía para rastrearlo?", "faq",
+         "envios"),
+        ("¿Cuánto tarda en llegar una encomienda a San Martín?", "faq", "envios"),
+        ("¿Tienen la chaqueta negra en talle M?", "llm", None),
+        ("¿Me toca pagar el envío del cambio?", "llm", None),
     ],
 )  # fmt: skip
 def test_fresh_phrasings_route_as_a_person_would(body: str, route: str, faq_id: str | None) -> None:

@@ -794,7 +794,9 @@ GARMENTS = (
     r"|overol\w*|enterito\w*|monos?|kimono\w*|blusa\w*|camisola\w*|bombacha\w*|babucha\w*|palazzo\w*"
     r"|corpi\w*|bralette\w*|pijama\w*|hoodies?|canguro\w*|poleron\w*|sobretodo\w*|ponchos?|ruanas?"
     r"|chalina\w*|tejido\w*|conjunto\w*|jardinero\w*|chupin\w*|(?<!sin\s)(?<!a\s)cargo|joggin\w*"
-    r"|pulover\w*|polar"
+    r"|pulover\w*|polar|abrigos?"
+    # Said in the Spanish of other countries: "chaqueta", "chamarra", "chompa", "bluyín".
+    r"|chaqueta\w*|chamarra\w*|chompa\w*|sudadera\w*|bluyin\w*|playera\w*|franela\w*"
 )
 COLORS = (
     r"negr[oa]s?|blanc[oa]s?|gris|grises|azul|azules|roj[oa]s?|verdes?|beige|crudo|camel|bordo|rosas?"
@@ -964,6 +966,8 @@ ENGLISH = tuple(
         (r"\bswap\b", "cambiar"),
         (r"\bhow\s+does\s+it\s+work\b", "como funciona"),
         (r"\bwhere(?:'s|\s+is)\b", "donde esta"),
+        # And in the Spanish of Colombia, Venezuela or Peru: a tracking number is a "guía".
+        (r"\b(?:numero|codigo)\s+de\s+guia\b", "numero de seguimiento"),
     )
 )
 # A cut in the power, the water or the line: "se cortó la luz" names no short garment.
