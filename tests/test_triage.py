@@ -1001,6 +1001,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("¿Cuánto tarda en llegar una encomienda a San Martín?", "faq", "envios"),
         ("¿Tienen la chaqueta negra en talle M?", "llm", None),
         ("¿Me toca pagar el envío del cambio?", "llm", None),
+        # A diminutive is its word: "la bolsita" is the answer's "bolsa".
+        ("Quiero cambiar una blusa por otro modelo. ¿Tiene que tener la etiqueta puesta y la "
+         "bolsita?", "faq", "cambios"),
     ],
 )  # fmt: skip
 def test_fresh_phrasings_route_as_a_person_would(body: str, route: str, faq_id: str | None) -> None:

@@ -355,6 +355,19 @@ def _stem(word: str) -> str:
     return word
 
 
+def _undiminished(word: str) -> tuple[str, ...]:
+    """The keys ``word`` may have without its diminutive ending: "bolsita" is a "bolsa",
+    "paquetito" a "paquete", "chiquito" "chico", "diitas" "días"; () when it has none."""
+    found = _DIMINUTIVE.fullmatch(word)
+    if found is None:
+        return ()
+    base = found.group(1)
+    base = base[:-2] + "c" if base.endswith("qu") else base
+    base = base[:-2] + "g" if base.endswith("gu") else base
+    plural = "s" if found.group(2).endswith("s") else ""
+    return tuple(key(base + vowel + plural) for vowel in ("o", "a", "e"))
+
+
 def same_key(a: str, b: str) -> bool:
     """Keys match exactly, or within one typo when long enough to stay unambiguous."""
     if a == b:
@@ -372,6 +385,8 @@ def same_key(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+# A diminutive: the base of at least two letters, then "-ito", "-ita", "-itos", "-itas".
+_DIMINUTIVE = re.compile(r"([a-z]{2,}?)it(o|a|os|as)")
 EVERYDAY_KEYS = frozenset(key(w) for w in EVERYDAY)
 _DURATION_KEYS = frozenset(
     key(w) for w in "tardar tarda tardan tardaria demora demoran demorar".split()
@@ -770,6 +785,11 @@ class Faq:
             return None
         if k in EVERYDAY_KEYS or _LAUGHTER.fullmatch(word):
             return "everyday"
+        for plain in _undiminished(word):
+            if plain in vocabulary:
+                return vocabulary[plain]
+            if plain in EVERYDAY_KEYS:
+                return "everyday"
         near = self.vocabulary_index.matches(k)
         for other in near:
             if other in vocabulary:
