@@ -1001,6 +1001,15 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("¿Cuánto tarda en llegar una encomienda a San Martín?", "faq", "envios"),
         ("¿Tienen la chaqueta negra en talle M?", "llm", None),
         ("¿Me toca pagar el envío del cambio?", "llm", None),
+        # A colour named is a colour, covered where the answer speaks of colours; one colour or
+        # size ordered and another come is a wrong item.
+        ("Compré una campera negra y la quiero en verde, ¿cómo es el trámite para cambiarla?",
+         "faq", "cambios"),
+        ("¿Puedo cambiar la campera negra por la verde? ¿La verde tiene stock?", "llm", None),
+        ("Pedí la azul y me llegó la roja, ¿la puedo cambiar?", "human", None),
+        ("Me llegó en negro y la había pedido en blanco. ¿Cómo la cambio?", "human", None),
+        ("Me llegó talle L y yo pedí M, ¿la puedo cambiar?", "human", None),
+        ("Pedí la M y me llegó, pero me queda chica. ¿La cambio por L?", "faq", "cambios"),
         # A diminutive is its word: "la bolsita" is the answer's "bolsa".
         ("Quiero cambiar una blusa por otro modelo. ¿Tiene que tener la etiqueta puesta y la "
          "bolsita?", "faq", "cambios"),

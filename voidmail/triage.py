@@ -93,6 +93,15 @@ def _any(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
+# Sizes by their letters, and the plain names of colours.
+SIZE_LETTERS = r"xxs|xs|s|m|l|xl|xxl|xxxl"
+COLOR_NAMES = (
+    r"negr[oa]s?|blanc[oa]s?|gris|grises|azul|azules|roj[oa]s?|verdes?|beige|bordo|rosad[oa]s?"
+    r"|lilas?|celestes?|marron(?:es)?|amarill[oa]s?|violetas?|fucsias?|turquesas?"
+)
+# One size or colour, as said of what was ordered or what came ("la M", "en negro", "talle 42").
+_SIZE_OR_COLOR = rf"(?:(?:el|la|un|una|en)\s+)?(?:talle\s+(?:{SIZE_LETTERS}|\d{{1,2}})|{SIZE_LETTERS}|{COLOR_NAMES})\b"
+
 # Handoff: (category, intent, pattern). Patterns run on normalised text, line by line.
 HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
@@ -373,6 +382,12 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:paquete|pedido|caja)\s+que\s+no\s+es\s+mio\b|\ba\s+nombre\s+de\s+otra\s+persona\b"
             r"|\btiene\s+el\s+nombre\s+de\s+otra\s+persona\b",
             r"\b(?:llego|vino|mandaron|enviaron|recibi)\b.{0,40}\ben\s+(?:vez|lugar)\s+de\b",
+            # One size or colour ordered, another came: "pedí la azul y me llegó la roja".
+            rf"\b(?:pedi|compre|encargue|elegi)\s+{_SIZE_OR_COLOR}.{{0,30}}\by\s+(?:me\s+)?(?:llego|vino"
+            rf"|mandaron|enviaron|trajeron)\s+{_SIZE_OR_COLOR}",
+            rf"\b(?:llego|vino|mandaron|enviaron|trajeron)\s+{_SIZE_OR_COLOR}.{{0,30}}\by\s+(?:yo\s+)?"
+            rf"(?:(?:la|lo|las|los)\s+)?(?:pedi|compre|encargue|elegi|habia\s+(?:pedido|comprado|elegido))\s+"
+            rf"{_SIZE_OR_COLOR}",
             r"\bveio\s+errad[oa]\b|\berrad[oa]s?\b",
             r"\bequivocad[oa]s?\b",
             r"\bmal\s+(?:etiquetad|rotulad|talliad)\w*",
@@ -804,7 +819,6 @@ COLORS = (
     r"|turquesa|coral|nude|chocolate|arena|tostado|oliva|aqua|plateado|dorado|estampad[oa]s?"
     r"|rayad[oa]s?|floread[oa]s?|lis[oa]s?|a\s+cuadros|animal\s+print"
 )
-SIZE_LETTERS = r"xxs|xs|s|m|l|xl|xxl|xxxl"
 SIZE_TOKEN = rf"{SIZE_LETTERS}|2xl|3xl|\d{{1,2}}"  # clothing sizes, lettered or numbered
 PRODUCT_ATTRIBUTE = _any(
     rf"\b(?:{COLORS})\b",
@@ -975,6 +989,8 @@ POWER_CUT = re.compile(
     r"\bse\s+(?:nos\s+|me\s+|les?\s+)?corto\s+(?:la|el)\s+(?:luz|agua|internet|wifi|senal|gas"
     r"|electricidad|corriente|conexion|llamada|linea)\b"
 )
+# A colour by its name ("la quiero en verde"): a colour wherever the answer speaks of colours.
+COLOR_NAMED = re.compile(rf"\b(?:{COLOR_NAMES})\b")
 # A size by its letters ("¿soy M o L?", "talle XL"): a size wherever the answer speaks of sizes.
 SIZE_NAMED = re.compile(rf"\b(?:talle\s+)?(?:{SIZE_LETTERS})\b(?![.'´]\w)")
 # Two sizes side by side ("entre una S y una M", "¿M o L?"): choosing between two sizes, which
@@ -1952,6 +1968,7 @@ def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
     "Gus" for Gustavo), unless it is a short word of the language ("la" does not begin Laura:
     "hoy a la noche" keeps its deadline)."""
     normal = SIZE_NAMED.sub("talle", GARMENT.sub("prenda", normal))
+    normal = COLOR_NAMED.sub("color", normal)
     for phrase, plain in PLAIN_PHRASES:
         normal = phrase.sub(plain, normal)
     tokens = re.findall(r"[a-z0-9ñ]+", normal)
