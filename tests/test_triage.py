@@ -1010,6 +1010,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Me llegó en negro y la había pedido en blanco. ¿Cómo la cambio?", "human", None),
         ("Me llegó talle L y yo pedí M, ¿la puedo cambiar?", "human", None),
         ("Pedí la M y me llegó, pero me queda chica. ¿La cambio por L?", "faq", "cambios"),
+        # How long the writer has lived somewhere is who writes, not when anything came; a
+        # purchase's time in the next clause still counts.
+        ("Soy cubana y vivo en Las Heras hace dos años. Le compré una blusa a mi mamá, ¿se "
+         "puede cambiar por otro modelo?", "faq", "cambios"),
+        ("Vivo en Mendoza y compré hace dos meses una campera, ¿la puedo cambiar?", "llm", None),
+        ("Vivo en Mendoza hace dos meses que compré una campera, ¿la puedo cambiar?", "llm",
+         None),
         # A diminutive is its word: "la bolsita" is the answer's "bolsa".
         ("Quiero cambiar una blusa por otro modelo. ¿Tiene que tener la etiqueta puesta y la "
          "bolsita?", "faq", "cambios"),

@@ -1304,6 +1304,16 @@ TITLED = re.compile(
     r"|suegr[oa]|novi[oa]|espos[oa]|marido|amig[oa]|cuñad[oa]|nuera|yerno|jef[ea]|vieja|viejo))\.?,?[^\S\n]+"
     r"((?:[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+[^\S\n]*){1,3})"
 )
+# How long the writer has lived, worked or bought somewhere: "vivo en Las Heras hace dos
+# años", "hace años que les compro". Who writes, not when anything came; the time belongs to
+# that clause only ("vivo en Maipú y compré hace dos meses" keeps the purchase's).
+LIVED = re.compile(
+    r"\b(?:vivo|vivimos|resido|residimos|trabajo|trabajamos|les\s+compro|soy\s+client[ae])\b"
+    r"(?:(?!\b(?:y|pero|que|compr\w*|ped\w*|pag\w*|recib\w*|lleg\w*|regal\w*|mand\w*|envi\w*)\b)"
+    r"[^.?!\n,;]){0,40}?\bhace\s+(?:(?:mas\s+de|casi|unos|unas|como)\s+)?(?:\w+\s+)?(?:anos|meses)\b"
+    r"(?!\s+que\b)|\bhace\s+(?:(?:mas\s+de|casi|unos|unas|como)\s+)?(?:\w+\s+)?(?:anos|meses)\s+que\s+"
+    r"(?:vivo|vivimos|resido|trabajo|trabajamos|les\s+compro|soy\s+client[ae])\b"
+)
 # The age of the person the customer buys for: "mi hija (14)", "mi hijo de 16", "cumple 30".
 AGE = re.compile(
     r"\b(?:(?:hij|nen|niet|sobrin|herman|chic|pib|nin|ahijad|amig|prim|novi|cunad|suegr|espos"
@@ -1818,15 +1828,16 @@ def _dated(text: str, sent: datetime.datetime | None) -> str:
 
 
 def _wearer_left_out(normal: str) -> str:
-    """``normal`` without the ages of grown-ups and teenagers it tells ("mi hija de 15") and
-    the heights and weights (``MEASURE``): they are who the garment is for, not a condition the
-    answer must meet. A child's age stays: the shop's sizes may not be theirs."""
+    """``normal`` without the ages of grown-ups and teenagers it tells ("mi hija de 15"), the
+    heights and weights (``MEASURE``) and how long the writer has lived or worked somewhere
+    (``LIVED``): they are who the garment is for or who writes, not a condition the answer must
+    meet. A child's age stays: the shop's sizes may not be theirs."""
 
     def drop(age: re.Match[str]) -> str:
         whole = age.group(0)
         return whole if int(age.group(1)) < ADULT_AGE else whole[: age.start(1) - age.start()]
 
-    return MEASURE.sub(" ", AGE.sub(drop, normal))
+    return LIVED.sub(" ", MEASURE.sub(" ", AGE.sub(drop, normal)))
 
 
 def _ahead_left_out(text: str, sent: datetime.datetime | None) -> str:
