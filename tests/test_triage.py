@@ -1010,6 +1010,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Me llegó en negro y la había pedido en blanco. ¿Cómo la cambio?", "human", None),
         ("Me llegó talle L y yo pedí M, ¿la puedo cambiar?", "human", None),
         ("Pedí la M y me llegó, pero me queda chica. ¿La cambio por L?", "faq", "cambios"),
+        # Whether one garment is there to exchange for is a stock question (blind54).
+        ("como hago el cambio? y tienen la remera basica blanca en M para cambiarla por esa?",
+         "llm", None),
+        ("¿Hay que tener la etiqueta para cambiar la remera blanca?", "faq", "cambios"),
         # How long the writer has lived somewhere is who writes, not when anything came; a
         # purchase's time in the next clause still counts.
         ("Soy cubana y vivo en Las Heras hace dos años. Le compré una blusa a mi mamá, ¿se "

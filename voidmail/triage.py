@@ -1052,6 +1052,10 @@ AVAILABILITY = _any(
     r"\btienen\b|\btenes\b|\bhay\b|\bqueda\b|\bquedan\b|\bvienen?\s+en\b|\brepon\w*|\bvuelv\w*",
     r"\btraer\b|\bentra\b|\bdisponible\w*|\bstock\b|\bagot\w*|\bconsigo\b|\bconseguir\b",
 )
+# Asking whether something is there to have: "¿tienen…?", "¿hay…?" (not "hay que").
+HELD = re.compile(
+    r"\b(?:tienen|tenes|tendran|hay(?!\s+que\b)|stock|disponibles?|quedan?\s+(?:en|de)\b)"
+)
 # Verbs asking for a recommendation, for both rules that read one.
 RECOMMENDING = r"recomiendan|recomendas|recomendarian|aconsejan|sugieren"
 # A body measured: "mido 1,80", "peso 70 kilos", "soy alta (1,78)".
@@ -1604,7 +1608,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         and not _for_garments(faq, topics[0])
         and not _specific_product(asking)
     )
-    if product and not (product.attribute and (for_buyers or named or aside)):
+    # "¿Tienen la remera blanca en M para cambiarla por esa?" asks whether that one is there,
+    # which no answer for buyers says.
+    held = any(HELD.search(s) and _specific_product([s]) for s in asking)
+    if product and not (product.attribute and ((for_buyers and not held) or named or aside)):
         reason = f"llm: specific product ({product.found!r})"
         return Decision("llm", product.intent, None, 0.0, reason)
     if not topics:
