@@ -119,6 +119,7 @@ FLOORS = {
     "blind47": {"faq": 0.73, "human": 1.0, "ignored": 1.0},
     "blind48": {"faq": 0.75, "human": 1.0, "ignored": 1.0},
     "blind49": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
+    "blind54": {"faq": 0.78, "human": 0.94, "ignored": 1.0},
     "blind52": {"faq": 0.7, "human": 0.94, "ignored": 1.0},
     "blind51": {"faq": 0.73, "human": 1.0, "ignored": 1.0},
     "blind50": {"faq": 0.95, "human": 1.0, "ignored": 1.0},
