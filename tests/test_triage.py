@@ -1022,6 +1022,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Vivo en Mendoza y compré hace dos meses una campera, ¿la puedo cambiar?", "llm", None),
         ("Vivo en Mendoza hace dos meses que compré una campera, ¿la puedo cambiar?", "llm",
          None),
+        # Spelt by ear (blind54): "kiero ke me debuelvan", "ai cuotas", "enbios", "oi".
+        ("kiero ke me debuelvan la plata del pedido 4521 no me gusto como me keda", "human",
+         None),
+        ("ola ai cuotas con tarjeta de credito o es todo de una", "faq", "pagos"),
+        ("ola buenas tardes kiero saber si ai enbios a formosa capital graciass", "faq",
+         "envios"),
+        ("el pedido no me yego y ya pasaron tres semanas", "human", None),
         # A diminutive is its word: "la bolsita" is the answer's "bolsa".
         ("Quiero cambiar una blusa por otro modelo. ¿Tiene que tener la etiqueta puesta y la "
          "bolsita?", "faq", "cambios"),
@@ -1053,6 +1060,11 @@ def test_a_sentence_asks_with_its_opening_words_not_with_a_word_in_passing(
 def test_chat_shorthand_is_spelled_out_before_any_rule_reads_it() -> None:
     said = faq.normalize("Q talle uso? xq tmb x favor, y si pido 2 x 1 o el talle X")
     assert said == "que talle uso? porque tambien por favor, y si pido 2 x 1 o el talle x"
+
+
+def test_spelling_by_ear_is_written_out_and_the_words_written_with_k_stay() -> None:
+    said = faq.normalize("Kiero saber si ai enbios oi, no me yego la debolucion. Peso 80 kilos")
+    assert said == "quiero saber si hay envios hoy, no me llego la devolucion. peso 80 kilos"
 
 
 def test_a_place_that_is_also_a_phrase_is_a_place_only_as_one_is_written() -> None:

@@ -118,10 +118,23 @@ _SHORTHAND = {
     # Spelt by ear: "me cobraron 2 beses", "el buso bino con un ujero", "ke ago?".
     "beses": "veces", "bes": "vez", "bino": "vino", "binieron": "vinieron", "ujero": "agujero",
     "aujero": "agujero", "buso": "buzo", "ago": "hago", "aser": "hacer", "asta": "hasta",
-    "oy": "hoy", "ola": "hola",
+    "oy": "hoy", "ola": "hola", "oi": "hoy", "ai": "hay", "aki": "aqui", "nose": "no se",
+    "aver": "a ver", "porfavor": "por favor", "abia": "habia", "ise": "hice",
     # Said short: "como hago pa saber", "si pago por transfe".
     "pa": "para", "transfe": "transferencia", "transfer": "transferencia",
 }  # fmt: skip
+# Spelt by ear, letter by letter: "k" before e and i is "qu" ("kiero", "keda"; not in the
+# few words written with it), "nb" is "nv" ("enbio": Spanish writes no "nb"), "yeg" is "lleg"
+# ("yego") and "deb" before "uel" or "olu" is "dev" ("debuelvan", "debolucion").
+_BY_EAR = (
+    (
+        re.compile(r"\bk(?=[ei])(?!ilo|imono|iosc|iosk|inder|it\b|iwi|erosen|etchup|efir|ermes)"),
+        "qu",
+    ),
+    (re.compile(r"(?<=[a-z])nb(?=[a-z])"), "nv"),
+    (re.compile(r"\byeg(?=[aoue])"), "lleg"),
+    (re.compile(r"\bdeb(?=uel|olu)"), "dev"),
+)
 _SHORT = re.compile(
     r"\b(?:" + "|".join(w for w in _SHORTHAND if w != "x") + r")\b|(?<!\d )\bx(?= [a-z])"
 )
@@ -292,8 +305,8 @@ SYNONYMS = tuple(
 
 def normalize(text: str) -> str:
     """Lower case, no accents, no links or addresses, letters (not digits) repeated 3+ times
-    collapsed, list numbering dropped, chat shorthand spelled out ("q" is "que"), white space
-    runs made one.
+    collapsed, list numbering dropped, chat shorthand and spelling by ear written out ("q" and
+    "ke" are "que", "kiero" is "quiero"), white space runs made one.
 
     "¿Cuándo LLEGAAA?" becomes "¿cuando llega?"; punctuation and line breaks stay, so the
     result can still be split into sentences. "ñ" becomes "n".
@@ -305,6 +318,8 @@ def normalize(text: str) -> str:
     # reading the result meets a long run of it (where "\s*…\s*" would backtrack).
     plain = _BLANKS.sub(_one_break, _SPACES.sub(" ", plain))
     plain = _NUMBERING.sub("", _REPEATS.sub(r"\1", plain))
+    for by_ear, written in _BY_EAR:
+        plain = by_ear.sub(written, plain)
     return _SHORT.sub(lambda short: _SHORTHAND[short.group(0)], plain)
 
 
