@@ -1029,6 +1029,11 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("ola buenas tardes kiero saber si ai enbios a formosa capital graciass", "faq",
          "envios"),
         ("el pedido no me yego y ya pasaron tres semanas", "human", None),
+        # Asked without the mark: "cómo tengo que…" (not "como tengo la guía", since), and
+        # "¿cómo hago?" at the end of the sentence.
+        ("como tengo que medir para saber el talle", "faq", "talles"),
+        ("kiero comprar para mi esposo pero no se su talle y es sorpresa como hago", "faq",
+         "talles"),
         # A diminutive is its word: "la bolsita" is the answer's "bolsa".
         ("Quiero cambiar una blusa por otro modelo. ¿Tiene que tener la etiqueta puesta y la "
          "bolsita?", "faq", "cambios"),

@@ -1094,8 +1094,10 @@ QUESTION = _any(
     # Mid-sentence, "como", "cuando" and "donde" join clauses ("…cuando ya puse la tarjeta").
     r"(?:^|[.,;:!¿(]\s*|\b(?:y|e|o|pero|hola|consulta|pregunta|duda)\s+)"
     # ("como" is also "since": "pero como él no está al tanto…", "como ya tengo la guía…".)
-    r"(?:como(?!\s+(?:el|ella|ellos|ellas|yo|no|ya|es|son|soy|estoy|tengo|vivo|nunca|siempre"
-    r"|todavia)\b)|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
+    r"(?:como(?!\s+(?:el|ella|ellos|ellas|yo|no|ya|es|son|soy|estoy|tengo(?!\s+que)|vivo|nunca"
+    r"|siempre|todavia)\b)|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
+    # "…y es sorpresa como hago": how to do it, asked at the end without its mark.
+    r"\bcomo\s+(?:hago|hacemos|seria)\W*$",
     r"\b(?:cuanto|cuantos|cuanta|cuantas|cual|cuales)\b",
     # (After a comma "quien" is who: "mi esposo, quien cumple años".)
     # (After a comma, "que" before a subject or "es" tells on: "el invierno, que allá es bravo".)
