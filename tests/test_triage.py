@@ -1034,6 +1034,16 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("como tengo que medir para saber el talle", "faq", "talles"),
         ("kiero comprar para mi esposo pero no se su talle y es sorpresa como hago", "faq",
          "talles"),
+        # The day it was for gone by and the parcel still on its way is late; asked of an
+        # exchange it is not. A restock notice signed up for ("me anoté") that never came is
+        # no parcel lost.
+        ("ya paso el dia del padre y el regalo de mi papa sigue 'en camino' segun el "
+         "seguimiento jeje. pedido 4351", "human", None),
+        ("Ya pasó el día del padre, ¿todavía puedo cambiar el regalo?", "llm", None),
+        ("la campera de corderoy marron en talle L cuando vuelve? me anote en la pagina pero "
+         "nunca me llego nada", "llm", None),
+        ("sisi ya vi la campera, ahora como le pago? tengo mercado pago y tarjeta de credito "
+         "cual puedo usar", "faq", "pagos"),
         # A diminutive is its word: "la bolsita" is the answer's "bolsa".
         ("Quiero cambiar una blusa por otro modelo. ¿Tiene que tener la etiqueta puesta y la "
          "bolsita?", "faq", "cambios"),

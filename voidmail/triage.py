@@ -273,6 +273,11 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\ben\s+transito\W{0,3}\s+desde\s+hace\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
             r"\b(?:se\s+)?(?:perdio|extravio|perdieron|extraviaron)\s+(?:mi|el|la)\s+(?:pedido"
             r"|paquete|envio|compra|encomienda)\b",
+            # The day it was for gone by, and the parcel still on its way: "ya pasó el día del
+            # padre y el regalo sigue 'en camino'".
+            r"^(?=.*\bya\s+(?:paso|pasaron)\s+(?:el|la|los|las)\s+(?:dia|fecha|cumple\w*|navidad|reyes"
+            r"|fiesta\w*|casamiento|evento)\b)(?=.*\b(?:(?:sigue|siguen)\s+\W{0,2}(?:en\s+camino|en\s+transito"
+            r"|en\s+preparacion|sin\s+llegar)|(?:todavia\s+|aun\s+)?no\s+(?:me\s+)?(?:llego|llegaron|llega))\b)",
             # Still "en preparación": "el pedido sigue en preparación", "… desde el martes".
             r"\b(?:sigue|siguen)\s+(?:figurando\s+|apareciendo\s+|como\s+)?\W{0,2}en\s+preparacion\b"
             r"|\ben\s+preparacion\W{0,3}\s+desde\s+(?:el\s+\w+\s+pasado|la\s+semana\s+pasada)\b",
@@ -686,7 +691,7 @@ MINE = re.compile(r"\b(?:los|las|el|la)\s+mi[oa]s?\b")
 # The restock notice a customer signed up for: a mail that never came is no parcel.
 RESTOCK_NOTICE = re.compile(
     r"\bdeje\s+(?:mi|el)\s+(?:mail|correo|email)\b|\baviso\s+de\s+reposicion\b"
-    r"|\bme\s+avisen\s+cuando\s+(?:vuelva|repongan|entre)\b"
+    r"|\bme\s+avisen\s+cuando\s+(?:vuelva|repongan|entre)\b|\bme\s+(?:anote|suscribi|registre)\b"
 )
 # An exchange asked for: a change of mind that wants another garment is no cancellation.
 EXCHANGE = re.compile(r"\bcambi(?:ar|arlo|arla|o|en|ame|armelo|armela)\b")
