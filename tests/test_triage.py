@@ -1047,6 +1047,8 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # A diminutive is its word: "la bolsita" is the answer's "bolsa".
         ("Quiero cambiar una blusa por otro modelo. ¿Tiene que tener la etiqueta puesta y la "
          "bolsita?", "faq", "cambios"),
+        ("Me quedó chica la remerita, ¿la puedo cambiar por una más grandecita?", "faq",
+         "cambios"),
     ],
 )  # fmt: skip
 def test_fresh_phrasings_route_as_a_person_would(body: str, route: str, faq_id: str | None) -> None:

@@ -379,7 +379,9 @@ def _undiminished(word: str) -> tuple[str, ...]:
     base = found.group(1)
     base = base[:-2] + "c" if base.endswith("qu") else base
     base = base[:-2] + "g" if base.endswith("gu") else base
-    plural = "s" if found.group(2).endswith("s") else ""
+    plural = "s" if found.group(3).endswith("s") else ""
+    if found.group(2):  # "grandecito", "calorcito": the whole word before "-cito"
+        return (key(base + plural),)
     return tuple(key(base + vowel + plural) for vowel in ("o", "a", "e"))
 
 
@@ -400,8 +402,9 @@ def same_key(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
-# A diminutive: the base of at least two letters, then "-ito", "-ita", "-itos", "-itas".
-_DIMINUTIVE = re.compile(r"([a-z]{2,}?)it(o|a|os|as)")
+# A diminutive: the base of at least two letters, then "-ito", "-ita", "-itos", "-itas", or
+# after an "e", an "n" or an "r" "-cito" and its kin ("grandecito", "camioncito", "calorcito").
+_DIMINUTIVE = re.compile(r"([a-z]{2,}?)((?<=[enr])c)?it(o|a|os|as)")
 EVERYDAY_KEYS = frozenset(key(w) for w in EVERYDAY)
 _DURATION_KEYS = frozenset(
     key(w) for w in "tardar tarda tardan tardaria demora demoran demorar".split()
