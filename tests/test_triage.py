@@ -1049,6 +1049,7 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "bolsita?", "faq", "cambios"),
         ("Me quedó chica la remerita, ¿la puedo cambiar por una más grandecita?", "faq",
          "cambios"),
+        ("HOLA TOMAN DEBITO?", "faq", "pagos"),
     ],
 )  # fmt: skip
 def test_fresh_phrasings_route_as_a_person_would(body: str, route: str, faq_id: str | None) -> None:
