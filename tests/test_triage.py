@@ -1050,6 +1050,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Me quedó chica la remerita, ¿la puedo cambiar por una más grandecita?", "faq",
          "cambios"),
         ("HOLA TOMAN DEBITO?", "faq", "pagos"),
+        # Places as people shorten them, and "asen" by ear.
+        ("asen envios a mza?", "faq", "envios"),
+        ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),
     ],
 )  # fmt: skip
 def test_fresh_phrasings_route_as_a_person_would(body: str, route: str, faq_id: str | None) -> None:

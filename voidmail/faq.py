@@ -119,7 +119,8 @@ _SHORTHAND = {
     "beses": "veces", "bes": "vez", "bino": "vino", "binieron": "vinieron", "ujero": "agujero",
     "aujero": "agujero", "buso": "buzo", "ago": "hago", "aser": "hacer", "asta": "hasta",
     "oy": "hoy", "ola": "hola", "oi": "hoy", "ai": "hay", "aki": "aqui", "nose": "no se",
-    "aver": "a ver", "porfavor": "por favor", "abia": "habia", "ise": "hice",
+    "aver": "a ver", "porfavor": "por favor", "abia": "habia", "ise": "hice", "asen": "hacen",
+    "acen": "hacen", "ase": "hace", "asemos": "hacemos",
     # Said short: "como hago pa saber", "si pago por transfe".
     "pa": "para", "transfe": "transferencia", "transfer": "transferencia",
 }  # fmt: skip
