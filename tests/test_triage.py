@@ -1050,6 +1050,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Me quedó chica la remerita, ¿la puedo cambiar por una más grandecita?", "faq",
          "cambios"),
         ("HOLA TOMAN DEBITO?", "faq", "pagos"),
+        # "Que" after a question says why it was asked; "que cuánto tarda" still asks.
+        ("me pueden avisar cuando repongan? ke no ai mi talle", "faq", "stock"),
+        ("¿Me avisan cuando repongan? Que cuánto tarda el envío a Salta también.", "llm",
+         None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -32,6 +32,7 @@ import dataclasses
 import datetime
 import email.utils
 import functools
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -1300,6 +1301,9 @@ LEGAL_NOTICE = re.compile(
 # Where a sentence turns to the reason for asking. Split with the connector kept in front of
 # the reason, so nothing is lost when both parts stay.
 REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b)")
+# "Que" opening the sentence after a question: why it was asked ("¿me avisan? que no hay mi
+# talle"), unless another question word follows ("que cuánto tarda").
+WHY_AFTER = re.compile(r"\W{0,10}que\s+(?!(?:como|cuanto|cuantos|cuando|donde|cual|si)\b)")
 # A sentence that gives the reason for asking ("Porque en mi pueblo a veces las encomiendas se
 # pierden."): context, not part of what is asked.
 REASON_FIRST = re.compile(
@@ -1561,6 +1565,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     title = _sentences(bare_subject)
     body = [kept for s in _sentences(analysed) if (kept := _here(s).strip())]
     body, prefaces = _announced(body)
+    unasked = prefaces | _said_why(body)  # they lead to a question, or say why it was asked
     sentences = title + body
     # A subject asks only with its mark, unless the body says it again ("CUANTOS DIAS TENGO…").
     # In a reply, the subject is the thread's first question, already answered: "Re: ¿Tienen
@@ -1568,7 +1573,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     asking = [
         s
         for s in sentences
-        if _asks(s) and s not in prefaces and (s in body or ("?" in s and not is_reply))
+        if _asks(s) and s not in unasked and (s in body or ("?" in s and not is_reply))
     ]
     # What is asked comes before the reason given for it: "¿cómo elijo el talle?, ya que me
     # preocupa tener que pagar un cambio" asks about sizes.
@@ -1782,6 +1787,16 @@ def _announced(sentences: list[str]) -> tuple[list[str], set[str]]:
             prefaces.add(lead)
         split.append(asked)
     return split, prefaces
+
+
+def _said_why(body: list[str]) -> set[str]:
+    """The sentences that open with "que" right after a question, without a mark of their own:
+    "¿Me avisan cuando repongan? Que no hay mi talle" says why, as "porque" would."""
+    return {
+        after
+        for before, after in itertools.pairwise(body)
+        if before.rstrip().endswith("?") and "?" not in after and WHY_AFTER.match(after)
+    }
 
 
 def _asked_part(sentence: str, faq: faq_module.Faq) -> str:
