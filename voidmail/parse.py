@@ -112,6 +112,12 @@ class Mail:
         key = name.lower()
         return tuple(value for field, value in self.headers if field == key)
 
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        """(display name, address) pairs of every header ``name`` ("To", "Cc"), best effort: a
+        header too long, too nested or too broken to read gives what can be read, never an
+        error."""
+        return [pair for value in self.header_all(name) for pair in _addresses(value)]
+
     @property
     def reply_address(self) -> str:
         """Where a reply goes: Reply-To when it holds a usable address, else the sender."""

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import email.utils
 import functools
 import itertools
 import re
@@ -1996,7 +1995,7 @@ def _called(mail: parse.Mail, text: str) -> tuple[str, ...]:
     message may call them ("Juli, preguntales…"), the shop as the mail is addressed to it
     ("preguntá en Cuyo Textil si…"), and whoever ``text`` names by a title ("del Dr. Ricardo
     Pereyra", for whom an assistant writes). Who they are is no condition."""
-    shop = [name for name, _ in email.utils.getaddresses(mail.header_all("To"))]
+    shop = [name for name, _ in mail.addresses("To")]
     names = " ".join([mail.sender_name, *shop, *TITLED.findall(text)])
     return tuple(n for n in re.findall(r"[a-z]+", faq_module.normalize(names)) if len(n) >= 3)
 
