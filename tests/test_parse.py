@@ -88,6 +88,18 @@ Subject: x""",
     assert mail.sender == "web@tienda.example"
 
 
+def test_addresses_read_names_and_survive_a_header_nested_too_deep() -> None:
+    mail = parse.parse(
+        raw(
+            'From: a@b.example\nTo: "Cuyo Textil" <hola@cuyo.example>, x@y.example\nSubject: x',
+            "hola",
+        )
+    )
+    assert mail.addresses("To") == [("Cuyo Textil", "hola@cuyo.example"), ("", "x@y.example")]
+    nested = parse.parse(raw("From: a@b.example\nTo: " + "(" * 3000 + "\nSubject: x", "hola"))
+    assert nested.addresses("To") == []
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("<>", ""), ("<  >", ""), ("<Bounce@Example.COM>", "bounce@example.com")],
