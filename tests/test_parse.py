@@ -96,7 +96,7 @@ def test_addresses_read_names_and_survive_a_header_nested_too_deep() -> None:
         )
     )
     assert mail.addresses("To") == [("Cuyo Textil", "hola@cuyo.example"), ("", "x@y.example")]
-    nested = parse.parse(raw("From: a@b.example\nTo: " + "(" * 3000 + "\nSubject: x", "hola"))
+    nested = parse.parse(raw("From: a@b.example\nTo: " + ":" * 3000 + "\nSubject: x", "hola"))
     assert nested.addresses("To") == []
 
 
