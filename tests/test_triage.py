@@ -1054,6 +1054,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("me pueden avisar cuando repongan? ke no ai mi talle", "faq", "stock"),
         ("¿Me avisan cuando repongan? Que cuánto tarda el envío a Salta también.", "llm",
          None),
+        # A garment washed, or without its bag or label, asked to be exchanged anyway is an
+        # exception the exchanges answer does not speak of (blind53).
+        ("Compré una remera hace 10 días, la lavé una vez antes de usarla y me quedó grande. "
+         "No la usé, pero ya no tiene la bolsa original y la etiqueta la tengo guardada aparte. "
+         "¿Igual la puedo cambiar?", "llm", None),
+        ("No la lavé ni la usé, tiene la etiqueta. ¿La puedo cambiar por otro talle?", "faq",
+         "cambios"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),
