@@ -1372,9 +1372,7 @@ NOT_COVERED = _any(
     r"\b(?:le\s+|les\s+)?(?:saque|corte|arranque|quite|perdi|tire)\s+(?:la|las)\s+(?:etiquetas?|bolsa)\b"
     r"|\bsin\s+(?:la\s+|las\s+|su\s+)?(?:etiquetas?|bolsa)\b"
     r"|\b(?:ya\s+)?no\s+(?:tiene|tengo|conservo|tenemos|trae)\s+(?:la|las|su|sus)\s+(?:etiquetas?|bolsa)\b"
-    r"|\betiquetas?\b.{0,40}\b(?:guardada|guardadas|aparte|suelta|sueltas|cortada|cortadas|arrancada)\b"
-    # Washed: "la lavé una vez antes de usarla" (not "no la lavé").
-    r"|(?<!\bno\s)(?<!\bni\s)\b(?:la|lo|las|los)\s+(?:lave|lavamos|lavaron)\b|\blavad[oa]s?\b",
+    r"|\betiquetas?\b.{0,40}\b(?:guardada|guardadas|aparte|suelta|sueltas|cortada|cortadas|arrancada)\b",
     # Sending something back to the shop: the shipping answer is about parcels we send.
     # ("Les mando un abrazo" sends greetings.)
     r"\b(?:les|se\s+(?:lo|la|los|las))\s+(?:mando|envio|despacho|devuelvo)\b(?!\s+(?:un|una|mis|muchos"
