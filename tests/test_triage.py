@@ -957,9 +957,12 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # What a supposition leads to is what is asked, unless it asks only how long.
         ("Si hago la compra hoy y pago con tarjeta, ¿cuándo lo estarían mandando?", "llm", None),
         ("Gracias! Y si algo está agotado, ¿cuánto tarda en volver?", "faq", "stock"),
-        # A list with dashes: each item asks.
+        # A list with dashes: each item asks, and the sizes answer says all three (where the
+        # measures are, the larger of two sizes, the first exchange for a size free).
         ("Dudas:\n- dónde veo las medidas\n- qué hago si estoy entre dos talles\n- si no me va, "
-         "¿cambiarlo cuesta?", "llm", None),
+         "¿cambiarlo cuesta?", "faq", "talles"),
+        ("Dudas:\n- dónde veo las medidas\n- si no me va, ¿en cuántos días lo cambio?", "llm",
+         None),
         # Whether the shop has a store in a town is outside the pickup sentence.
         ("Soy de San Rafael. ¿Tienen local acá en San Rafael o es solo en Mendoza?", "llm", None),
         # "¿Todavía llego?" asks whether the writer is still in time.
@@ -1062,6 +1065,15 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "¿Igual la puedo cambiar?", "llm", None),
         ("Tiene la etiqueta y la bolsa, no la usé. ¿La puedo cambiar por otro talle?", "faq",
          "cambios"),
+        # Two topics, and one answer that says what is asked of the other: the sizes answer
+        # tells whether the first exchange for a size costs, not how to make one, nor in how
+        # many days, nor for a colour.
+        ("Si estoy entre dos talles, ¿cuál pido? ¿Y si después no me queda, el cambio se paga?",
+         "faq", "talles"),
+        ("¿Cómo elijo el talle? ¿Y si no me queda, cómo hago el cambio?", "llm", None),
+        ("¿Cómo sé mi talle? ¿Y cuántos días tengo para cambiarlo?", "llm", None),
+        ("¿Dónde está la tabla? ¿Y el cambio por otro color es gratis?", "llm", None),
+        ("¿Puedo cambiar por otro color? ¿Y cómo sé mi talle?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

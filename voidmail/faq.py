@@ -403,6 +403,19 @@ def same_key(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+# A time asked or told ("¿cuántos días tengo?", "¿hasta cuándo?", "en 48 horas"): what an
+# entry's own window answers, never a sentence of another entry.
+_TIME_ASKED = re.compile(r"\b(?:\d+|dias?|semanas?|mes|meses|horas?|plazo|tiempo|cuando|hasta)\b")
+# A question asking how, where, which or what, not whether: a sentence of another entry's
+# answer tells whether, and not how ("si no te queda bien, el primer cambio no tiene costo").
+_OPEN_QUESTION = re.compile(
+    r"\b(?:como|donde|cuando|cual|cuales|quien|cuanto|cuantos|cuanta|cuantas)\b"
+    r"|(?:^|[¿,;:]|\by)\s*que\b"
+)
+# What a sentence saying what something costs ("no tiene costo") also answers: whether it is
+# free, paid for, money lost ("¿sale plata?", "¿se paga?", "¿pierdo plata?", "¿es gratis?").
+_COSTS = re.compile(r"\b(?:costo|cuesta|cargo|gratis)\b")
+_WHETHER_FREE = "gratis gratuito sin nada paga pagar plata sale pierdo perder"
 # A diminutive: the base of at least two letters, then "-ito", "-ita", "-itos", "-itas", or
 # after an "e", an "n" or an "r" "-cito" and its kin ("grandecito", "camioncito", "calorcito").
 _DIMINUTIVE = re.compile(r"([a-z]{2,}?)((?<=[enr])c)?it(o|a|os|as)")
@@ -769,7 +782,37 @@ class Faq:
 
         A word is accounted for when its key (or a key one typo away) is in the entry's
         vocabulary or among the everyday words; a number only when the answer says it."""
+        return self._coverage(self.entry(faq_id), text)
+
+    def answers_within(self, faq_id: str, other: str, text: str) -> bool:
+        """Whether a sentence of entry ``faq_id``'s answer that speaks of entry ``other``
+        accounts for every word of ``text``: the sizes answer's "si no te queda bien, el primer
+        cambio por talle no tiene costo" answers "¿y si no me queda, el cambio se paga?" too.
+        Only what that sentence says counts (not the entry's examples or keywords), and a
+        time or a date is never accounted for: the other entry keeps its own window."""
+        normal = normalize(text)
+        if _elapsed(text) or _DEADLINE.search(normal) or _TIME_ASKED.search(normal):
+            return False
+        if _OPEN_QUESTION.search(normal):
+            return False  # "¿y si no me queda, cómo hago el cambio?": a how the sentence omits
         entry = self.entry(faq_id)
+        for sentence in _SENTENCE_BREAK.split(normalize(entry.answer)):
+            if other in self.analyse(sentence).topics:
+                # A sentence that says what something costs says whether it is free.
+                costs = _COSTS.search(sentence) is not None
+                said = dataclasses.replace(
+                    entry,
+                    answer=f"{sentence} {_WHETHER_FREE}" if costs else sentence,
+                    examples=(),
+                    keywords=(),
+                    hints=(),
+                    example_keys=(),
+                )
+                if self._coverage(said, text).complete:
+                    return True
+        return False
+
+    def _coverage(self, entry: Entry, text: str) -> Coverage:
         vocabulary = entry.vocabulary
         covered: list[tuple[str, str]] = []
         late: list[str] = []
@@ -794,7 +837,7 @@ class Faq:
                 uncovered.append(word)
             else:
                 covered.append((word, source))
-        return Coverage(faq_id, tuple(covered), tuple(uncovered), tuple(late))
+        return Coverage(entry.id, tuple(covered), tuple(uncovered), tuple(late))
 
     def _accounts_for(self, vocabulary: Mapping[str, str], word: str) -> str | None:
         k = key(word)
@@ -819,14 +862,20 @@ class Faq:
             return "everyday"
         return None
 
-    def match(self, text: str, coverage: Coverage | None = None) -> FaqMatch | None:
+    def match(
+        self, text: str, coverage: Coverage | None = None, *, settled: str | None = None
+    ) -> FaqMatch | None:
         """The curated answer for ``text`` when it asks about exactly one entry, with evidence
         over the threshold and every word of it accounted for (:meth:`coverage`, or the
-        ``coverage`` of ``text`` already worked out); else None."""
+        ``coverage`` of ``text`` already worked out); else None. ``settled``: the entry the
+        caller found to answer every topic asked (:meth:`answers_within`)."""
         analysis = self.analyse(text)
-        if len(analysis.topics) != 1:
+        if settled is not None and settled in analysis.topics:
+            faq_id = settled
+        elif len(analysis.topics) == 1:
+            faq_id = analysis.topics[0]
+        else:
             return None
-        faq_id = analysis.topics[0]
         if coverage is None or coverage.entry_id != faq_id:
             coverage = self.coverage(faq_id, text)
         if faq_id in analysis.excluded or not coverage.complete:

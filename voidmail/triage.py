@@ -1593,6 +1593,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         if reasons
         else analysis.topics
     )
+    topics, answered_within = _answered_together(faq, topics, asking)
     # A purchase of theirs makes the question about that order, unless what they ask is for
     # buyers of anything: "Hice una compra y quería saber si puedo cambiar el talle".
     for_buyers = len(topics) == 1 and faq.entry(topics[0]).after_purchase
@@ -1643,10 +1644,12 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # The closed world: every word of what is asked, and of what speaks of the topic, must be
     # accounted for by the entry; around it, only numbers must (a 40-day-old purchase is not
     # one the 30-day answer covers).
+    # (What another entry's question the answer says was read against that sentence alone.)
     closed = [
         s
         for s in sentences
-        if s in asking or (topic in faq.analyse(s).topics and not REASON_FIRST.match(s))
+        if (s in asking or (topic in faq.analyse(s).topics and not REASON_FIRST.match(s)))
+        and s not in answered_within
     ]
     if any(HERE.search(s) for s in asking) and any("localidad" in s for s in sentences):
         # "Vivimos en Bernal. ¿Llegan hasta acá?": the question points at the place named.
@@ -1675,7 +1678,8 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         )
     if not coverage.complete:
         return Decision("llm", topic, None, score, f"llm: {coverage.describe()}", coverage)
-    matched = faq.match(question, coverage)
+    settled = topic if answered_within else None
+    matched = faq.match(question, coverage, settled=settled)
     if matched is None or matched.faq_id != topic:
         return Decision("llm", topic, None, score, f"llm: {topic} below threshold", coverage)
     if topic in quoted:
@@ -1788,6 +1792,22 @@ def _announced(sentences: list[str]) -> tuple[list[str], set[str]]:
             prefaces.add(lead)
         split.append(asked)
     return split, prefaces
+
+
+def _answered_together(
+    faq: faq_module.Faq, topics: tuple[str, ...], asking: list[str]
+) -> tuple[tuple[str, ...], list[str]]:
+    """Two topics asked, and one answer that says what is asked of the other ("¿Dónde veo la
+    guía de talles? ¿Y si no me queda, el cambio se paga?": the sizes answer says the first
+    exchange for a size is free): that answer's topic alone, and the sentences of the other
+    it answers. Otherwise ``topics`` and none."""
+    if len(topics) != 2:
+        return topics, []
+    for first, second in (topics, topics[::-1]):
+        theirs = [s for s in asking if second in faq.analyse(s).topics]
+        if theirs and all(faq.answers_within(first, second, s) for s in theirs):
+            return (first,), theirs
+    return topics, []
 
 
 def _said_why(body: list[str]) -> set[str]:
