@@ -1074,6 +1074,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("¿Cómo sé mi talle? ¿Y cuántos días tengo para cambiarlo?", "llm", None),
         ("¿Dónde está la tabla? ¿Y el cambio por otro color es gratis?", "llm", None),
         ("¿Puedo cambiar por otro color? ¿Y cómo sé mi talle?", "llm", None),
+        # A letter that announces its questions ("consultar lo siguiente:", "tengo 3 dudas"),
+        # and a postscript: what is asked is what follows.
+        ("Estimado equipo:\n\nQuisiera consultar lo siguiente respecto de la política de "
+         "cambios:\n\n1. ¿Cuántos días tengo para solicitar un cambio?\n2. ¿El cambio de talle "
+         "tiene algún costo adicional?\n\nQuedo atenta.", "faq", "cambios"),
+        ("Hola, ¿aceptan transferencia bancaria?\n\nSaludos,\nPablo\n\nPD: me olvidaba, "
+         "¿también se puede pagar con tarjeta de crédito en cuotas?", "faq", "pagos"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -863,6 +863,16 @@ PLAIN_PHRASES = (
     ),
     (re.compile(r"\btienda\s+en\s+linea\b"), "tienda online"),
     (re.compile(r"\bun\s+par\s+de\b"), "unas"),
+    # How many questions, and that they follow: "tengo 3 dudas", "consultar lo siguiente:".
+    (
+        re.compile(
+            r"\b(?:\d|dos|tres|cuatro|cinco)\s+(?=(?:dudas|dudit\w*|preguntas|preguntit\w*|consultas"
+            r"|consultit\w*|inquietudes)\b)"
+            r"|\blo\s+siguiente\b|\b(?:las|los)\s+siguientes\s+(?=(?:dudas|preguntas|consultas|puntos"
+            r"|inquietudes)\b)|\b(?:la|una)\s+siguiente\s+(?=(?:duda|pregunta|consulta|inquietud)\b)"
+        ),
+        "",
+    ),
     (re.compile(r"\bdado\s+que\b"), "porque"),
     (re.compile(r"\bsale\s+(?:algo|plata|extra)\b"), "tiene costo"),
     (re.compile(r"\ba\s+mano\b"), ""),
