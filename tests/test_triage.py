@@ -1081,6 +1081,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "tiene algún costo adicional?\n\nQuedo atenta.", "faq", "cambios"),
         ("Hola, ¿aceptan transferencia bancaria?\n\nSaludos,\nPablo\n\nPD: me olvidaba, "
          "¿también se puede pagar con tarjeta de crédito en cuotas?", "faq", "pagos"),
+        # The garment given back in a list of questions about an exchange is the exchange's,
+        # not a refund (blind53).
+        ("holaa!! 3 preguntitas\n1) se puede cambiar x otro color?\n2) tengo q devolverla con "
+         "la bolsa?\n3) cuanto tiempo hay para cambiar?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

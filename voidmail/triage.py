@@ -2141,18 +2141,36 @@ def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | Non
         ORDER.search(said) or PURCHASE.search(said) or GOT.search(said)
         for said in (normal, subject)
     )
+    # An exchange asked anywhere ("3 preguntitas: ¿se puede cambiar x otro color? ¿tengo q
+    # devolverla con la bolsa?"): the garment given back is the exchange's.
+    exchanging = any(
+        "?" in sentence
+        and any(
+            not UNWANTED.search(sentence, max(0, m.start() - 40), m.start())
+            for m in EXCHANGE.finditer(sentence)
+        )
+        for source in (normal, subject)
+        for sentence in SENTENCE.findall(source)
+    )
     for source in (normal, subject):
         for line in source.split("\n"):
             for category, intent, pattern in HANDOFF:
                 for found in pattern.finditer(line):
-                    if not _excused(category, line, found, buyer, source is subject):
+                    if not _excused(category, line, found, buyer, source is subject, exchanging):
                         return category, intent, found.group(0)
     if _shouting(text):
         return "anger", "reclamo", "all capitals"
     return None
 
 
-def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_subject: bool) -> bool:
+def _excused(
+    category: str,
+    line: str,
+    found: re.Match[str],
+    buyer: bool,
+    in_subject: bool,
+    exchanging: bool = False,
+) -> bool:
     """Whether the handoff words ``found`` in ``line`` are not what they seem: denied ("no es
     reclamo"), asked of a supposition before buying, a promotion, told of the past or of
     somebody else, laughed at or said of oneself."""
@@ -2187,9 +2205,12 @@ def _excused(category: str, line: str, found: re.Match[str], buyer: bool, in_sub
         category == "refund"
         and not buyer
         and (_in_question(line, end) or _wondered(line, start))
-        and any(
-            not UNWANTED.search(line, max(0, m.start() - 40), m.start())
-            for m in EXCHANGE.finditer(line, max(0, start - REACH), end + REACH)
+        and (
+            exchanging
+            or any(
+                not UNWANTED.search(line, max(0, m.start() - 40), m.start())
+                for m in EXCHANGE.finditer(line, max(0, start - REACH), end + REACH)
+            )
         )
         and not MONEY_BACK.search(line, max(0, start - REACH), end + REACH)
     ):
