@@ -1678,7 +1678,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     asked_of = _generic("\n".join(s for s in closed if s not in told), called) if told else question
     coverage = faq.coverage(topic, _wearer_left_out(asked_of))
     around = [s for s in body if s not in closed or s in told]  # a title is no context
-    told_around = _wearer_left_out("\n".join(around))
+    told_around = _wearer_left_out(_plainly("\n".join(around)))
     if faq.entry(topic).after_purchase:
         told_around = _ahead_left_out(told_around, mail.date)
     context = faq.coverage(topic, told_around)
@@ -2032,6 +2032,13 @@ def _called(mail: parse.Mail, text: str) -> tuple[str, ...]:
     return tuple(n for n in re.findall(r"[a-z]+", faq_module.normalize(names)) if len(n) >= 3)
 
 
+def _plainly(normal: str) -> str:
+    """``normal`` with its set phrases said plainly (``PLAIN_PHRASES``)."""
+    for phrase, plain in PLAIN_PHRASES:
+        normal = phrase.sub(plain, normal)
+    return normal
+
+
 def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
     """``normal`` with each garment said as "prenda" and each place word as "localidad": a
     jean is covered wherever the answer speaks of garments, and "mi pueblo" wherever it ships
@@ -2039,9 +2046,7 @@ def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
     "Gus" for Gustavo), unless it is a short word of the language ("la" does not begin Laura:
     "hoy a la noche" keeps its deadline)."""
     normal = SIZE_NAMED.sub("talle", GARMENT.sub("prenda", normal))
-    normal = COLOR_NAMED.sub("color", normal)
-    for phrase, plain in PLAIN_PHRASES:
-        normal = phrase.sub(plain, normal)
+    normal = _plainly(COLOR_NAMED.sub("color", normal))
     tokens = re.findall(r"[a-z0-9ñ]+", normal)
     out = [
         t
