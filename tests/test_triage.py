@@ -1085,6 +1085,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # not a refund (blind53).
         ("holaa!! 3 preguntitas\n1) se puede cambiar x otro color?\n2) tengo q devolverla con "
          "la bolsa?\n3) cuanto tiempo hay para cambiar?", "llm", None),
+        # Two sizes counted in digits are the answer's "dos talles"; size 2 is a size.
+        ("si estoy entre 2 talles cual pido?", "faq", "talles"),
+        ("Me fijé la guía pero no figura el largo del vestido Amapola. ¿Cuánto mide de largo en "
+         "talle 2?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

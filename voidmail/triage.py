@@ -863,6 +863,8 @@ PLAIN_PHRASES = (
     ),
     (re.compile(r"\btienda\s+en\s+linea\b"), "tienda online"),
     (re.compile(r"\bun\s+par\s+de\b"), "unas"),
+    # Two sizes counted, not size 2: "si estoy entre 2 talles".
+    (re.compile(r"\b2\s+(?=talles\b)"), "dos "),
     # How many questions, and that they follow: "tengo 3 dudas", "consultar lo siguiente:".
     (
         re.compile(
