@@ -1089,6 +1089,15 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("si estoy entre 2 talles cual pido?", "faq", "talles"),
         ("Me fijé la guía pero no figura el largo del vestido Amapola. ¿Cuánto mide de largo en "
          "talle 2?", "llm", None),
+        # Complaints said politely (blind53): a colour unlike the photos, the third mail and
+        # still no news, fewer came than were ordered, "que lo solucionen".
+        ("Me llegó el pedido. Solo les comento que la campera es bastante más clara que la de "
+         "las fotos de la web, casi parece otro color.", "human", None),
+        ("Les escribo nuevamente (es el tercer mail). Sigo sin noticias del pedido 10411.",
+         "human", None),
+        ("Hoy llegó la caja con el pedido 10477: hay 19 buzos. Faltan 3 buzos talle M.", "human",
+         None),
+        ("Faltan 10 días para mi cumple, ¿si compro hoy llega a Córdoba?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -403,6 +403,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:llego|llegaron|recibi|vino|vinieron|cuento)\b.{0,150}\bfalt(?:a|aba|aban|aria|an|arian|o|aron)\s+(?:el|la|los|las"
             r"|un|una)\b",
             r"\bfalt(?:o|aron)\s+(?:el|la|los|las|un|una|uno|algo|una\s+prenda|un\s+producto)\b",
+            # Fewer came: "faltan 3 buzos talle M" (not "faltan 3 días").
+            r"\bfalta(?:n|ban|ron)?\s+(?:\d{1,3}|dos|tres|cuatro|cinco|seis)\s+(?!(?:dias|semanas|meses|horas"
+            r"|minutos|anos|cuotas|kilos|kg|cm|centimetros|pesos|mil)\b)[a-z]+",
             r"(?<!\bno\s)(?<!\bno\sme\s)\b(?:vino|vinieron|llego|llegaron|recibi)\s+(?:solo|solamente"
             r"|nada\s+mas)\b",
             r"\b(?:habia|venia|vino|llego|trajo)\s+(?:una?\s+)?(?:sola|solo|solamente)\b",
@@ -435,7 +438,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "reclamo",
         _any(
             r"\b(?:mas\s+(?:clar|oscur|apagad|brillant)[oa]|distint[oa]|diferente)\s+(?:que|a|al\s+de|de\s+lo\s+que"
-            r"\s+se\s+ve)\s+(?:en\s+)?(?:la|las)\s+fotos?\b",
+            r"\s+se\s+ve)\s+(?:(?:la|el|los|las)\s+de\s+)?(?:en\s+)?(?:la|las)\s+fotos?\b",
+            r"\b(?:casi\s+)?parece\s+(?:de\s+)?otro\s+(?:color|tono|modelo)\b",
             r"\ben\s+(?:la|las)\s+fotos?\s+(?:parecia|se\s+veia)\b|\ben\s+la\s+web\s+parecia\b",
             r"\bmas\s+\w+\s+que\s+en\s+(?:la|las)\s+fotos?\b",
             r"\bno\s+es\s+(?:del|el)\s+(?:color|tono|largo)\s+que\s+(?:se\s+veia|mostraba|figuraba|aparecia"
@@ -612,7 +616,12 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # What came is not what was shown: "esperaba otra cosa", "nada que ver con las fotos".
             r"\besperaba\s+otra\s+(?:cosa|calidad|tela|terminacion)\b|\besperaba\s+(?:mas|mejor)\s+calidad\b|\bnada\s+que\s+ver\s+con\s+(?:las?\s+fotos?|lo\s+que\s+se\s+ve"
             r"|la\s+publicacion|la\s+pagina)\b",
-            r"\b(?:que\s+)?(?:me\s+lo\s+)?(?:solucionen|resuelvan|arreglen)\s*(?:esto|ya|por\s+favor|[.!]|$)",
+            r"\b(?:que\s+)?(?:me\s+lo\s+|me\s+la\s+|lo\s+|la\s+)?(?:solucionen|resuelvan|arreglen)\s*(?:esto|ya"
+            r"|por\s+favor|porque|[.!]|$)",
+            r"\b(?:indiquen|digan|expliquen|avisen)\s+como\s+(?:resolverlo|solucionarlo)\b",
+            # Written again, nothing heard: "es el tercer mail", "sigo sin noticias del pedido".
+            r"\b(?:segundo|tercer|tercero|cuarto|quinto)\s+(?:mail|correo|mensaje)\b"
+            r"|\bsigo\s+sin\s+(?:noticias?|novedad\w*)\b|\bpor\s+si\s+se\s+les\s+paso\b",
             r"\bhubo\s+(?:una\s+)?(?:confusion|equivocacion)\b",
             r"\bme\s+cobraron\s+(?:distinto|de\s+mas|otro\s+monto|otro\s+importe|otra\s+cosa)\b",
             r"\b(?:me\s+)?rechazaron\s+(?:el|mi|la)\s+(?:cambio|devolucion|reclamo)\b",
