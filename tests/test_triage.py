@@ -1098,6 +1098,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Hoy llegó la caja con el pedido 10477: hay 19 buzos. Faltan 3 buzos talle M.", "human",
          None),
         ("Faltan 10 días para mi cumple, ¿si compro hoy llega a Córdoba?", "llm", None),
+        # What is "disponible" is the instalments, not a garment.
+        ("¿Tienen cuotas con tarjeta de crédito? ¿Dónde puedo ver cuántas cuotas hay "
+         "disponibles?", "faq", "pagos"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),
