@@ -1101,6 +1101,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # What is "disponible" is the instalments, not a garment.
         ("¿Tienen cuotas con tarjeta de crédito? ¿Dónde puedo ver cuántas cuotas hay "
          "disponibles?", "faq", "pagos"),
+        # The price of shipping is its cost; a garment's price is a product's.
+        ("¿El envío se paga aparte del precio de la prenda? ¿Cómo se calcula?", "faq", "envios"),
+        ("¿Cuál es el precio del buzo?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

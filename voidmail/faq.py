@@ -273,7 +273,7 @@ SYNONYMS = tuple(
         "guia guiarse guiarme guio orientar oriento orientarme orientacion",
         "medir mido mide miden medirme medida medidas tomar tomarme tomarle",
         "tardar tarda tardan tardaria tardarian demora demoran demorar demoraria",
-        "costo cuesta cobran cobra cobrar cargo adicional extra aparte saldria",
+        "costo cuesta cobran cobra cobrar cargo adicional extra aparte saldria precio",
         "condiciones condicion requisitos requisito politica",
         "otro otra distinto distinta diferente",
         "uso usada usado puesta puesto",
