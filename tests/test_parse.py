@@ -570,6 +570,19 @@ QUOTE_CASES = [
         "El mié., 12 nov. 2025 16:39, Tienda <hola@tienda.example> escribió:\n> ¡Hola!\n",
         "",
     ),
+    (
+        "answers_typed_in_capitals_into_our_quoted_outlook_message",
+        "________________________________\nDe: Tienda <hola@tienda.example>\nEnviado: viernes, 4 "
+        "de septiembre de 2026 12:48\nAsunto: Tu consulta\n\nHola Walter.\n\n¿Querés algo más?\n"
+        "SI.\n\n¿Cómo preferís pagar?\nTRANSFERENCIA. A DONDE LES TRANSFIERO?\n\nSaludos,\nEquipo",
+        "SI.\nTRANSFERENCIA. A DONDE LES TRANSFIERO?",
+    ),
+    (
+        "capitals_in_the_history_are_not_read_when_the_writer_added_text_above",
+        "Gracias, ¿y cuotas?\n________________________________\nDe: Tienda <hola@tienda.example>\n"
+        "Asunto: Tu consulta\n\nHOT SALE: 30% OFF",
+        "Gracias, ¿y cuotas?",
+    ),
 ]
 
 

@@ -1104,6 +1104,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # The price of shipping is its cost; a garment's price is a product's.
         ("¿El envío se paga aparte del precio de la prenda? ¿Cómo se calcula?", "faq", "envios"),
         ("¿Cuál es el precio del buzo?", "llm", None),
+        # Which site to do something on is an address no shipped answer gives (blind55).
+        ("Sé que cuando despachan me llega el código de seguimiento, pero ¿en qué página lo "
+         "tengo que poner para rastrear?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -790,6 +790,7 @@ _SIGNATURE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _QUOTED_LINE = re.compile(r"^\s*>")
+CAPITALS_SHARE = 0.9  # a line this much in capitals, inside our quoted message, is an answer
 
 
 def strip_reply(text: str) -> str:
@@ -803,7 +804,30 @@ def strip_reply(text: str) -> str:
             kept = kept[:index]
             break
     kept = [line for line in kept if not _QUOTED_LINE.match(line)]
-    return _BLANK_RUNS.sub("\n\n", "\n".join(line.rstrip() for line in kept)).strip()
+    added = _BLANK_RUNS.sub("\n\n", "\n".join(line.rstrip() for line in kept)).strip()
+    return added or _answered_in_capitals(lines[cut:])
+
+
+def _answered_in_capitals(history: Sequence[str]) -> str:
+    """The lines written in capitals inside the history of a reply that adds nothing above
+    it: the writer's answers typed into our quoted message, under each of our questions
+    ("¿Cómo preferís pagar?" / "TRANSFERENCIA. ¿A DÓNDE LES TRANSFIERO?"), as Outlook users
+    do. Header fields and ``>``-quoted lines are never such answers."""
+    answers = []
+    for line in history:
+        stripped = line.strip()
+        if (
+            not stripped
+            or _QUOTED_LINE.match(stripped)
+            or _FROM_FIELD.match(stripped)
+            or _OTHER_FIELDS.match(stripped)
+        ):
+            continue
+        letters = [ch for ch in stripped[:MAX_MARKER_LINE] if ch.isalpha()]
+        upper = sum(ch.isupper() for ch in letters)
+        if len(letters) >= 2 and upper >= CAPITALS_SHARE * len(letters):
+            answers.append(stripped)
+    return "\n".join(answers)
 
 
 def forwarded(text: str, subject: str = "") -> str:

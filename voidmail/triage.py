@@ -872,6 +872,9 @@ PLAIN_PHRASES = (
     ),
     (re.compile(r"\btienda\s+en\s+linea\b"), "tienda online"),
     (re.compile(r"\bun\s+par\s+de\b"), "unas"),
+    # Which site to do something on ("¿en qué página lo pongo para rastrear?") asks an address
+    # no shipped answer gives; the shop's own page is everyday, so it is said as one.
+    (re.compile(r"\ben\s+(?:que|cual)\s+(?:pagina|sitio|web)\b"), "en que url"),
     # Two sizes counted, not size 2: "si estoy entre 2 talles".
     (re.compile(r"\b2\s+(?=talles\b)"), "dos "),
     # How many questions, and that they follow: "tengo 3 dudas", "consultar lo siguiente:".
