@@ -580,7 +580,7 @@ QUOTE_CASES = [
     (
         "capitals_in_the_history_are_not_read_when_the_writer_added_text_above",
         "Gracias, ¿y cuotas?\n________________________________\nDe: Tienda <hola@tienda.example>\n"
-        "Asunto: Tu consulta\n\nHOT SALE: 30% OFF",
+        "Enviado: viernes, 4 de septiembre de 2026 12:48\nAsunto: Tu consulta\n\nHOT SALE: 30% OFF",
         "Gracias, ¿y cuotas?",
     ),
 ]
