@@ -120,6 +120,8 @@ FLOORS = {
     "blind48": {"faq": 0.75, "human": 1.0, "ignored": 1.0},
     "blind49": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind53": {"faq": 0.55, "human": 0.88, "ignored": 1.0},
+    "blind55": {"faq": 0.73, "human": 0.88, "ignored": 1.0},
+    "blind56": {"faq": 0.88, "human": 0.85, "ignored": 1.0},
     "blind54": {"faq": 0.78, "human": 0.94, "ignored": 1.0},
     "blind52": {"faq": 0.7, "human": 0.94, "ignored": 1.0},
     "blind51": {"faq": 0.73, "human": 1.0, "ignored": 1.0},
