@@ -1109,6 +1109,19 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # Which site to do something on is an address no shipped answer gives (blind55).
         ("Sé que cuando despachan me llega el código de seguimiento, pero ¿en qué página lo "
          "tengo que poner para rastrear?", "llm", None),
+        # Held for a person (blind55): the wrong size again and "que lo solucionen,", a parcel
+        # to be sent elsewhere or held, five days at a branch, a payment refused and debited.
+        # A long dress "color arena" did not lose its colour.
+        ("Hice el cambio del short por un L y me volvió a llegar el M. Necesito que lo "
+         "solucionen, me vuelvo el viernes.", "human", None),
+        ("El pedido 10468 ya está despachado a Miramar pero dejamos la casa el sábado. ¿Pueden "
+         "hacer que lo desvíen a mi casa en San Luis?", "human", None),
+        ("Mi paquete en el seguimiento figura hace cinco días en una sucursal de Bahía Blanca. "
+         "Capaz es normal, no sé.", "human", None),
+        ("Intenté pagar con mercado pago, me dijo rechazado pero en la app me figura el débito.",
+         "human", None),
+        ("quería saber si el vestido de lino largo color arena tiene bolsillos y si se "
+         "transparenta", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

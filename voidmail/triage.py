@@ -183,6 +183,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # buying, "¿a la sucursal en vez de a mi casa?" asks how shipping works).
             r"\b(?:compre|pedi|pague)\b.{0,120}\ben\s+(?:vez|lugar)\s+de\s+(?:a\s+)?(?:la\s+mia|mi\s+casa"
             r"|mi\s+domicilio|mi\s+direccion)\b",
+            # A parcel on its way sent elsewhere or held: "¿pueden hacer que lo desvíen a San Luis?".
+            r"\b(?:que\s+)?(?:lo|la|los|las)\s+(?:desvien|redirijan|redireccionen|retenga|retengan)\b"
+            r"|\b(?:desviar|redirigir|redireccionar|retener)\s+(?:el|mi)\s+(?:pedido|paquete|envio)\b",
             r"\b(?:change|update|correct)\s+(?:the|my)\s+(?:shipping\s+|delivery\s+)?address\b",
             r"\bwrong\s+address\b",
         ),
@@ -251,6 +254,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\W{0,3}\s+(?:desde\s+)?hace\s+(?:\w+\s+)?(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b"
             r"|\b(?:esta|sigue|figura)\s+igual\W{0,3}\s+desde\s+hace\s+(?:\w+\s+)?(?:semanas?|mes|meses"
             r"|(?:[5-9]|\d{2,})\s+dias)\b",
+            # Standing at a branch for days: "figura hace cinco días en una sucursal de Bahía Blanca".
+            r"\b(?:figura|esta|aparece|sigue)\s+(?:desde\s+)?hace\s+(?:\w+\s+)?(?:semanas?|mes|meses|(?:[5-9]|\d{2}"
+            r"|cinco|seis|siete|ocho|nueve|diez)\s+dias)\s+en\s+(?:una|la|el)\s+(?:sucursal|centro|planta"
+            r"|deposito)\b",
             # Left somewhere, says the courier: "dice que lo dejó en portería" (and there is none).
             r"\b(?:dice|dicen|figura|aparece|marca|puso|pusieron)\s+que\s+(?:lo|la|los|las)\s+(?:dejo|dejaron"
             r"|entrego|entregaron|recibio|recibieron)\b",
@@ -302,7 +309,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:pague|pagamos|transferi|abone|hice\s+(?:una|la)\s+transferencia)\b.{0,80}"
             r"\b(?:pendiente\s+de\s+pago|no\s+figura"
             r"|no\s+aparece|impag\w*|sin\s+confirmar|no\s+se\s+acredit\w*)",
-            r"\brechazad[oa]\b.{0,120}\b(?:debitaron|descontaron|cobraron)\b",
+            r"\brechazad[oa]\b.{0,120}\b(?:debitaron|descontaron|cobraron)\b"
+            r"|\brechazad[oa]\b.{0,120}\b(?:figura|aparece|veo)\s+(?:el\s+)?(?:debito|cobro|cargo|descuento)\b",
             r"\b(?:me\s+)?(?:debito|debitaron|cobro|cobraron|desconto|descontaron)\b.{0,120}\b(?:no\s+figura|no\s+aparece"
             r"|no\s+me\s+llego\s+ningun\s+mail)\b",
             # A charge on the statement for nothing bought.
@@ -344,7 +352,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:suelta|suelte|sueltan|pierde|pierden)\s+(?:tantas\s+|muchas\s+)?plum\w*",
             r"\bmanch\w*",
             r"\b(?:cierre|boton|broche|abrojo)\b.{0,60}\btrab(?:ad[oa]|a|o)\b",
-            r"\blarg(?:o|a|aron|an)\s+(?:color|tintura|tinta)\b|\bdespint\w*",
+            # ("largo color arena" is a long dress's colour: the verb is not followed by a colour.)
+            rf"\blarg(?:o|a|aron|an)\s+(?:color|tintura|tinta)\b(?!\s+(?:{COLOR_NAMES}|arena|crudo|natural"
+            r"|camel|nude|chocolate|tostado|oliva|khaki|caqui|militar|mostaza|salmon|coral))|\bdespint\w*",
             r"\bagujer\w*",
             r"\bhilo\s+(?:salido|suelto)",
             r"\bdesten\w*|\bdestin(?:e|io|ida|ido)\b|\bdecolor\w*",
@@ -617,7 +627,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\besperaba\s+otra\s+(?:cosa|calidad|tela|terminacion)\b|\besperaba\s+(?:mas|mejor)\s+calidad\b|\bnada\s+que\s+ver\s+con\s+(?:las?\s+fotos?|lo\s+que\s+se\s+ve"
             r"|la\s+publicacion|la\s+pagina)\b",
             r"\b(?:que\s+)?(?:me\s+lo\s+|me\s+la\s+|lo\s+|la\s+)?(?:solucionen|resuelvan|arreglen)\s*(?:esto|ya"
-            r"|por\s+favor|porque|[.!]|$)",
+            r"|por\s+favor|porque|[.,;!]|$)",
             r"\b(?:indiquen|digan|expliquen|avisen)\s+como\s+(?:resolverlo|solucionarlo)\b",
             # Written again, nothing heard: "es el tercer mail", "sigo sin noticias del pedido".
             r"\b(?:segundo|tercer|tercero|cuarto|quinto)\s+(?:mail|correo|mensaje)\b"
