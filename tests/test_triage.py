@@ -1122,6 +1122,15 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "human", None),
         ("quería saber si el vestido de lino largo color arena tiene bolsillos y si se "
          "transparenta", "llm", None),
+        # What happened with another shop, said so ("no era de ustedes", "con una
+        # zapatillería"), and a complaint the writer will not make ("ni reclamando"), are no
+        # handoff; "no tengo tiempo de andar reclamando" after a parcel that never came is.
+        ("Una vez mi vieja pidió algo y nunca llegó (no era de ustedes eh jaja). ¿Mandan a "
+         "Santa Fe capital?", "faq", "envios"),
+        ("Ya me pasó con una zapatillería que pagué y tardaron un mes en devolverme la plata. "
+         "Por eso quería saber si lo que aparece disponible en la página lo tienen de verdad.",
+         "faq", "stock"),
+        ("Compré y no llegó nada, no tengo tiempo de andar reclamando.", "human", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

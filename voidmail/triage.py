@@ -747,6 +747,8 @@ THIRD_PARTY = re.compile(
 LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆")  # (🙃 is irony: "Sigo esperando 🙃")
 # What the customer says they do not want ("no quiero que me devuelvan la plata, solo
 # cambiarlo"): no handoff for it. Read just before a handoff phrase.
+# What the writer will not do, right before a complaint word: "ni reclamando", "sin reclamar".
+NOT_DOING = re.compile(r"\b(?:ni|sin)\s+(?:andar\s+)?$")
 UNWANTED = re.compile(
     r"\bno\s+(?:quiero|queremos|necesito|busco|pido|pretendo)\s+(?:que\s+)?(?:(?:me|nos|lo|la|los|las|se)\s+){0,2}$"
     r"|\bno\s+(?:es|son)\s+(?:un\s+|una\s+)?$"
@@ -1318,7 +1320,9 @@ ELSEWHERE = _any(
     r"|lado|sitio|pagina|marca|local|comercio|web|empresa|vendedor)(?:e?s)?\b",
     # ("de un lado" is a side, not a shop: with "un", only a shop's own nouns.)
     r"\b(?:en|con|de|a)\s+una?\s+(?:tienda|negocio|pagina|marca|local|comercio|web|empresa|vendedor)\b",
-    r"\b(?:no|ni)\s+(?:aca|aqui|con\s+ustedes|a\s+ustedes)\b",
+    r"\b(?:no|ni)\s+(?:aca|aqui|con\s+ustedes|a\s+ustedes)\b|\bno\s+(?:era|fue|es)\s+(?:de|con)\s+ustedes\b",
+    # A shop by its kind: "ya me pasó con una zapatillería", "en una juguetería".
+    r"\b(?:en|con|de|a)\s+una\s+[a-z]+eria\b",
     r"\b(?:muchas|otras|varias|algunas|casi\s+todas\s+las)\s+(?:tiendas|paginas|marcas|negocios"
     r"|empresas|comercios)\b",
     # A marketplace or a big store by name: "en Mercado Libre me pasó que…".
@@ -1372,7 +1376,9 @@ AGE = re.compile(
 )
 # What names this shop: a sentence or an aside that does is about us, whoever else it names.
 OURS = re.compile(
-    r"\bustedes\b|\bles\s+(?:compre|pedi|pague)\b|\bsu\s+(?:tienda|pagina|local|web|atencion)\b"
+    # ("No era de ustedes" says it was not ours.)
+    r"(?<!\bno\sera\sde\s)(?<!\bno\sfue\scon\s)(?<!\bno\sfue\sde\s)\bustedes\b"
+    r"|\bles\s+(?:compre|pedi|pague)\b|\bsu\s+(?:tienda|pagina|local|web|atencion)\b"
 )
 # Subjects the curated answers say nothing about, however close their words: a curated answer
 # about shipping is wrong for "do you ship wholesale orders?".
@@ -2271,6 +2277,8 @@ def _excused(
         line, max(0, start - REACH), end + REACH
     ):
         return True  # "dejé mi mail para que me avisen cuando vuelva… y nunca me llegó nada"
+    if category == "complaint" and NOT_DOING.search(line, max(0, start - 60), start):
+        return True  # "no tengo tiempo de andar llamando ni reclamando si algo sale mal"
     if category == "complaint" and _of_others(THIRD_PARTY, line, start - 100, start):
         return True  # "a una vecina le clonaron la tarjeta y estuvo meses reclamando"
     return category in ("anger", "insult") and bool(
