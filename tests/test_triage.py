@@ -1584,3 +1584,21 @@ def test_the_names_of_sender_and_shop_are_no_condition_but_short_words_stay_word
     # "Gus" for Gustavo is no word of the question.
     gus = "Gus, preguntales si hacen envíos a San Rafael."
     assert decide("Gustavo Rinaldi <g@correo.example>", shop, gus).faq_id == "envios"
+
+
+def _with_attachment(body: str) -> triage.Decision:
+    raw = (
+        f"From: Ana <ana@correo.example>\nTo: {SHOP}\nSubject: comprobante\n"
+        "Message-ID: <a@correo.example>\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain; charset=utf-8'
+        f"\n\n{body}\n--b\nContent-Type: application/pdf\nContent-Disposition: attachment; "
+        'filename="comprobante.pdf"\nContent-Transfer-Encoding: base64\n\nJVBERi0=\n--b--\n'
+    ).encode()
+    return triage.decide(parse.parse(raw), ANSWERS)
+
+
+def test_a_body_that_only_points_at_its_attachment_is_for_a_person() -> None:
+    assert _with_attachment("ver adjunto").reason == "human: attachment_only"
+    assert _with_attachment("Hola, les mando el comprobante adjunto. Gracias").route == "human"
+    assert _with_attachment("¿Aceptan transferencia? Va el comprobante adjunto.").route != "human"
+    assert _with_attachment("!" * 5000 + "x").route in ("human", "llm")  # read, never stuck

@@ -747,6 +747,14 @@ THIRD_PARTY = re.compile(
 LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆")  # (🙃 is irony: "Sigo esperando 🙃")
 # What the customer says they do not want ("no quiero que me devuelvan la plata, solo
 # cambiarlo"): no handoff for it. Read just before a handoff phrase.
+# A body that only points at its attachment: "ver adjunto", "les mando el comprobante adjunto".
+# Read only on a body this short (its optional parts could otherwise backtrack).
+MAX_POINTER_CHARS = 80
+SEE_ATTACHED = re.compile(
+    r"\W*(?:hola\W+)?(?:ver|va|(?:les|te)\s+(?:mando|envio|paso)|mando|envio|paso|adjunto)?\s*"
+    r"(?:(?:el|lo|la)\s+)?(?:archivo|comprobante|foto|captura)?\s*(?:adjunt[oa]s?|en\s+el\s+adjunto)?"
+    r"\W*(?:gracias|saludos)?\W*"
+)
 # What the writer will not do, right before a complaint word: "ni reclamando", "sin reclamar".
 NOT_DOING = re.compile(r"\b(?:ni|sin)\s+(?:andar\s+)?$")
 UNWANTED = re.compile(
@@ -1512,7 +1520,11 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     subject_only = not re.search(r"\w", text) and _subject_asks(mail.subject, faq)
     if subject_only:
         text = mail.subject  # the whole question in the subject, nothing in the body
-    if not re.search(r"\w", text):
+    if not re.search(r"\w", text) or (
+        mail.attachments
+        and len(text) <= MAX_POINTER_CHARS
+        and SEE_ATTACHED.fullmatch(faq_module.normalize(text))
+    ):
         reason = "attachment_only" if mail.attachments else "empty"
         return Decision("human", "otro", None, 1.0, f"human: {reason}")
     if _only_a_name(text) or _only_a_signature(text):
