@@ -1131,6 +1131,12 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "Por eso quería saber si lo que aparece disponible en la página lo tienen de verdad.",
          "faq", "stock"),
         ("Compré y no llegó nada, no tengo tiempo de andar reclamando.", "human", None),
+        # Paid days ago and no dispatch mail; a transfer made and no confirmation (blind56).
+        ("Hola, pagué el pedido 10715 con tarjeta hace 6 días y no me llegó el mail de "
+         "despacho.", "human", None),
+        ("El lunes hice la transferencia del pedido 10699 y todavía no me llegó ninguna "
+         "confirmación.", "human", None),
+        ("Si pago hoy, ¿en cuántos días me llega el mail con el código?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

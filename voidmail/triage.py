@@ -219,6 +219,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"^(?=.*\b(?:(?:todavia|aun)\s+no|sigo\s+sin|seguimos\s+sin)\s+(?:me\s+|nos\s+)?"
             r"(?:llego|llegaron|llega|recibi|recibimos|recibir|nada)\b"
             r"|.*\bno\s+(?:me\s+|nos\s+)?(?:llego|llegaron|recibi|recibimos)\s+(?:ningun|ninguna|nada)\b"
+            r"|.*\bno\s+(?:me\s+|nos\s+)?(?:llego|llegaron|recibi|recibimos)\s+(?:el|la)\s+(?:mail|correo|aviso"
+            r"|codigo|numero|confirmacion)\b"
+            r"|.*\bno\s+(?:tengo|tuve|tenemos)\s+(?:ninguna\s+)?(?:novedad\w*|noticias?)\b"
             r"|.*\bno\s+se\s+(?:movio|mueve|ha\s+movido)\b)"
             r"(?=.*\b(?<!fin\sde\s)(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b)"
             r"(?=.*\b(?:pedido|compra|paquete|envio|encomienda|cambi\w*|seguimiento|compre|pedi|pague|mande)\b)",
@@ -321,7 +324,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:pague|transferi|abone|hice\s+la\s+transferencia)\b.{0,120}\b(?:se\s+cancelo|cancelaron"
             r"|se\s+anulo|anularon)\b",
             # Charged with no order to show for it.
-            r"\b(?:pague|pagamos|transferi|abone)\b.{0,120}\bno\s+(?:me\s+)?(?:llego|recibi|tengo)\s+(?:ningun|ninguna"
+            r"\b(?:pague|pagamos|transferi|abone|hice\s+(?:una|la)\s+transferencia)\b.{0,120}\bno\s+(?:me\s+)?"
+            r"(?:llego|recibi|tengo)\s+(?:ningun|ninguna"
             r"|el|la)\s+(?:mail\s+de\s+confirmacion|correo\s+de\s+confirmacion|confirmacion|numero\s+de\s+pedido)\b",
             r"\bque\s+(?:paso|pasa)\s+con\s+(?:mi|la|el)\s+(?:plata|dinero|pago|cobro)\b",
             # A discount shown and not charged: "figuraba el 15% y me cobraron el total".
