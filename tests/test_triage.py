@@ -120,7 +120,7 @@ FLOORS = {
     "blind48": {"faq": 0.75, "human": 1.0, "ignored": 1.0},
     "blind49": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
     "blind53": {"faq": 0.78, "human": 1.0, "ignored": 1.0},
-    "blind55": {"faq": 0.73, "human": 1.0, "ignored": 1.0},
+    "blind55": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
     "blind56": {"faq": 0.9, "human": 0.94, "ignored": 1.0},
     "blind54": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind52": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
@@ -1173,6 +1173,14 @@ def test_chat_shorthand_is_spelled_out_before_any_rule_reads_it() -> None:
 def test_spelling_by_ear_is_written_out_and_the_words_written_with_k_stay() -> None:
     said = faq.normalize("Kiero saber si ai enbios oi, no me yego la debolucion. Peso 80 kilos")
     assert said == "quiero saber si hay envios hoy, no me llego la devolucion. peso 80 kilos"
+
+
+def test_punctuation_said_to_a_phones_dictation_is_written() -> None:
+    said = faq.normalize("hola coma hacen envios a todo el pais signo de pregunta gracias punto")
+    assert said == "hola, hacen envios a todo el pais? gracias."
+    assert faq.normalize("tienen un punto de retiro en gesell?") == (
+        "tienen un punto de retiro en gesell?"
+    )
 
 
 def test_a_place_that_is_also_a_phrase_is_a_place_only_as_one_is_written() -> None:

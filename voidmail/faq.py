@@ -136,6 +136,15 @@ _BY_EAR = (
     (re.compile(r"\byeg(?=[aoue])"), "lleg"),
     (re.compile(r"\bdeb(?=uel|olu)"), "dev"),
 )
+# Punctuation said aloud to a phone's dictation: "¿hacen envíos coma cuánto tarda signo de
+# pregunta" is "¿hacen envíos, cuánto tarda?". "Punto" alone is a stop only at the end of a
+# line ("un punto de retiro" is a place).
+_DICTATED = (
+    (re.compile(r"\s*\b(?:abr\w+\s+|cerr\w+\s+)?signos?\s+de\s+(?:pregunta|interrogacion)\b"), "?"),
+    (re.compile(r"\s*\b(?:abr\w+\s+|cerr\w+\s+)?signos?\s+de\s+(?:exclamacion|admiracion)\b"), "!"),
+    (re.compile(r"\s*\bpunto\s+(?:y\s+aparte|final|seguido)\b|\s*\bpunto\s*$", re.MULTILINE), "."),
+    (re.compile(r"\s+coma\s+"), ", "),
+)
 _SHORT = re.compile(
     r"\b(?:" + "|".join(w for w in _SHORTHAND if w != "x") + r")\b|(?<!\d )\bx(?= [a-z])"
 )
@@ -319,7 +328,7 @@ def normalize(text: str) -> str:
     # reading the result meets a long run of it (where "\s*…\s*" would backtrack).
     plain = _BLANKS.sub(_one_break, _SPACES.sub(" ", plain))
     plain = _NUMBERING.sub("", _REPEATS.sub(r"\1", plain))
-    for by_ear, written in _BY_EAR:
+    for by_ear, written in _BY_EAR + _DICTATED:
         plain = by_ear.sub(written, plain)
     return _SHORT.sub(lambda short: _SHORTHAND[short.group(0)], plain)
 
