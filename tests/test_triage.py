@@ -120,7 +120,7 @@ FLOORS = {
     "blind48": {"faq": 0.75, "human": 1.0, "ignored": 1.0},
     "blind49": {"faq": 0.9, "human": 1.0, "ignored": 1.0},
     "blind53": {"faq": 0.78, "human": 1.0, "ignored": 1.0},
-    "blind55": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
+    "blind55": {"faq": 0.85, "human": 1.0, "ignored": 1.0},
     "blind56": {"faq": 0.9, "human": 0.94, "ignored": 1.0},
     "blind54": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind52": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
@@ -1180,6 +1180,9 @@ def test_punctuation_said_to_a_phones_dictation_is_written() -> None:
     assert said == "hola, hacen envios a todo el pais? gracias."
     assert faq.normalize("tienen un punto de retiro en gesell?") == (
         "tienen un punto de retiro en gesell?"
+    )
+    assert (
+        faq.normalize("cuanto tarda el en vio, hay cuitas?") == "cuanto tarda el envio, hay cuotas?"
     )
 
 

@@ -144,6 +144,9 @@ _DICTATED = (
     (re.compile(r"\s*\b(?:abr\w+\s+|cerr\w+\s+)?signos?\s+de\s+(?:exclamacion|admiracion)\b"), "!"),
     (re.compile(r"\s*\bpunto\s+(?:y\s+aparte|final|seguido)\b|\s*\bpunto\s*$", re.MULTILINE), "."),
     (re.compile(r"\s+coma\s+"), ", "),
+    # Words the dictation splits or the autocorrect swaps: "en vio" is "envío", "cuitas" "cuotas".
+    (re.compile(r"\ben\s+vio(s?)\b"), r"envio\1"),
+    (re.compile(r"\bcuitas\b"), "cuotas"),
 )
 _SHORT = re.compile(
     r"\b(?:" + "|".join(w for w in _SHORTHAND if w != "x") + r")\b|(?<!\d )\bx(?= [a-z])"
