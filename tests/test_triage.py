@@ -1619,3 +1619,11 @@ def test_a_body_that_only_points_at_its_attachment_is_for_a_person() -> None:
     assert _with_attachment("Hola, les mando el comprobante adjunto. Gracias").route == "human"
     assert _with_attachment("¿Aceptan transferencia? Va el comprobante adjunto.").route != "human"
     assert _with_attachment("!" * 5000 + "x").route in ("human", "llm")  # read, never stuck
+
+
+def test_a_reason_says_when_one_answer_also_covers_the_other_topic_asked() -> None:
+    decision = _decide(
+        "Si estoy entre dos talles, ¿cuál pido? ¿Y si no me queda, el cambio se paga?"
+    )
+    assert (decision.route, decision.faq_id) == ("faq", "talles")
+    assert decision.reason.endswith("its answer also says what is asked of cambios")

@@ -1649,6 +1649,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         if reasons
         else analysis.topics
     )
+    asked_topics = topics
     topics, answered_within = _answered_together(faq, topics, asking)
     # A purchase of theirs makes the question about that order, unless what they ask is for
     # buyers of anything: "Hice una compra y quería saber si puedo cambiar el talle".
@@ -1741,7 +1742,12 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     if topic in quoted:
         # They have this answer already: a written one, which sees the thread, is needed.
         return Decision("llm", topic, None, score, f"llm: {topic} already answered in this thread")
-    return Decision("faq", topic, topic, matched.score, f"faq: {matched.reason}", coverage)
+    reason = f"faq: {matched.reason}"
+    if answered_within:
+        # Say which other question its answer also covers, for `voidmail try`.
+        other = next(t for t in asked_topics if t != topic)
+        reason += f"; its answer also says what is asked of {other}"
+    return Decision("faq", topic, topic, matched.score, reason, coverage)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
