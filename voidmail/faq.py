@@ -148,6 +148,7 @@ _DICTATED = (
     (re.compile(r"\ben\s+vio(s?)\b"), r"envio\1"),
     (re.compile(r"\bcuitas\b"), "cuotas"),
 )
+_WRITTEN_OUT = _BY_EAR + _DICTATED
 _SHORT = re.compile(
     r"\b(?:" + "|".join(w for w in _SHORTHAND if w != "x") + r")\b|(?<!\d )\bx(?= [a-z])"
 )
@@ -331,7 +332,7 @@ def normalize(text: str) -> str:
     # reading the result meets a long run of it (where "\s*…\s*" would backtrack).
     plain = _BLANKS.sub(_one_break, _SPACES.sub(" ", plain))
     plain = _NUMBERING.sub("", _REPEATS.sub(r"\1", plain))
-    for by_ear, written in _BY_EAR + _DICTATED:
+    for by_ear, written in _WRITTEN_OUT:
         plain = by_ear.sub(written, plain)
     return _SHORT.sub(lambda short: _SHORTHAND[short.group(0)], plain)
 
@@ -807,9 +808,21 @@ class Faq:
             return False
         if _OPEN_QUESTION.search(normal):
             return False  # "¿y si no me queda, cómo hago el cambio?": a how the sentence omits
-        entry = self.entry(faq_id)
-        for sentence in _SENTENCE_BREAK.split(normalize(entry.answer)):
-            if other in self.analyse(sentence).topics:
+        return any(
+            self._coverage(said, text).complete
+            for said in self._said_of_others.get((faq_id, other), ())
+        )
+
+    @functools.cached_property
+    def _said_of_others(self) -> Mapping[tuple[str, str], tuple[Entry, ...]]:
+        """For an entry and another its answer speaks of, each sentence of the answer that does,
+        as an entry of that sentence's words alone (:meth:`answers_within`). Worked out once."""
+        found: dict[tuple[str, str], list[Entry]] = {}
+        for entry in self.entries:
+            for sentence in _SENTENCE_BREAK.split(normalize(entry.answer)):
+                others = [t for t in self.analyse(sentence).topics if t != entry.id]
+                if not others:
+                    continue
                 # A sentence that says what something costs says whether it is free.
                 costs = _COSTS.search(sentence) is not None
                 said = dataclasses.replace(
@@ -820,9 +833,9 @@ class Faq:
                     hints=(),
                     example_keys=(),
                 )
-                if self._coverage(said, text).complete:
-                    return True
-        return False
+                for other in others:
+                    found.setdefault((entry.id, other), []).append(said)
+        return {pair: tuple(sentences) for pair, sentences in found.items()}
 
     def _coverage(self, entry: Entry, text: str) -> Coverage:
         vocabulary = entry.vocabulary
