@@ -33,7 +33,7 @@ import datetime
 import functools
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -1679,10 +1679,16 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         and not _for_garments(faq, topics[0])
         and not _specific_product(asking)
     )
-    # "¿Tienen la remera blanca en M para cambiarla por esa?" asks whether that one is there,
-    # which no answer for buyers says.
-    held = any(HELD.search(s) and _specific_product([s]) for s in asking)
-    if product and not (product.attribute and ((for_buyers and not held) or named or aside)):
+    # An answer for buyers covers any garment, unless whether one is there is asked ("¿tienen
+    # la remera blanca en M para cambiarla por esa?"), which no such answer says.
+    if product and not (
+        product.attribute
+        and (
+            (for_buyers and not any(HELD.search(s) and _specific_product([s]) for s in asking))
+            or named
+            or aside
+        )
+    ):
         reason = f"llm: specific product ({product.found!r})"
         return Decision("llm", product.intent, None, 0.0, reason)
     if not topics:
@@ -2199,15 +2205,14 @@ def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | Non
         for said in (normal, subject)
     )
     # An exchange asked anywhere ("3 preguntitas: ¿se puede cambiar x otro color? ¿tengo q
-    # devolverla con la bolsa?"): the garment given back is the exchange's.
-    exchanging = any(
-        "?" in sentence
-        and any(
-            not UNWANTED.search(sentence, max(0, m.start() - 40), m.start())
-            for m in EXCHANGE.finditer(sentence)
+    # devolverla con la bolsa?"): the garment given back is the exchange's. Read only for a
+    # refund found.
+    exchanging = functools.cache(
+        lambda: any(
+            "?" in sentence and _exchange_wanted(sentence, 0, len(sentence))
+            for source in (normal, subject)
+            for sentence in SENTENCE.findall(source)
         )
-        for source in (normal, subject)
-        for sentence in SENTENCE.findall(source)
     )
     for source in (normal, subject):
         for line in source.split("\n"):
@@ -2226,7 +2231,7 @@ def _excused(
     found: re.Match[str],
     buyer: bool,
     in_subject: bool,
-    exchanging: bool = False,
+    exchanging: Callable[[], bool] = lambda: False,
 ) -> bool:
     """Whether the handoff words ``found`` in ``line`` are not what they seem: denied ("no es
     reclamo"), asked of a supposition before buying, a promotion, told of the past or of
@@ -2262,13 +2267,7 @@ def _excused(
         category == "refund"
         and not buyer
         and (_in_question(line, end) or _wondered(line, start))
-        and (
-            exchanging
-            or any(
-                not UNWANTED.search(line, max(0, m.start() - 40), m.start())
-                for m in EXCHANGE.finditer(line, max(0, start - REACH), end + REACH)
-            )
-        )
+        and (_exchange_wanted(line, start - REACH, end + REACH) or exchanging())
         and not MONEY_BACK.search(line, max(0, start - REACH), end + REACH)
     ):
         return True  # "¿cuál es el plazo para devolver una prenda y cambiarla por otra?"
@@ -2308,6 +2307,15 @@ def _excused(
         or SELF_MOCK.search(line, max(0, start - 30), start)
         or _of_others(THIRD_PARTY, line, start - 100, start)
     )  # "un desastre jaja", "una consulta re boluda", "mi banco… un desastre": not at us
+
+
+def _exchange_wanted(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` asks for an exchange, not one the writer does not want ("no
+    quiero cambiarla")."""
+    return any(
+        not UNWANTED.search(text, max(0, m.start() - 40), m.start())
+        for m in EXCHANGE.finditer(text, max(0, start), end)
+    )
 
 
 def _of_others(pattern: re.Pattern[str], line: str, start: int, end: int) -> bool:
