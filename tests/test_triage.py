@@ -1137,6 +1137,28 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("El lunes hice la transferencia del pedido 10699 y todavía no me llegó ninguna "
          "confirmación.", "human", None),
         ("Si pago hoy, ¿en cuántos días me llega el mail con el código?", "llm", None),
+        # Somebody else doing what the answer tells the buyer to do, a pickup anywhere but at
+        # the shop (blind58); the rule itself is still the answer's.
+        ("si elijo retiro en el local lo puede ir a buscar mi amiga?", "llm", None),
+        ("le regalé una remera a mi prima, ¿la puede cambiar ella?", "llm", None),
+        ("si estoy en san juan puedo retirar en algun lado?", "llm", None),
+        ("¿Se puede cambiar una remera por otro talle?", "faq", "cambios"),
+        ("¿Puedo retirar el pedido en el local?", "faq", "envios"),
+        # Complaints said softly (blind57): a seam opened, a zip that jams, pilling, a colour
+        # gone after washing, a charge nobody made, a charge asked to be an error, a parcel
+        # returned to us, a delivery notice and nothing came.
+        ("Después del primer lavado se le abrió la costura del costado. ¿Será normal?", "human", None),
+        ("¿Puede ser que el cierre de la campera que compré se trabe a la mitad?", "human", None),
+        ("El sweater que compré ya está lleno de bolitas en los costados.", "human", None),
+        ("Después del segundo lavado el buzo negro quedó gris. ¿Es normal?", "human", None),
+        ("Me aparece en el resumen un cargo de LUPE y no recuerdo haber comprado.", "human", None),
+        ("Me llegó un mail confirmando el pedido 5497 y yo no hice ninguna compra.", "human", None),
+        ("Nunca compré por internet y no tengo Mercado Pago. ¿Puedo pagar con débito?",
+         "faq", "pagos"),
+        ("Elegí retiro y me cobraron $6.800 de envío. ¿Puede ser un error?", "human", None),
+        ("Fui a la sucursal y me dijeron que el paquete ya lo habían devuelto a ustedes.",
+         "human", None),
+        ("Me llegó este aviso pero yo no recibí nada. ¿Qué hago?", "human", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -235,6 +235,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|\bnever\s+(?:received|arrived|came|got)\b|\bnot\s+(?:yet\s+)?received\b"
             r"|\b(?:tracking|status)\b.{0,40}\b(?:has|have)\s*n['’]?t\s+(?:updated|moved|changed)\b",
             r"\b(?:nunca|no)\s+vino\s+nadie\b",
+            # A notice of delivery, and nothing came: "me llegó este aviso pero yo no recibí nada".
+            r"\b(?:aviso|notificacion|mail|mensaje|entregad[oa])\b.{0,60}\bpero\s+(?:yo\s+)?no\s+"
+            r"(?:recibi|recibimos|me\s+llego|nos\s+llego)\s+nada\b",
             r"\b(?:llego|llegue|llegaron)\s+(?:\d+|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)\s+dias\s+tarde\b",
             r"\b(?:semanas?|\d+\s+dias|dias)\s+sin\s+(?:movimiento|novedad|cambios)\b|\bcreo\s+que\s+se\s+(?:perdio|extravio)\b",
             r"\b(?:sigue|siguen)\s+sin\s+(?:llegar|aparecer|moverse|despachar|salir)\b|\btraspapel\w*",
@@ -265,6 +268,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:dice|dicen|figura|aparece|marca|puso|pusieron)\s+que\s+(?:lo|la|los|las)\s+(?:dejo|dejaron"
             r"|entrego|entregaron|recibio|recibieron)\b",
             r"\bdevuelt[oa]\s+al\s+remitente\b|\breturned\s+to\s+sender\b"
+            r"|\b(?:lo|la|los|las)\s+(?:habian\s+|han\s+|habrian\s+)?devuelto\s+a\s+(?:ustedes|origen|la\s+tienda)\b"
             r"|\b(?:volvio|regreso|vuelve)\s+al\s+remitente\b",
             # "¿Qué pasó con mi pedido?": something went wrong, somebody has to look.
             r"\bque\s+paso\s+con\s+(?:mi|el|nuestro)\s+(?:pedido|compra|paquete|envio|cambio)\b",
@@ -320,6 +324,14 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:cargo|cobro|debito|consumo)\b.{0,40}\bque\s+no\s+reconozco\b|\bno\s+reconozco\s+(?:el|este|un|ese)"
             r"\s+(?:cargo|cobro|debito|consumo)\b|\b(?:aparece|figura)\s+un\s+(?:cargo|cobro|debito)\b.{0,120}\bno\s+hice"
             r"\s+(?:ninguna|ningun)\s+(?:compra|pedido)\b",
+            # A charge or an order the writer never made: "me aparece un cargo de ustedes y nunca
+            # compré", "me llegó la confirmación de un pedido que no hice".
+            r"^(?=.*\b(?:cargo|cobro|cobraron|cobrado|debito|consumo|resumen|confirmando|confirmacion)\b)"
+            r"(?=.*\b(?:no\s+hice\s+(?:ninguna|ningun|esa|ese|esta|este)\s+(?:compra|pedido)|nunca\s+(?:les\s+compre"
+            r"|compre\s+(?:en\s+(?:la\s+tienda|su\s+tienda|la\s+pagina|ustedes)|nada))|no\s+recuerdo\s+haber"
+            r"\s+(?:comprado|hecho|pedido)|(?<!\bdesde\sque\s)me\s+(?:clonaron|habran\s+clonado)|usaron\s+mis\s+datos)\b)",
+            # Charged, and the writer asks whether it was a mistake: "¿puede ser un error?".
+            r"\bcobr(?:aron|o|ado)\b.{0,120}\berror\b",
             # Paid, and the order cancelled.
             r"\b(?:pague|transferi|abone|hice\s+la\s+transferencia)\b.{0,120}\b(?:se\s+cancelo|cancelaron"
             r"|se\s+anulo|anularon)\b",
@@ -347,7 +359,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bdefect\w*",
             r"\brot[oa]s?\b|\brompi\w*",
             r"\bdescos\w*|\bdesarm\w*|\bdeshilach\w*",
-            r"(?<!\bno\s)\bse\s+(?:abrio|rompio|despego|destino|solto|corrio|achico|encogio|decoloro|estiro"
+            r"(?<!\bno\s)\bse\s+(?:le\s+|les\s+)?(?:abrio|rompio|despego|destino|solto|corrio|achico|encogio|decoloro|estiro"
             r"|deformo|deformaron)\b",
             r"\bcostura\s+(?:abierta|suelta|rota|salida)",
             r"\bcosturas?\b.{0,50}\b(?:vien\w*|esta|estan|quedo|llego)\s+(?:un\s+)?(?:poco\s+|poquito\s+)?"
@@ -355,14 +367,18 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bcosturas?\s+(?:de|del)\s+(?:la\s+|el\s+)?\w+\s+(?:abiert|suelt|rot|descosid|salid)[oa]s?\b",
             r"\b(?:suelta|suelte|sueltan|pierde|pierden)\s+(?:tantas\s+|muchas\s+)?plum\w*",
             r"\bmanch\w*",
-            r"\b(?:cierre|boton|broche|abrojo)\b.{0,60}\btrab(?:ad[oa]|a|o)\b",
+            r"\b(?:cierre|boton|broche|abrojo)\b.{0,60}\btrab(?:ad[oa]s?|a|an|o|e|en|ando)\b",
             # ("largo color arena" is a long dress's colour: the verb is not followed by a colour.)
             rf"\blarg(?:o|a|aron|an)\s+(?:color|tintura|tinta)\b(?!\s+(?:{COLOR_NAMES}|arena|crudo|natural"
             r"|camel|nude|chocolate|tostado|oliva|khaki|caqui|militar|mostaza|salmon|coral))|\bdespint\w*",
             r"\bagujer\w*",
             r"\bhilo\s+(?:salido|suelto)",
             r"\bdesten\w*|\bdestin(?:e|io|ida|ido)\b|\bdecolor\w*",
-            r"\b(?:hizo|hicieron|tiene|salieron|salen)\s+(?:pelotitas|bolitas|pelusa)\b",
+            r"\b(?:hizo|hicieron|tiene|salieron|salen)\s+(?:pelotitas|bolitas|pelusa)\b"
+            r"|\bllen[oa]s?\s+de\s+(?:pelotitas|bolitas|pelusa)\b",
+            # Washed, and another colour since: "después del segundo lavado quedó gris".
+            rf"\blavad[oa]s?\b.{{0,60}}\b(?:quedo|quedaron)\s+(?:todo\s+|toda\s+|medio\s+|re\s+|mas\s+)?"
+            rf"(?:{COLOR_NAMES}|gastad[oa]s?|percudid[oa]s?|opac[oa]s?|apagad[oa]s?|palid[oa]s?)\b",
             # (Not a cut in the power, the water or the line: "se cortó la luz".)
             r"\bse\s+(?:le\s+)?(?:salio|salieron|cayo|cayeron|corto|cuarteo|pelo)\s+(?:un|una|el|la|los|las)\b"
             r"(?!\s+(?:luz|agua|internet|wifi|senal|gas|electricidad|corriente|conexion|llamada|linea)\b)",
@@ -1392,6 +1408,12 @@ OURS = re.compile(
     r"(?<!\bno\sera\sde\s)(?<!\bno\sfue\scon\s)(?<!\bno\sfue\sde\s)\bustedes\b"
     r"|\bles\s+(?:compre|pedi|pague)\b|\bsu\s+(?:tienda|pagina|local|web|atencion)\b"
 )
+# Somebody other than the buyer: "ella", "otra persona", "mi hermana", "una amiga".
+SOMEBODY_ELSE = (
+    r"ella|otra\s+persona|alguien(?:\s+mas)?|un\s+tercero|(?:mi|una?)\s+(?:amig|herman|mama|madre|papa"
+    r"|padre|hij|novi|espos|marido|mujer|vecin|abuel|tia|tio|prim|viej|companer|cunad|suegr|sobrin"
+    r"|pareja|familiar|conocid)\w*"
+)
 # Subjects the curated answers say nothing about, however close their words: a curated answer
 # about shipping is wrong for "do you ship wholesale orders?".
 NOT_COVERED = _any(
@@ -1407,6 +1429,16 @@ NOT_COVERED = _any(
     r"(?:en|aca|alla|por)\b",
     r"\bbusqueda\s+laboral\b|\bcurriculum\b|\bcv\b|\bcolabora\w*|\bcanje\s+(?:con|por)\s+"
     r"(?:publicidad|contenido|posteo)",
+    # Somebody else doing what the answer tells the buyer to do: "¿lo puede ir a buscar mi
+    # amiga?", "¿la puede cambiar ella?", "otra persona lo puede retirar" ("¿se puede
+    # cambiar…?" asks the rule).
+    rf"(?<!\bse\s)\b(?:puede|podria|pudiera)\s+(?:ir\s+a\s+)?(?:retirar|buscar|cambiar|recibir)\w*\s+"
+    rf"(?:(?:el|la|los|las)\s+\w+\s+)?(?:{SOMEBODY_ELSE})\b"
+    rf"|\b(?:{SOMEBODY_ELSE})\s+(?:lo\s+|la\s+|los\s+|las\s+)?(?:puede|podria|va\s+a\s+poder)\s+"
+    r"(?:ir\s+a\s+)?(?:retirar|buscar|cambiar|recibir)\w*",
+    # Picking up anywhere but at the shop: "si estoy en San Juan, ¿puedo retirar en algún lado?".
+    r"\b(?:retir\w*|(?:ir|pasar)\s+a\s+buscar\w*)\s+(?:\w+\s+){0,2}?(?:en|por)\s+(?:algun|alguna|otro|otra)\s+(?:lado|lugar"
+    r"|parte|punto|sucursal)\b",
     # Splitting one payment between two means.
     r"\b(?:una\s+parte|la\s+mitad|mitad)\s+con\b.{0,60}\b(?:otra\s+parte|la\s+otra|el\s+resto|otra\s+mitad)\b"
     r"|\bcombinar\s+(?:medios|formas|pagos|tarjetas?|dos\s+tarjetas)\b|\bdos\s+tarjetas\b",
