@@ -1159,6 +1159,22 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Fui a la sucursal y me dijeron que el paquete ya lo habían devuelto a ustedes.",
          "human", None),
         ("Me llegó este aviso pero yo no recibí nada. ¿Qué hago?", "human", None),
+        ("Pagué el pedido el 11 y todavía figura en preparación, ya pasaron dos semanas.",
+         "human", None),
+        ("¿Todavía está en preparación? Lo necesito para el sábado.", "llm", None),
+        # An apology for a thing of theirs, a time told with "cuando" and the subjunctive, a
+        # short infinitive with its pronoun, a question's alternative, a fifteenth birthday.
+        ("Una consulta y perdón la desconfianza: ¿el stock que aparece en la página es real?",
+         "faq", "stock"),
+        ("Estoy de viaje hasta el lunes, cuando vuelva veo bien todo. ¿Cuántos días tengo para "
+         "cambiar una prenda?", "faq", "cambios"),
+        ("¿Cómo hago para saber cuánto me sale el envío? No encontré dónde verlo.",
+         "faq", "envios"),
+        ("SE PUEDE CAMBIAR UNA PRENDA POR OTRO COLOR? O SOLO POR TALLE?", "faq", "cambios"),
+        ("Ya dejé el mail. Otra cosa, ¿cómo se puede pagar?", "faq", "pagos"),
+        ("La página no me deja pagar con la tarjeta, ¿qué hago?", "llm", None),
+        ("Vi una piba que se compró un vestido para un 15 y le quedó chico. ¿Cómo elijo bien el "
+         "talle?", "faq", "talles"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

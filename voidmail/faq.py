@@ -166,6 +166,9 @@ _INTERROGATIVE = re.compile(
 )
 _ENCLITICS = tuple("melo mela selo sela noslo los las les lo la le me te se nos".split())
 _VERB_ENDINGS = ("ar", "er", "ir", "ando", "iendo")
+# Infinitives too short to tell from a noun by their ending ("verlo", "usarla"; "charla", "perla"
+# and "Carla" are no verbs).
+_SHORT_INFINITIVES = frozenset("ver dar ir oir ser leer usar".split())
 _SUFFIXES = tuple(
     sorted(
         """
@@ -375,7 +378,10 @@ def _stem(word: str) -> str:
         return word
     for clitic in _ENCLITICS:
         base = word[: -len(clitic)]
-        if word.endswith(clitic) and base.endswith(_VERB_ENDINGS) and len(base) > MIN_STEM + 1:
+        if word.endswith(clitic) and (
+            (base.endswith(_VERB_ENDINGS) and len(base) > MIN_STEM + 1)
+            or base in _SHORT_INFINITIVES
+        ):
             word = base
             break
     for suffix in _SUFFIXES:

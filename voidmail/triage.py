@@ -294,6 +294,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|en\s+preparacion|sin\s+llegar)|(?:todavia\s+|aun\s+)?no\s+(?:me\s+)?(?:llego|llegaron|llega))\b)",
             # Still "en preparación": "el pedido sigue en preparación", "… desde el martes".
             r"\b(?:sigue|siguen)\s+(?:figurando\s+|apareciendo\s+|como\s+)?\W{0,2}en\s+preparacion\b"
+            r"|^(?=.*\b(?:todavia|aun)\s+(?:figura|figuran|esta|estan|aparece|aparecen|dice)\s+(?:como\s+)?\W{0,2}"
+            r"en\s+preparacion\b)(?=.*\b(?:semanas?|mes|meses|(?:[5-9]|\d{2,})\s+dias)\b)"
             r"|\ben\s+preparacion\W{0,3}\s+desde\s+(?:el\s+\w+\s+pasado|la\s+semana\s+pasada)\b",
             # Weeks since paying, and still nothing: "ya van dos semanas desde que pagué".
             r"^(?=.*\b(?:van|pasaron|hace)\s+(?:\w+\s+)?(?:semanas|semanitas|mes|meses)\s+(?:desde\s+)?que\s+"
@@ -930,6 +932,24 @@ PLAIN_PHRASES = (
     (re.compile(r"\bdado\s+que\b"), "porque"),
     (re.compile(r"\bsale\s+(?:algo|plata|extra)\b"), "tiene costo"),
     (re.compile(r"\ba\s+mano\b"), ""),
+    # A fifteenth birthday is a party: "un vestido para un 15", "los 15 de mi hija" (not "el 15",
+    # a day, nor "15 días").
+    (
+        re.compile(
+            rf"\b(?:un|mi|su|sus|los|mis|unos)\s+15\b(?!\s*(?:dias|semanas|meses|anos|de\s+(?:{MONTHS})\b"
+            r"|%|cuotas|pesos|mil|cm|kg))"
+        ),
+        "un cumpleanos",
+    ),
+    # An apology for a thing of theirs is courtesy: "perdón la desconfianza", "disculpen las
+    # mayúsculas", "perdón por mi ignorancia".
+    (
+        re.compile(
+            r"\b(?:perdon|perdona|perdonen|perdoname|disculpa|disculpe|disculpen|disculpame|disculpas)\s+"
+            r"(?:por\s+)?(?:la|las|el|los|mi|mis|tanta|tantas|tanto|tantos)\s+\w+"
+        ),
+        "perdon",
+    ),
     # "Tiro la pregunta", "les tiro una consulta": asking.
     (
         re.compile(r"\b(?:les\s+|te\s+)?tiro\s+(?:la|una|mi)\s+(?:pregunta|consulta|duda)\b"),
@@ -1164,7 +1184,11 @@ QUESTION = _any(
     r"(?:^|[.,;:!¿(]\s*|\b(?:y|e|o|pero|hola|consulta|pregunta|duda)\s+)"
     # ("como" is also "since": "pero como él no está al tanto…", "como ya tengo la guía…".)
     r"(?:como(?!\s+(?:el|ella|ellos|ellas|yo|no|ya|es|son|soy|estoy|tengo(?!\s+que)|vivo|nunca"
-    r"|siempre|todavia)\b)|cuanto|cuantos|cuanta|cuantas|cuando|donde|cual|cuales)\b",
+    r"|siempre|todavia)\b)|cuanto|cuantos|cuanta|cuantas|donde|cual|cuales"
+    # ("Cuando vuelva veo bien todo": "cuando" before the subjunctive tells a time.)
+    r"|cuando(?!\s+(?:vuelva|vuelvan|vuelvas|llegue|lleguen|tenga|tengan|tengas|pueda|puedan|puedas|este"
+    r"|esten|sea|sean|haya|hayan|vaya|vayan|salga|salgan|termine|terminen|regrese|regresen|reciba"
+    r"|reciban|vea|vean|sepa|sepan|cobre|cobren)\b))\b",
     # "…y es sorpresa como hago": how to do it, asked at the end without its mark.
     r"\bcomo\s+(?:hago|hacemos|seria)\W*$",
     r"\b(?:cuanto|cuantos|cuanta|cuantas|cual|cuales)\b",
@@ -1203,6 +1227,9 @@ UNSURE = re.compile(
     r"\bno\s+(?:se|sabia|sabemos|estoy\s+segur[oa])\s+(?:si|que|cual|como|cuanto)\b"
     r"|\bno\s+(?:encuentro|encontre|logro\s+(?:ver|encontrar)|veo)\s+(?:donde|como|cual|en\s+que)\b"
 )
+# A question that only offers another choice continues the one before: "¿Se puede cambiar
+# por otro color? ¿O solo por talle?".
+ALTERNATIVE = re.compile(r"¿?\s*o\s+(?!sea\b)")
 # A sentence and the punctuation that ends it (one character class each, so linear). An
 # emoji ends a sentence as a full stop would ("…en la cordillera 😄 Lo único que quiero…").
 _STOPS = ".!?;\n\u2600-\u27bf\U0001f000-\U0001faff"
@@ -2109,7 +2136,21 @@ def _sentences(text: str) -> list[str]:
     lines = [line for line in text.split("\n") if not DISCLAIMER.search(faq_module.normalize(line))]
     kept = [line for line in _unsigned(lines) if not _contact_line(line)]
     flat = _idioms(_unwrapped(faq_module.normalize(_placed("\n".join(kept)))))
-    return [m.group(0).strip() for m in SENTENCE.finditer(flat) if re.search(r"\w", m.group(0))]
+    found: list[str] = []
+    for m in SENTENCE.finditer(flat):
+        sentence = m.group(0).strip()
+        if not re.search(r"\w", sentence):
+            continue
+        if (
+            found
+            and found[-1].endswith("?")
+            and sentence.endswith("?")
+            and ALTERNATIVE.match(sentence)
+        ):
+            found[-1] = f"{found[-1][:-1].rstrip('?')} {sentence.lstrip('¿')}"
+        else:
+            found.append(sentence)
+    return found
 
 
 def _called(mail: parse.Mail, text: str) -> tuple[str, ...]:
