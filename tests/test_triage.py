@@ -126,6 +126,8 @@ FLOORS = {
     "blind52": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind51": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
     "blind50": {"faq": 0.95, "human": 1.0, "ignored": 1.0},
+    "blind57": {"faq": 0.84, "human": 1.0, "ignored": 1.0},
+    "blind58": {"faq": 0.83, "human": 1.0, "ignored": 1.0},
 }
 
 
