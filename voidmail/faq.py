@@ -209,9 +209,9 @@ EVERYDAY = frozenset(
         lindo linda lindos lindas hermoso hermosa hermosos hermosas encanta encantan encanto
         encantaron gusta gustan gusto gustaron
         consulta consultas consultar consulto consultarles pregunta preguntas preguntar pregunto
-        preguntarles duda dudas info informacion saber sabe saben sabes sabria sabrian sepa
-        averiguar quiero quiera quisiera queria queriamos queremos querria necesito necesitaria
-        necesitamos necesitaba
+        preguntarles duda dudas info informacion saber sabe saben sabes sabria sabrian
+        sepa averiguar quiero quiera quisiera queria queriamos queremos querria necesito necesitaria
+        necesitamos necesitaba sabran sabras sabra
         puedo puede pueden podes podemos podria podrian podrias podra poder posible se
         tengo tiene tienen tenes tenemos tendria tendrian tener
         hago hace hacen haces hacer hacemos hacerlo haria harian hice hizo hicimos hicieron

@@ -1188,7 +1188,10 @@ QUESTION = _any(
     # ("Cuando vuelva veo bien todo": "cuando" before the subjunctive tells a time.)
     r"|cuando(?!\s+(?:vuelva|vuelvan|vuelvas|llegue|lleguen|tenga|tengan|tengas|pueda|puedan|puedas|este"
     r"|esten|sea|sean|haya|hayan|vaya|vayan|salga|salgan|termine|terminen|regrese|regresen|reciba"
-    r"|reciban|vea|vean|sepa|sepan|cobre|cobren)\b))\b",
+    r"|reciban|vea|vean|sepa|sepan|cobre|cobren"
+    # (Nor before a past: "cuando fui a pagar ya no quedaba".)
+    r"|fui|fue|fuimos|entre|entro|quise|intente|compre|compramos|pague|llego|llegaron|vi|vimos|abri"
+    r"|abrio|recibi|recibimos|estaba|estaban|era|eran|tenia|tenian|hice|hizo)\b))\b",
     # "…y es sorpresa como hago": how to do it, asked at the end without its mark.
     r"\bcomo\s+(?:hago|hacemos|seria)\W*$",
     r"\b(?:cuanto|cuantos|cuanta|cuantas|cual|cuales)\b",
@@ -1196,6 +1199,8 @@ QUESTION = _any(
     # (After a comma, "que" before a subject or "es" tells on: "el invierno, que allá es bravo".)
     r"(?:^|[.;:!]\s*)que\b|,\s*que\b(?!\s+(?:es|era|fue|son|eran|esta|estaba|estan|alla|aca|aqui|ahi"
     r"|siempre|nunca|recien|tambien|justo|ya|yo|el|ella|ellos|ellas|mi|su|sus|mis)\b)"
+    # (Nor before a verb in the imperfect: "un buzo para mi hijo, que cumplía años".)
+    r"(?!\s+\w+(?:aba|aban|ia|ian)\b)"
     r"|(?:^|[.;:!]\s*)quien\b",
     # "Lo pregunto porque…" explains the question asked elsewhere; it asks nothing itself.
     r"\b(?:consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta(?:les?)?|pregunta(?:les?)?)\b"
@@ -1248,6 +1253,9 @@ NOT_ASKING = _any(
     r"^\W{0,10}que\b[^!]*!+\W*$",
     r"^\W{0,10}que\s+(?:re\s+|muy\s+|tan\s+)?(?:lind|hermos|bonit|divin|copad|genial|buen|bien"
     r"|precios|ric[oa]|lujo|placer|alegria|suerte|pena|lastima|bronca|onda|facha|increibl)",
+    # Resignation, and a story announced: "qué le vamos a hacer", "les cuento: …".
+    r"\bque\s+(?:le\s+)?(?:vamos|va|vas)\s+a\s+hacer\b|\bque\s+se\s+le\s+va\s+a\s+hacer\b",
+    r"^\W{0,10}(?:les|te|le)\s+cuento\b(?!.*\b(?:saber|consultar|preguntar|si\s+(?:pueden|hacen|tienen)))",
 )
 CONTACT_DIGITS = 7  # a line with this many digits is a phone number or an address, not prose
 STREET_LINE = re.compile(
@@ -1726,7 +1734,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # One product named (its colour, size, model or price) needs the catalog, unless the answer
     # is for buyers of anything: "¿el jean lo puedo cambiar por otro color?" is an exchange.
     # Read without the signature, where "Rosa" is a name and not a colour.
-    product = _specific_product(said, linked=PRODUCT_LINK.search(text) is not None)
+    # A garment of another shop's story ("me pasó con otra marca que pedí M y me vino como un
+    # S") is not one of ours asked about.
+    ours = [s for s in said if _here(s).strip()]
+    product = _specific_product(ours, linked=PRODUCT_LINK.search(text) is not None)
     # "¿El largo de los pantalones figura?" asks what the sizes answer names: no product.
     named = len(topics) == 1 and product is not None and faq.names(topics[0], product.found)
     # "Le encantaron los buzos de frisa. ¿Hacen envíos a Córdoba?": the garment they like is
