@@ -127,7 +127,7 @@ FLOORS = {
     "blind51": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
     "blind50": {"faq": 0.95, "human": 1.0, "ignored": 1.0},
     "blind57": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
-    "blind58": {"faq": 0.83, "human": 1.0, "ignored": 1.0},
+    "blind58": {"faq": 0.85, "human": 1.0, "ignored": 1.0},
 }
 
 
@@ -1185,6 +1185,12 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "de chicos, qué le vamos a hacer. ¿Cuál es el procedimiento para cambiarlo por otro "
          "color?", "faq", "cambios"),
         ("Les cuento que quería saber si hacen envíos a Salta", "faq", "envios"),
+        # Where they saw us is no condition; buying or paying through a network is.
+        ("mi prima vio sus cosas en mi historia de ig, le llega a cordoba? cuanto tarda?",
+         "faq", "envios"),
+        ("Vi un tiktok de ustedes, ¿cómo elijo el talle?", "faq", "talles"),
+        ("¿Hacen envíos si compro por Instagram?", "llm", None),
+        ("¿Puedo cambiar lo que compré por TikTok?", "llm", None),
         ("Me pasó con otra marca que pedí M y me vino como un S. ¿Qué me recomiendan para elegir "
          "bien el talle?", "faq", "talles"),
         # Places as people shorten them, and "asen" by ear.

@@ -893,6 +893,11 @@ GARMENT = re.compile(rf"\b(?:{GARMENTS})\b")
 # Set phrases that say nothing an answer must cover, said plainly for the closed world: the
 # formal "a fin de consultar" is "para consultar"; paying, before it is done, is the purchase
 # ("antes de pagar", "no quiero pagar y que después no haya"); clothes for a season are clothes.
+# Seeing, and the networks it happens on.
+SEEING = (
+    r"vi|vio|vimos|vieron|visto|mire|miraba|mostraba|mostro|subieron|publicaron|encontre|conoci"
+)
+SOCIAL = r"instagram|ig|insta|tiktok|tik\s+tok|facebook|face"
 PLAIN_PHRASES = (
     (re.compile(r"\b(?:a|con\s+el)\s+fin\s+de\b(?=\s+\w+r(?:le|les|la|lo|me|nos|se)?\b)"), "para"),
     (
@@ -932,6 +937,23 @@ PLAIN_PHRASES = (
     (re.compile(r"\bdado\s+que\b"), "porque"),
     (re.compile(r"\bsale\s+(?:algo|plata|extra)\b"), "tiene costo"),
     (re.compile(r"\ba\s+mano\b"), ""),
+    # Where they saw us is no condition: "mi prima vio sus cosas en mi historia de ig", "vi un
+    # tiktok de una chica". (Buying or paying "por Instagram" is: no answer speaks of it.)
+    (
+        re.compile(
+            rf"\b({SEEING})\b((?:\s+\w+){{0,5}}?)\s+(?:en|por|desde)\s+(?:(?:su|sus|mi|mis|el|un|una|la|tu)\s+)?"
+            rf"(?:(?:historias?|story|stories|reels?|posteos?|posts?|perfil|cuenta|feed|videos?|vivos?)\s+"
+            rf"(?:de\s+)?)?(?:{SOCIAL})\b"
+        ),
+        r"\1\2",
+    ),
+    (
+        re.compile(
+            rf"\b({SEEING})\s+(?:un|el|ese|este|unos|varios|sus|tus)\s+(?:tiktoks?|reels?|posteos?"
+            rf"|historias?|videos?\s+(?:de|en)\s+(?:{SOCIAL}))\b"
+        ),
+        r"\1",
+    ),
     # A fifteenth birthday is a party: "un vestido para un 15", "los 15 de mi hija" (not "el 15",
     # a day, nor "15 días").
     (
