@@ -136,6 +136,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:cobro|cargo|debito|pago|descuento)s?\s+(?:doble|duplicad\w*|repetid\w*)",
             r"\bduplic\w*",
             r"\bcobr\w*\s+(?:de\s+mas|doble|el\s+doble)\b",
+            r"\bcobr\w*\s+mas\s+(?:de\s+lo\s+que|que\s+lo\s+que|caro\s+(?:de\s+lo|que))\b",
             # Charged again for what was paid: "me cobró 5000 de gastos, ya había pagado el envío".
             r"\bcobr\w*\b.{0,120}\bya\s+(?:lo\s+|la\s+)?(?:habia|habiamos|tenia|teniamos)\s+(?:pagad|abonad)\w*"
             r"|\bcobr\w*\b.{0,120}\bya\s+(?:estaba|estaban)\s+(?:pagad|abonad)\w*",
@@ -235,6 +236,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|\bnever\s+(?:received|arrived|came|got)\b|\bnot\s+(?:yet\s+)?received\b"
             r"|\b(?:tracking|status)\b.{0,40}\b(?:has|have)\s*n['’]?t\s+(?:updated|moved|changed)\b",
             r"\b(?:nunca|no)\s+vino\s+nadie\b",
+            # Nobody home, says the courier; left at another door.
+            r"\b(?:dijo|dice|dicen|puso|pusieron|figura|aparece)\s+que\s+no\s+(?:habia|hay|estaba|encontro)\s+nadie\b"
+            r"|\b(?:lo|la|los|las)\s+(?:dejaron|entregaron|dejo|entrego)\s+en\s+(?:otra|otro)\s+(?:casa|direccion"
+            r"|domicilio|departamento|depto|piso|edificio|lado)\b",
             # A notice of delivery, and nothing came: "me llegó este aviso pero yo no recibí nada".
             r"\b(?:aviso|notificacion|mail|mensaje|entregad[oa])\b.{0,60}\bpero\s+(?:yo\s+)?no\s+"
             r"(?:recibi|recibimos|me\s+llego|nos\s+llego)\s+nada\b",
@@ -360,7 +365,12 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bfallad[oa]s?\b|\bfalla\b|\bfallas\b",
             r"\bdefect\w*",
             r"\brot[oa]s?\b|\brompi\w*",
-            r"\bdescos\w*|\bdesarm\w*|\bdeshilach\w*",
+            r"\bdescos\w*|\bdescoc\w*|\bdesarm\w*|\bdeshilach\w*",
+            # A garment that smells, or lacks a part: "vino con olor a humedad", "le falta un botón".
+            r"\b(?:vino|vinieron|llego|llegaron|tiene|tienen|con)\s+(?:un\s+)?(?:olor|olorcito)\s+(?:a\s+\w+|raro|feo"
+            r"|fuerte|horrible)\b",
+            r"\b(?:le|les)\s+falta(?:ba|n|ban)?\s+(?:un|una|el|la|los|las|dos)\s+(?:botones|boton|broches?|cierres?"
+            r"|hebillas?|cordon(?:es)?|tiras?|mangas?)\b",
             r"(?<!\bno\s)\bse\s+(?:le\s+|les\s+)?(?:abrio|rompio|despego|destino|solto|corrio|achico|encogio|decoloro|estiro"
             r"|deformo|deformaron)\b",
             r"\bcostura\s+(?:abierta|suelta|rota|salida)",
