@@ -1162,6 +1162,14 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "human", None),
         ("Me llegó este aviso pero yo no recibí nada. ¿Qué hago?", "human", None),
         ("La remera vino con olor a humedad.", "human", None),
+        # Chilean Spanish (blind61): a formal opening, the stock "que sale en la página", a
+        # garment shrunk "dos tallas", the tourists' tax refund (the state's, not ours).
+        ("Junto con saludar, quisiera consultar por las formas de pago disponibles.",
+         "faq", "pagos"),
+        ("¿El stock que sale en la página es real?", "faq", "stock"),
+        ("Lavé la polera una vez y quedó dos tallas más chica.", "human", None),
+        ("¿Hacen el reintegro de IVA para extranjeros?", "llm", None),
+        ("Quiero el reintegro de lo que pagué.", "human", None),
         ("Al jean le falta un botón.", "human", None),
         ("Dice que no había nadie en casa y yo estuve todo el día.", "human", None),
         ("Me lo dejaron en otra casa, el vecino me lo trajo.", "human", None),

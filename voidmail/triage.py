@@ -109,7 +109,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "reclamo",
         _any(
             r"(?<!\bcontra\s)(?<!\bcontra)\breembols\w*",  # (not "contra reembolso": cash on delivery)
-            r"\breintegr\w*",
+            r"\breintegr\w*+(?!\s+(?:de|del)\s+(?:iva|impuestos?|tax)\b)",  # (the state's, to a tourist)
             r"\bdevoluc\w*",
             r"\bdevolver(?:me|nos|lo|la)?\b",
             r"\bdevuelv\w*",
@@ -400,7 +400,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|\bse\s+abre\s+sol[oa]\b",
             r"\bdanad[oa]s?\b",
             r"\b(?:lave|lavamos|lavo)\b.{0,100}\b(?:quedo|quedaron)\s+(?:asi|horrible|arruinad\w*|destenid\w*"
-            r"|achicad\w*|encogid\w*|deformad\w*|(?:\w+\s+)?(?:talles?\s+)?mas\s+chic[oa]s?)",
+            r"|achicad\w*|encogid\w*|deformad\w*|(?:\w+\s+)?(?:talles?\s+|tallas?\s+|numeros?\s+)?mas\s+chic[oa]s?)",
             r"\bse\s+(?:le\s+|les\s+)?(?:esta|estan)\s+(?:pelando|despegando|rompiendo|descosiendo|deshilachando"
             r"|destinendo|saliendo|abriendo)\b",
             r"\b(?:llego|llegaron|vino|vinieron)\s+(?:mal|abiert[oa]|mojad[oa]|sucio|sucia|usad[oa])\b",
@@ -964,6 +964,8 @@ PLAIN_PHRASES = (
         ),
         r"\1",
     ),
+    # A formal opening: "Junto con saludar, quisiera consultar…".
+    (re.compile(r"\bjunto\s+con\s+saludar(?:le|les|los|las|te)?\b"), ""),
     # A fifteenth birthday is a party: "un vestido para un 15", "los 15 de mi hija" (not "el 15",
     # a day, nor "15 días").
     (
@@ -1131,7 +1133,8 @@ IN_STOCK = re.compile(
 # What the shop's site lists ("lo que está en la página", "las cosas que se ven en la web"):
 # its stock, which the stock answer speaks of.
 ON_THE_SITE = re.compile(
-    r"\b(?:lo|las\s+cosas|las\s+prendas|los\s+productos|todo\s+lo)\s+que\s+(?:esta|estan|aparece|aparecen"
+    r"\b(?:lo|las\s+cosas|las\s+prendas|los\s+productos|todo\s+lo|el\s+stock)\s+que\s+(?:esta|estan|aparece|aparecen"
+    r"|sale|salen"
     r"|figura|figuran|se\s+ve|se\s+ven|ves|muestra|muestran|dice|hay|publican)\s+en\s+la\s+(?:pagina|web"
     r"|tienda)\b"
 )
