@@ -1170,6 +1170,17 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Lavé la polera una vez y quedó dos tallas más chica.", "human", None),
         ("¿Hacen el reintegro de IVA para extranjeros?", "llm", None),
         ("Quiero el reintegro de lo que pagué.", "human", None),
+        # Said of themselves or of other shops, not of us (blind62).
+        ("¿cómo sé qué talle soy en su tienda? en cada marca soy un talle distinto, en una soy "
+         "S, en otra L 🙃 ya no sé nada de mi cuerpo jaja", "faq", "talles"),
+        ("en la web hay talles que aparecen como tachados. eso quiere decir que no hay más "
+         "nunca más o que vuelven en algún momento?", "faq", "stock"),
+        ("¿El stock de la web es real? Me pasó en otra tienda que compré algo disponible 💀 y "
+         "me devolvieron la plata re tarde", "faq", "stock"),
+        ("Estoy cansada de entrar a páginas donde el talle más grande es un 44. ¿Hasta qué "
+         "talle tienen?", "llm", None),
+        ("Compré hace tres semanas y no sé nada del pedido.", "human", None),
+        ("Estoy cansada de esperar el pedido.", "human", None),
         ("Al jean le falta un botón.", "human", None),
         ("Dice que no había nadie en casa y yo estuve todo el día.", "human", None),
         ("Me lo dejaron en otra casa, el vecino me lo trajo.", "human", None),

@@ -307,7 +307,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?:pague|compre|hice|abone)\b)(?=.*\b(?:todavia|aun|sigo|sin|no)\b)",
             r"^(?=.*\bno\s+(?:he|hemos)\s+recibido\s+(?:el|la|los|las|mi|mis|nuestro|nuestra|ningun|nada)\b"
             r"(?!\s+(?:respuesta|contestacion)\b))(?=.*\b(?:semanas?|mes|meses|\d{2,}\s+dias)\b)",
-            r"\b(?:no\s+(?:supe|supimos|se|sabemos)|sin\s+saber)\s+(?:mas\s+)?nada\b.{0,40}$"
+            # ("Ya no sé nada de mi cuerpo" is no silence of ours.)
+            r"\b(?:no\s+(?:supe|supimos|se|sabemos)|sin\s+saber)\s+(?:mas\s+)?nada\b(?!\s+de\s+(?:mi|mis|la|el|los"
+            r"|las)\s+(?!pedido|compra|paquete|envio|cambio|orden|plata|dinero|devolucion)\w+).{0,40}$"
             r"|\bdesde\s+(?:ahi|entonces)\s+no\s+(?:supe|supimos|se|sabemos)\b",
         ),
     ),
@@ -604,7 +606,10 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bindignad[oa]s?\b|\bindignante\b",
             # ("voy harto a Mendoza" is Chilean for "often").
             r"\b(?:estoy|estamos|ya|me\s+tienen|nos\s+tienen|me\s+tiene|quede)\s+(?:re\s+|muy\s+|bastante\s+)?"
-            r"hart[oa]s?\b|\bhart[oa]s?\s+de\b|\bpodrid[oa]s?\b|\bfurios[oa]s?\b|\benojad[oa]s?\b|\bcansad[oa]s?\b",
+            r"hart[oa]s?\b|\bhart[oa]s?\s+de\b|\bpodrid[oa]s?\b|\bfurios[oa]s?\b|\benojad[oa]s?\b"
+            # ("Cansada de entrar a páginas donde el talle más grande es un 44": of other shops.)
+            r"|\bcansad[oa]s?\b(?!\s+de\s+(?:entrar|buscar|ver|probar|recorrer|no\s+encontrar|no\s+entrar"
+            r"|que\s+(?:las|los)\s+(?:marcas|tiendas|negocios|paginas)))",
             r"\binadmisible\b|\binaceptable\b|\bintolerable\b|\babuso\b|\bburla\b|\bfalta\s+de\s+respeto\b",
             r"\bdecepcion\w*|\bdefraudad[oa]s?\b|\bdisconform\w*|\bno\s+estoy\s+conforme\b",
             r"\b(?:mal|mala|malisim[oa]|horrible|pesim[oa]|terrible)\s+(?:servicio|atencion"
@@ -633,7 +638,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?<!que\s)(?<!me\s)(?<!nos\s)\b(?:respondan|contesten|atiendan)\b(?!\s+(?:a|al|porfa|por\s+favor"
             r"|por\s+(?:mail|correo|aca|este|whatsapp)|cuando|apenas)\b)",
             r"(?<!no\s)(?<!no\slos\s)(?<!no\slas\s)(?<!no\sles\s)(?<!no\slo\s)\bmolest[oa]s?\b|\bfalta\s+de\s+(?:seriedad|compromiso)\b|\bpoco\s+seri[oa]s?\b",
-            r"\bnunca\s+mas\b|\bno\s+(?:les\s+)?(?:compro|vuelvo\s+a\s+comprar)\s+mas\b|\bescrach\w*",
+            # ("¿No hay más nunca más o vuelven?" asks of stock.)
+            r"(?<!\bmas\s)\bnunca\s+mas\b|\bno\s+(?:les\s+)?(?:compro|vuelvo\s+a\s+comprar)\s+mas\b|\bescrach\w*",
             r"\bme\s+(?:atendieron|trataron|respondieron)\s+(?:muy\s+)?mal\b",
             r"\b(?:me\s+)?(?:contesto|contestaron|respondio|atendio|trato)\s+de\s+(?:mala|muy\s+mala)\s+manera\b",
             r"\breport\s+you\b|\bchargeback\b",
@@ -2166,12 +2172,19 @@ def _unwrapped(normal: str) -> str:
 def _here(normal: str) -> str:
     """``normal`` without the sentences, or the reasons given in them ("…, ya que en otra
     tienda me pasó que…"), that speak of another shop and not of this one."""
-    return "".join(
-        part
-        for m in SENTENCE.finditer(normal)
-        for part in REASON.split(m.group(0))
-        if part and (not ELSEWHERE.search(part) or OURS.search(part))
-    )
+    kept: list[str] = []
+    elsewhere = False
+    for m in SENTENCE.finditer(normal):
+        for part in REASON.split(m.group(0)):
+            if not part:
+                continue
+            # "…en otra tienda compré algo 💀 y me devolvieron la plata re tarde": a sentence
+            # that opens with "y" goes on with the story before it.
+            goes_on = elsewhere and re.match(r"\W{0,3}y\s", part) is not None
+            elsewhere = goes_on or (ELSEWHERE.search(part) is not None and not OURS.search(part))
+            if not elsewhere:
+                kept.append(part)
+    return "".join(kept)
 
 
 def _sentences(text: str) -> list[str]:
