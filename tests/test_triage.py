@@ -128,6 +128,10 @@ FLOORS = {
     "blind50": {"faq": 0.95, "human": 1.0, "ignored": 1.0},
     "blind57": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind58": {"faq": 0.85, "human": 1.0, "ignored": 1.0},
+    "blind61": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
+    "blind62": {"faq": 0.66, "human": 0.94, "ignored": 1.0},
+    "blind59": {"faq": 0.53, "human": 0.97, "ignored": 1.0},
+    "blind60": {"faq": 0.64, "human": 1.0, "ignored": 1.0},
 }
 
 
