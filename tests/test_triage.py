@@ -130,7 +130,7 @@ FLOORS = {
     "blind58": {"faq": 0.85, "human": 1.0, "ignored": 1.0},
     "blind61": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
     "blind62": {"faq": 0.66, "human": 0.94, "ignored": 1.0},
-    "blind59": {"faq": 0.53, "human": 0.97, "ignored": 1.0},
+    "blind59": {"faq": 0.6, "human": 0.97, "ignored": 1.0},
     "blind60": {"faq": 0.64, "human": 1.0, "ignored": 1.0},
 }
 
@@ -1221,6 +1221,14 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("¿Puedo cambiar lo que compré por TikTok?", "llm", None),
         ("Me pasó con otra marca que pedí M y me vino como un S. ¿Qué me recomiendan para elegir "
          "bien el talle?", "faq", "talles"),
+        # The occasion a purchase is for is why they buy; asked with its arrival, it is a
+        # deadline (blind59). Whom it is for is no condition; a sale still is.
+        ("Le quiero comprar algo a mi señora para el día de la madre, ¿aceptan mercado pago?",
+         "faq", "pagos"),
+        ("Quiero regalarle algo a mi papá para el día del padre, ¿llega a tiempo a Rosario?",
+         "llm", None),
+        ("Mi ahijada vive en Jujuy, ¿hacen envíos hasta allá?", "faq", "envios"),
+        ("Compré una remera en oferta en el cyber, ¿puedo cambiarla?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -1470,6 +1470,21 @@ LIVED = re.compile(
     r"(?!\s+que\b)|\bhace\s+(?:(?:mas\s+de|casi|unos|unas|como)\s+)?(?:\w+\s+)?(?:anos|meses)\s+que\s+"
     r"(?:vivo|vivimos|resido|trabajo|trabajamos|les\s+compro|soy\s+client[ae])\b"
 )
+# What a purchase is for: "regalarle algo para el día de la madre", "cumple el 3 de septiembre".
+OCCASION = (
+    r"(?:el\s+)?(?:dia\s+de\s+la\s+madre|dia\s+del\s+(?:padre|nino|amigo)|navidad|reyes|san\s+valentin"
+    r"|(?:su|mi|el|sus|mis)\s+cumple\w*|(?:su|el|nuestro|mi)\s+aniversario)"
+)
+GIFT_FOR = re.compile(rf"\b((?:regal|compr)\w*)\b((?:\s+\w+){{0,6}}?)\s+para\s+{OCCASION}\b")
+BIRTHDAY_ON = re.compile(
+    rf"\bcumple(?:\s+anos)?\s+el\s+\d{{1,2}}(?:\s+de\s+(?:{MONTHS}))?\b"
+    rf"|\bel\s+\d{{1,2}}(?:\s+de\s+(?:{MONTHS}))?\s+cumple(?:\s+anos)?\b"
+)
+# Whether something arrives, or in time: then an occasion named is a deadline.
+ARRIVAL = re.compile(
+    r"\b(?:llega|llegue|lleguen|llegaria|llegarian|llegan|llegara|tarda|tardan|tardaria|tardarian"
+    r"|a\s+tiempo|despach\w*|tenerlo|tenerla|tenerlos|tenerlas)\b"
+)
 # The age of the person the customer buys for: "mi hija (14)", "mi hijo de 16", "cumple 30".
 AGE = re.compile(
     r"\b(?:(?:hij|nen|niet|sobrin|herman|chic|pib|nin|ahijad|amig|prim|novi|cunad|suegr|espos"
@@ -1840,9 +1855,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # but asks nothing of the answer: only its numbers are read, as context.
     told = [s for s in closed if s not in asking and TOLD.search(s)]
     asked_of = _generic("\n".join(s for s in closed if s not in told), called) if told else question
-    coverage = faq.coverage(topic, _wearer_left_out(asked_of))
+    occasion = functools.partial(_occasion_left_out, waited=ARRIVAL.search(normal) is not None)
+    coverage = faq.coverage(topic, occasion(_wearer_left_out(asked_of)))
     around = [s for s in body if s not in closed or s in told]  # a title is no context
-    told_around = _wearer_left_out(_plainly("\n".join(around)))
+    told_around = occasion(_wearer_left_out(_plainly("\n".join(around))))
     if faq.entry(topic).after_purchase:
         told_around = _ahead_left_out(told_around, mail.date)
     context = faq.coverage(topic, told_around)
@@ -2067,6 +2083,16 @@ def _wearer_left_out(normal: str) -> str:
         return whole if int(age.group(1)) < ADULT_AGE else whole[: age.start(1) - age.start()]
 
     return LIVED.sub(" ", MEASURE.sub(" ", AGE.sub(drop, normal)))
+
+
+def _occasion_left_out(normal: str, *, waited: bool) -> str:
+    """``normal`` without the occasion a purchase is for ("le quiero comprar algo a mi señora
+    para el día de la madre", "cumple el 3 de septiembre"): why they buy, not a day the answer
+    must meet. Unless the message asks whether something arrives (``waited``): then the day is
+    the deadline it must arrive by."""
+    if waited:
+        return normal
+    return BIRTHDAY_ON.sub("cumple", GIFT_FOR.sub(r"\1\2", normal))
 
 
 def _ahead_left_out(text: str, sent: datetime.datetime | None) -> str:
