@@ -697,7 +697,10 @@ PURCHASE = re.compile(
 NOT_BOUGHT = re.compile(
     r"\b(?:dice|dicen|dijo|dijeron|pide|piden|pidio|pidieron|recomienda\w*|aconseja\w*|quiere|quieren"
     r"|puede\s+pasar|pasa"
-    r"|antes\s+de|para|hasta|en\s+caso\s+de|ojala)\s+que\s+(?:le\s+|les\s+)?compre\b"
+    r"|antes\s+de|para|hasta|en\s+caso\s+de|ojala)\s+que\s+(?:le\s+|les\s+|(?:se|me|te)\s+(?:lo|la|los|las)\s+)?"
+    r"compre\b"
+    # "Si pagamos hoy, ¿en cuántos días llega?": the present of "we", not the past.
+    r"|\bsi\s+(?:lo\s+|la\s+|los\s+|las\s+|le\s+)?(?:compramos|pagamos|pedimos)\b"
 )
 # A purchase told as history ("el año pasado me compré…", "siempre pagué con tarjeta", "me
 # compré un buzo en el local"): no order of ours waiting for an answer.
@@ -831,7 +834,7 @@ ORDER = _any(
     r"|confirmacion|recibo|ticket)\b",
     r"\b(?:ya\s+)?(?:me\s+)?(?:despacharon|enviaron|mandaron)\s+(?:mi|el|la|lo)\b",
     # ("no llego a hacerla" is not managing to do something, not a parcel missing.)
-    r"\bno\s+(?:me\s+)?(?:llego|llegaron|recibi|recibimos)\b(?!\s+a\s+[a-z]+(?:ar|er|ir)(?:la|lo|las|los)?\b)|\btodavia\s+no\s+(?:me\s+)?(?:llega|llego|recibi)\b",
+    r"\bno\s+(?:me\s+)?(?:llego|llegaron|recibi|recibimos)\b(?!\s+a\s+[a-z]*(?:ar|er|ir)(?:la|lo|las|los)?\b)|\btodavia\s+no\s+(?:me\s+)?(?:llega|llego|recibi)\b",
     # ("¿Tiene seguimiento para ir viendo dónde está el paquete?" asks how shipping works.)
     r"(?<!viendo\s)(?<!para\sver\s)\bdonde\s+esta\s+(?:mi|el|la)\s+(?:pedido|compra|paquete|envio|orden)\b",
     r"#\s?\d{3,}\b",
