@@ -129,7 +129,7 @@ FLOORS = {
     "blind57": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind58": {"faq": 0.85, "human": 1.0, "ignored": 1.0},
     "blind61": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
-    "blind62": {"faq": 0.66, "human": 0.94, "ignored": 1.0},
+    "blind62": {"faq": 0.68, "human": 0.94, "ignored": 1.0},
     "blind59": {"faq": 0.63, "human": 0.97, "ignored": 1.0},
     "blind60": {"faq": 0.66, "human": 1.0, "ignored": 1.0},
 }
@@ -1237,6 +1237,7 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Si pago por transferencia, ¿cuánto tiempo tengo para hacerla? Hoy no llego a ir al "
          "banco.", "faq", "pagos"),
         ("Pagamos ayer, ¿en cuántos días llega a San Rafael?", "llm", None),
+        ("¿hay alguna forma de que me avisen cuando vuelve a haber un talle?", "faq", "stock"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),
