@@ -1238,6 +1238,20 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "banco.", "faq", "pagos"),
         ("Pagamos ayer, ¿en cuántos días llega a San Rafael?", "llm", None),
         ("¿hay alguna forma de que me avisen cuando vuelve a haber un talle?", "faq", "stock"),
+        # A purchase told as history is no order asked about (blind63): its product, its
+        # date and the staff greeted by name are no condition, unless the question points
+        # back at it.
+        ("Les compré hace un tiempo una campera verde. ¿Se puede pagar con Mercado Pago o "
+         "solamente con tarjeta?", "faq", "pagos"),
+        ("Hola Caro! Les compré el año pasado la campera verde. Ahora voy a comprar más: "
+         "¿cuánto tiempo hay para hacer un cambio si algo no me va?", "faq", "cambios"),
+        ("Les compré remeras varias veces pero nunca jeans. ¿Cómo me doy cuenta qué talle soy "
+         "en sus jeans?", "faq", "talles"),
+        ("La campera verde que les compré en junio del año pasado casi no la usé (la etiqueta "
+         "se la saqué). ¿Se la podría cambiar por el tapado negro?", "llm", None),
+        ("Una amiga les compró en diciembre y le dijeron que el envío tardaba 10 días. ¿Cambió "
+         "algo o le dijeron mal?", "llm", None),
+        ("¿Los tapados de la colección de invierno los van a volver a traer?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

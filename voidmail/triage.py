@@ -706,6 +706,9 @@ NOT_BOUGHT = re.compile(
 # compré un buzo en el local"): no order of ours waiting for an answer.
 HABIT = (
     r"\b(?:el\s+ano\s+pasado|la\s+otra\s+vez|la\s+vez\s+pasada|la\s+ultima\s+vez|siempre|hace\s+tiempo"
+    r"|hace\s+(?:un|bastante|mucho)\s+tiempo|hace\s+(?:unos|varios|algunos|un\s+par\s+de)\s+(?:meses|anos)"
+    r"|(?:el|la)\s+(?:invierno|verano|otono|primavera|temporada|navidad|mes|semana)\s+pasad[oa]"
+    r"|(?:varias|muchas|un\s+par\s+de|mil)\s+veces"
     rf"|hace\s+anos|en\s+(?:semana\s+santa|vacaciones|el\s+verano|el\s+invierno|la\s+vendimia|{MONTHS})"
     r"|cuando\s+(?:estuve|fui|vine|pase))\b"
 )
@@ -1473,6 +1476,12 @@ LIVED = re.compile(
     r"(?!\s+que\b)|\bhace\s+(?:(?:mas\s+de|casi|unos|unas|como)\s+)?(?:\w+\s+)?(?:anos|meses)\s+que\s+"
     r"(?:vivo|vivimos|resido|trabajo|trabajamos|les\s+compro|soy\s+client[ae])\b"
 )
+# Whom a line greets by name: "Hola Caro,", "Buen día Sole!" (written with its capital).
+GREETED = re.compile(
+    r"^\W*(?:[Hh]ola+|[Hh]olis|[Bb]uenas|[Bb]uen\s+d[ií]a|[Bb]uenos\s+d[ií]as|[Bb]uenas\s+(?:tardes|noches)"
+    r"|[Qq]uerid[oa]s?|[Ee]stimad[oa]s?)[ \t,!]+([A-ZÁÉÍÓÚÑ][a-záéíóúñ]{2,})\b",
+    re.MULTILINE,
+)
 # What a purchase is for: "regalarle algo para el día de la madre", "cumple el 3 de septiembre".
 OCCASION = (
     r"(?:el\s+)?(?:dia\s+de\s+la\s+madre|dia\s+del\s+(?:padre|nino|amigo)|navidad|reyes|san\s+valentin"
@@ -1482,6 +1491,17 @@ GIFT_FOR = re.compile(rf"\b((?:regal|compr)\w*)\b((?:\s+\w+){{0,6}}?)\s+para\s+{
 BIRTHDAY_ON = re.compile(
     rf"\bcumple(?:\s+anos)?\s+el\s+\d{{1,2}}(?:\s+de\s+(?:{MONTHS}))?\b"
     rf"|\bel\s+\d{{1,2}}(?:\s+de\s+(?:{MONTHS}))?\s+cumple(?:\s+anos)?\b"
+)
+# A question pointing back at something told: "¿la puedo cambiar?", "¿puedo cambiarlo?".
+BACK_REFERENCE = re.compile(
+    r"\b(?:lo|la|los|las)\s+(?:puedo|podria|podre|puede|pueden|podemos|podes|quiero|tengo|voy)\b"
+    r"|\b\w+(?:ar|er|ir)(?:lo|la|los|las)\b"
+)
+# A question of any purchase, not of one told: "si pido un talle y no me va", "¿se puede
+# cambiar una prenda?".
+ANY_PURCHASE = re.compile(
+    r"\bsi\s+(?:\w+\s+){0,3}?(?:pido|compro|encargo|algo|no\s+me\s+(?:va|queda|gusta|convence|entra))\b"
+    r"|\buna\s+prenda\b|\b(?:las|una|cualquier)\s+prendas?\b"
 )
 # Whether something arrives, or in time: then an occasion named is a deadline.
 ARRIVAL = re.compile(
@@ -1530,6 +1550,10 @@ NOT_COVERED = _any(
     rf"(?:(?:el|la|los|las)\s+\w+\s+)?(?:{SOMEBODY_ELSE})\b"
     rf"|\b(?:{SOMEBODY_ELSE})\s+(?:lo\s+|la\s+|los\s+|las\s+)?(?:puede|podria|va\s+a\s+poder)\s+"
     r"(?:ir\s+a\s+)?(?:retirar|buscar|cambiar|recibir)\w*",
+    # A season's collection brought back: the stock answer speaks of models restocked in weeks.
+    r"\bcoleccion\b[^.?!\n]{0,80}\b(?:volver|vuelven|vuelve|vuelvan)\s+a\s+(?:traer|sacar|tener|hacer"
+    r"|fabricar)\w*|\b(?:volver|vuelven|vuelve|vuelvan)\s+a\s+(?:traer|sacar|tener|hacer|fabricar)\w*"
+    r"[^.?!\n]{0,80}\bcoleccion\b",
     # Picking up anywhere but at the shop: "si estoy en San Juan, ¿puedo retirar en algún lado?".
     r"\b(?:retir\w*|(?:ir|pasar)\s+a\s+buscar\w*)\s+(?:\w+\s+){0,2}?(?:en|por)\s+(?:algun|alguna|otro|otra)\s+(?:lado|lugar"
     r"|parte|punto|sucursal)\b",
@@ -1550,6 +1574,7 @@ NOT_COVERED = _any(
     r"\b(?:le\s+|les\s+)?(?:saque|corte|arranque|quite|perdi|tire)\s+(?:la|las)\s+(?:etiquetas?|bolsa)\b"
     r"|\bsin\s+(?:la\s+|las\s+|su\s+)?(?:etiquetas?|bolsa)\b"
     r"|\b(?:ya\s+)?no\s+(?:tiene|tengo|conservo|tenemos|trae)\s+(?:la|las|su|sus)\s+(?:etiquetas?|bolsa)\b"
+    r"|\b(?:la|las)\s+(?:etiquetas?|bolsa)\s+(?:se\s+)?(?:la|las|le|les)\s+(?:saque|corte|arranque|quite|perdi|tire)\b"
     r"|\betiquetas?\b.{0,40}\b(?:guardada|guardadas|aparte|suelta|sueltas|cortada|cortadas|arrancada)\b",
     # Sending something back to the shop: the shipping answer is about parcels we send.
     # ("Les mando un abrazo" sends greetings.)
@@ -1795,7 +1820,15 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # Read without the signature, where "Rosa" is a name and not a colour.
     # A garment of another shop's story ("me pasó con otra marca que pedí M y me vino como un
     # S") is not one of ours asked about.
-    ours = [s for s in said if _here(s).strip()]
+    # Nor one they bought long ago, told ("el buzo de polar que les compré el invierno pasado"),
+    # unless the question points back at it ("¿se la podría cambiar?").
+    refers_back = any(_asks(s) and BACK_REFERENCE.search(s) for s in said)
+    ours = [
+        s
+        for s in said
+        if _here(s).strip()
+        and (refers_back or "?" in s or not (HISTORY.search(s) and PURCHASE.search(s)))
+    ]
     product = _specific_product(ours, linked=PRODUCT_LINK.search(text) is not None)
     # "¿El largo de los pantalones figura?" asks what the sizes answer names: no product.
     named = len(topics) == 1 and product is not None and faq.names(topics[0], product.found)
@@ -1861,6 +1894,13 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     occasion = functools.partial(_occasion_left_out, waited=ARRIVAL.search(normal) is not None)
     coverage = faq.coverage(topic, occasion(_wearer_left_out(asked_of)))
     around = [s for s in body if s not in closed or s in told]  # a title is no context
+    if not faq.entry(topic).after_purchase or any(
+        ANY_PURCHASE.search(s) and not BACK_REFERENCE.search(s) for s in asking
+    ):
+        # When they bought before ("les compré el año pasado") is no time an answer must
+        # meet, unless the answer is for buyers and the question is not of any purchase
+        # ("si algo no me va", "una prenda") but maybe of that one ("¿la puedo cambiar?").
+        around = [s for s in around if not TOLD.search(s)]
     told_around = occasion(_wearer_left_out(_plainly("\n".join(around))))
     if faq.entry(topic).after_purchase:
         told_around = _ahead_left_out(told_around, mail.date)
@@ -2244,10 +2284,11 @@ def _sentences(text: str) -> list[str]:
 def _called(mail: parse.Mail, text: str) -> tuple[str, ...]:
     """The people the message names: the sender ("Julieta Correa"), by whose name a forwarded
     message may call them ("Juli, preguntales…"), the shop as the mail is addressed to it
-    ("preguntá en Cuyo Textil si…"), and whoever ``text`` names by a title ("del Dr. Ricardo
-    Pereyra", for whom an assistant writes). Who they are is no condition."""
+    ("preguntá en Cuyo Textil si…"), whoever ``text`` names by a title ("del Dr. Ricardo
+    Pereyra", for whom an assistant writes) and whom it greets ("Hola Caro, ¿cómo estás?").
+    Who they are is no condition."""
     shop = [name for name, _ in mail.addresses("To")]
-    names = " ".join([mail.sender_name, *shop, *TITLED.findall(text)])
+    names = " ".join([mail.sender_name, *shop, *TITLED.findall(text), *GREETED.findall(text)])
     return tuple(n for n in re.findall(r"[a-z]+", faq_module.normalize(names)) if len(n) >= 3)
 
 
