@@ -1252,6 +1252,17 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Una amiga les compró en diciembre y le dijeron que el envío tardaba 10 días. ¿Cambió "
          "algo o le dijeron mal?", "llm", None),
         ("¿Los tapados de la colección de invierno los van a volver a traer?", "llm", None),
+        ("Soy Brenda, la del pedido de las dos remeras oversize! ¿Hay manera de que me avisen "
+         "cuando entra de nuevo algo agotado?", "faq", "stock"),
+        ("En diciembre me mandaron dos camisolas de lino. Me gustaría saber cuánto tarda en "
+         "volver algo que está agotado.", "faq", "stock"),
+        ("Quiero pagar por transferencia como la otra vez (cuando les compré tres remeras de "
+         "algodón). ¿Ustedes me mandan los datos o los tengo que sacar de la página?",
+         "faq", "pagos"),
+        ("Les compré en otoño una campera. Cuando uno hace un cambio, ¿hay que devolver la "
+         "prenda en la bolsa original?", "llm", None),
+        ("El viernes hice una compra (pedido 4640) con mi dirección de siempre, pero me mudé. "
+         "¿Pueden mandarlo a la nueva dirección?", "human", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -709,7 +709,8 @@ HABIT = (
     r"|hace\s+(?:un|bastante|mucho)\s+tiempo|hace\s+(?:unos|varios|algunos|un\s+par\s+de)\s+(?:meses|anos)"
     r"|(?:el|la)\s+(?:invierno|verano|otono|primavera|temporada|navidad|mes|semana)\s+pasad[oa]"
     r"|(?:varias|muchas|un\s+par\s+de|mil)\s+veces"
-    rf"|hace\s+anos|en\s+(?:semana\s+santa|vacaciones|el\s+verano|el\s+invierno|la\s+vendimia|{MONTHS})"
+    rf"|hace\s+anos|en\s+(?:semana\s+santa|vacaciones|(?:el\s+)?(?:verano|invierno|otono|primavera)|la\s+vendimia"
+    rf"|{MONTHS})"
     r"|cuando\s+(?:estuve|fui|vine|pase))\b"
 )
 HISTORY = re.compile(rf"{HABIT}|\b(?:en\s+el\s+local|en\s+persona)\b")
@@ -1492,10 +1493,22 @@ BIRTHDAY_ON = re.compile(
     rf"\bcumple(?:\s+anos)?\s+el\s+\d{{1,2}}(?:\s+de\s+(?:{MONTHS}))?\b"
     rf"|\bel\s+\d{{1,2}}(?:\s+de\s+(?:{MONTHS}))?\s+cumple(?:\s+anos)?\b"
 )
-# A question pointing back at something told: "¿la puedo cambiar?", "¿puedo cambiarlo?".
+# A question pointing back at a garment told: "¿la puedo cambiar?", "¿puedo cambiarlo?", "¿lo
+# tienen en rojo?" (not "¿los datos los tengo que sacar de la página?").
+_ON_GARMENTS = r"cambiar|devolver|comprar|pedir|reservar|conseguir|encargar"
 BACK_REFERENCE = re.compile(
-    r"\b(?:lo|la|los|las)\s+(?:puedo|podria|podre|puede|pueden|podemos|podes|quiero|tengo|voy)\b"
-    r"|\b\w+(?:ar|er|ir)(?:lo|la|los|las)\b"
+    rf"\b(?:lo|la|los|las)\s+(?:\w+\s+){{0,2}}?(?:{_ON_GARMENTS}|tienen|traen|venden|hay)\b"
+    rf"|\b(?:{_ON_GARMENTS})(?:lo|la|los|las)\b"
+)
+# An aside in brackets.
+ASIDE = re.compile(r"\([^()\n]{0,200}\)")
+# Who writes, by what they bought: "soy Brenda, la del pedido de las dos remeras".
+INTRODUCED = re.compile(r"\W*(?:hola\w*\W+)?(?:soy|les\s+escribe|te\s+escribe)\b")
+# A purchase of theirs told: "les compré", "la que compró el tapado", "me mandaron dos
+# camisolas", "la del pedido de las dos remeras", "la terminé comprando".
+BOUGHT_BEFORE = re.compile(
+    rf"{PURCHASE.pattern}|\b(?:la|el)\s+(?:de\s+\w+\s+)?que\s+(?:les\s+)?(?:compro|pidio|encargo)\b"
+    r"|\b(?:me|nos)\s+(?:mandaron|enviaron)\b|\b(?:la|el)\s+del\s+pedido\b|\bcomprando(?:la|lo|las|los)?\b"
 )
 # A question of any purchase, not of one told: "si pido un talle y no me va", "¿se puede
 # cambiar una prenda?".
@@ -1827,7 +1840,11 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         s
         for s in said
         if _here(s).strip()
-        and (refers_back or "?" in s or not (HISTORY.search(s) and PURCHASE.search(s)))
+        and (
+            refers_back
+            or "?" in s
+            or not ((HISTORY.search(s) or INTRODUCED.match(s)) and BOUGHT_BEFORE.search(s))
+        )
     ]
     product = _specific_product(ours, linked=PRODUCT_LINK.search(text) is not None)
     # "¿El largo de los pantalones figura?" asks what the sizes answer names: no product.
@@ -1880,7 +1897,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         # "Vivimos en Bernal. ¿Llegan hasta acá?": the question points at the place named.
         closed.append("localidad")
     called = _called(mail, text)
-    question = _generic("\n".join(closed), called)
+    question = _generic("\n".join(map(_told_aside_left_out, closed)), called)
     word_count = len(faq_module.words(question))
     questions = len(re.findall(r"\?+", text))
     if word_count > MAX_FAQ_WORDS or questions > MAX_FAQ_QUESTIONS:
@@ -1890,7 +1907,11 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # What they always did ("siempre compré en el local y pagué con tarjeta") names the topic
     # but asks nothing of the answer: only its numbers are read, as context.
     told = [s for s in closed if s not in asking and TOLD.search(s)]
-    asked_of = _generic("\n".join(s for s in closed if s not in told), called) if told else question
+    asked_of = (
+        _generic("\n".join(_told_aside_left_out(s) for s in closed if s not in told), called)
+        if told
+        else question
+    )
     occasion = functools.partial(_occasion_left_out, waited=ARRIVAL.search(normal) is not None)
     coverage = faq.coverage(topic, occasion(_wearer_left_out(asked_of)))
     around = [s for s in body if s not in closed or s in told]  # a title is no context
@@ -2126,6 +2147,14 @@ def _wearer_left_out(normal: str) -> str:
         return whole if int(age.group(1)) < ADULT_AGE else whole[: age.start(1) - age.start()]
 
     return LIVED.sub(" ", MEASURE.sub(" ", AGE.sub(drop, normal)))
+
+
+def _told_aside_left_out(sentence: str) -> str:
+    """``sentence`` without an aside that tells of another time: "pagar por transferencia como
+    la otra vez (cuando les compré tres remeras de algodón)"."""
+    if not HISTORY.search(sentence):
+        return sentence
+    return ASIDE.sub(lambda a: " " if BOUGHT_BEFORE.search(a.group(0)) else a.group(0), sentence)
 
 
 def _occasion_left_out(normal: str, *, waited: bool) -> str:
@@ -2402,9 +2431,10 @@ def _bare_subject(subject: str) -> str:
 def _handoff(normal: str, subject: str, text: str) -> tuple[str, str, str] | None:
     # Nothing bought yet: "si no me gusta, ¿me devuelven la plata?" asks the terms of a refund,
     # and a subject "Devoluciones" names them.
+    # (A purchase told as history, "les compré el año pasado un sweater", is not this one.)
+    now = "".join(s for s in SENTENCE.findall(normal) if ORDER.search(s) or not HISTORY.search(s))
     buyer = any(
-        ORDER.search(said) or PURCHASE.search(said) or GOT.search(said)
-        for said in (normal, subject)
+        ORDER.search(said) or PURCHASE.search(said) or GOT.search(said) for said in (now, subject)
     )
     # An exchange asked anywhere ("3 preguntitas: ¿se puede cambiar x otro color? ¿tengo q
     # devolverla con la bolsa?"): the garment given back is the exchange's. Read only for a
