@@ -129,7 +129,7 @@ FLOORS = {
     "blind57": {"faq": 0.88, "human": 1.0, "ignored": 1.0},
     "blind58": {"faq": 0.85, "human": 1.0, "ignored": 1.0},
     "blind61": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
-    "blind62": {"faq": 0.68, "human": 0.94, "ignored": 1.0},
+    "blind62": {"faq": 0.68, "human": 1.0, "ignored": 1.0},
     "blind59": {"faq": 0.63, "human": 0.97, "ignored": 1.0},
     "blind60": {"faq": 0.66, "human": 1.0, "ignored": 1.0},
     "blind63": {"faq": 0.46, "human": 1.0, "ignored": 1.0},
@@ -1189,6 +1189,8 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Al jean le falta un botón.", "human", None),
         ("Dice que no había nadie en casa y yo estuve todo el día.", "human", None),
         ("Me lo dejaron en otra casa, el vecino me lo trajo.", "human", None),
+        ("Según OCA dejaron mi paquete con un vecino, pero el vecino dice que no recibió nada.",
+         "human", None),
         ("En la página decía 12.000 y me cobraron más de lo que figuraba.", "human", None),
         ("Pagué el pedido el 11 y todavía figura en preparación, ya pasaron dos semanas.",
          "human", None),
@@ -1476,6 +1478,13 @@ def test_a_signature_with_its_town_is_no_message() -> None:
         "Av. Mitre 2450 - Avellaneda (B1870)\nTel.: (011) 4201-3388\nwww.transportes.example"
     )
     decision = _decide(company, subject="comprobante de pago")
+    assert decision.route == "human", decision.reason
+    # With the pronouns a signature gives beside the name.
+    pronouns = (
+        "Fermín Luna (él/lo)\nNodocente – Secretaría de Asuntos Estudiantiles\n"
+        "Universidad Nacional de Córdoba\nTel. (0351) 535-0000 int. 7711"
+    )
+    decision = _decide(pronouns, subject="RE: Consulta medios de pago")
     assert decision.route == "human", decision.reason
 
 

@@ -236,6 +236,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"|\bnever\s+(?:received|arrived|came|got)\b|\bnot\s+(?:yet\s+)?received\b"
             r"|\b(?:tracking|status)\b.{0,40}\b(?:has|have)\s*n['’]?t\s+(?:updated|moved|changed)\b",
             r"\b(?:nunca|no)\s+vino\s+nadie\b",
+            # Left with somebody who says it never came: "el vecino dice que no recibió nada".
+            r"\b(?:dice|dicen|dijo|dijeron)\s+que\s+no\s+(?:lo\s+|la\s+)?(?:recibio|recibieron)\b",
             # Nobody home, says the courier; left at another door.
             r"\b(?:dijo|dice|dicen|puso|pusieron|figura|aparece)\s+que\s+no\s+(?:habia|hay|estaba|encontro)\s+nadie\b"
             r"|\b(?:lo|la|los|las)\s+(?:dejaron|entregaron|dejo|entrego)\s+en\s+(?:otra|otro)\s+(?:casa|direccion"
@@ -1332,7 +1334,9 @@ SHORT_WORDS = faq_module.STOPWORDS | faq_module.EVERYDAY
 SIGNATURE_WORDS = 12  # "Av. San Martín 1234, Piso 3 - Ciudad de Mendoza"
 # A line that is a name: one to five capitalised words or initials ("Dra. Viviana Bustos").
 NAME_LINE = re.compile(
-    r"[A-ZÁÉÍÓÚÑ][\w.]*(?:[ \t]+(?:[A-ZÁÉÍÓÚÑ][\w.]*|de|del|y))[ \t\w.|,&-]{0,40}$"
+    # (With the pronouns a signature may give: "Fermín Luna (él/lo)".)
+    r"[A-ZÁÉÍÓÚÑ][\w.]*(?:[ \t]+(?:[A-ZÁÉÍÓÚÑ][\w.]*|de|del|y))[ \t\w.|,&-]{0,40}"
+    r"(?:[ \t]*\(\w+/\w+\))?$"
 )
 # Lines a contact form adds around the customer's words.
 FORM_LABEL = re.compile(
