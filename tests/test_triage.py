@@ -1501,6 +1501,10 @@ def test_the_subject_names_the_topic_the_body_only_hints_at() -> None:
             "true or false",
         ),
         ({"id": "x", "answer": "a", "keywords": ["envío"], "sometimes": True}, "unknown field"),
+        (
+            {"id": "x", "answer": "a", "keywords": ["cambio"], "ignore": ["cambió algo"]},
+            "reads as the keyword 'cambio'",
+        ),
     ],
 )
 def test_bad_faq_entries_are_configuration_errors(entry: dict[str, object], says: str) -> None:

@@ -1143,6 +1143,18 @@ def _entry(raw: object, index: int, placeholders: Mapping[str, str], source: str
                 raise ConfigError(
                     f"{where}: {field} entry {phrase!r} has only filler words", key="faq.file"
                 )
+    # Filler words ("no", "algo", "me") are not read, so "cambió algo" to ignore would be read
+    # as "cambio" and hide every question the keyword "cambio" finds.
+    keyword_keys = {tuple(content_keys(k)): k for k in lists["keywords"]}
+    for phrase in lists["ignore"]:
+        same = keyword_keys.get(tuple(content_keys(phrase)))
+        if same is not None:
+            raise ConfigError(
+                f"{where}: ignore entry {phrase!r} reads as the keyword {same!r} (filler words "
+                "such as 'no' or 'algo' are not read), so it would ignore every question the "
+                "keyword finds",
+                key="faq.file",
+            )
     return Entry(
         id=faq_id,
         answer=_fill(reflow(answer.strip("\n")), placeholders, where),
