@@ -1497,6 +1497,13 @@ BIRTHDAY_ON = re.compile(
     rf"\bcumple(?:\s+anos)?\s+el\s+\d{{1,2}}(?:\s+de\s+(?:{MONTHS}))?\b"
     rf"|\bel\s+\d{{1,2}}(?:\s+de\s+(?:{MONTHS}))?\s+cumple(?:\s+anos)?\b"
 )
+# Asking how to be told, or what the site's showing means; asking in general.
+HOW_TOLD = re.compile(
+    r"\b(?:alguna\s+forma|alguna\s+manera|hay\s+(?:forma|manera)|como\s+hago|como\s+puedo)\s+"
+    r"(?:de\s+|para\s+)?(?:que\s+me\s+(?:avisen|notifiquen)|enterarme|saber\s+cuando)\b"
+    r"|\beso\s+(?:quiere\s+decir|significa)\b"
+)
+IN_GENERAL = re.compile(r"\b(?:pregunta|consulta)\s+general\b|\ben\s+general\b")
 # A question pointing back at a garment told: "¿la puedo cambiar?", "¿puedo cambiarlo?", "¿lo
 # tienen en rojo?" (not "¿los datos los tengo que sacar de la página?").
 _ON_GARMENTS = r"cambiar|devolver|comprar|pedir|reservar|conseguir|encargar"
@@ -1855,12 +1862,20 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     named = len(topics) == 1 and product is not None and faq.names(topics[0], product.found)
     # "Le encantaron los buzos de frisa. ¿Hacen envíos a Córdoba?": the garment they like is
     # why they ask, and an answer that speaks of no garment is the same for every one.
+    # So is the garment of a question that asks how to be told, or what the site's showing
+    # means ("¿hay alguna forma de que me avisen cuando vuelva a haber talle S?", "no me deja
+    # elegir el XS, ¿eso quiere decir que no hay?"): the answer is the same for every one.
     aside = (
         product is not None
         and product.attribute
         and len(topics) == 1
-        and not _for_garments(faq, topics[0])
-        and not _specific_product(asking)
+        and (
+            any(HOW_TOLD.search(s) for s in asking)
+            or (
+                not _specific_product(asking)
+                and (not _for_garments(faq, topics[0]) or any(IN_GENERAL.search(s) for s in asking))
+            )
+        )
     )
     # An answer for buyers covers any garment, unless whether one is there is asked ("¿tienen
     # la remera blanca en M para cambiarla por esa?"), which no such answer says.
