@@ -1410,6 +1410,13 @@ CHAT_STAMP = re.compile(
     r"[^\S\n]*[^:\n]{1,40}:[^\S\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
+# A group chat pasted in, line by line ("[8/9 19:02] Meli: chiques pregunta…"): what others
+# said; the writer's own question follows it.
+CHAT_PASTED = re.compile(
+    r"^[^\S\n]*\[\d{1,2}/\d{1,2}(?:/\d{2,4})?,?[^\S\n]+\d{1,2}:\d{2}(?:[^\S\n]*[ap]\.?[^\S\n]*m\.?)?\]"
+    r"[^\n]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 NAME_JOINERS = frozenset({"-", "–", "|", "de", "del", "y"})  # "Oberá - Misiones"
 # Words of a short reply that is a message after all ("Muchas Gracias", "Buenas Tardes").
@@ -1526,6 +1533,12 @@ BOUGHT_BEFORE = re.compile(
 ANY_PURCHASE = re.compile(
     r"\bsi\s+(?:\w+\s+){0,3}?(?:pido|compro|encargo|algo|no\s+me\s+(?:va|queda|gusta|convence|entra))\b"
     r"|\buna\s+prenda\b|\b(?:las|una|cualquier)\s+prendas?\b"
+)
+# A time of day or a distance in a story: "en la finca desde las 6 de la mañana", "vivo a 10
+# cuadras". Around a question it is when or where they are, not a condition.
+CLOCK = re.compile(
+    r"\b(?:a|desde|hasta|de)\s+las\s+\d{1,2}(?:[:.]\d{2})?(?:\s*(?:hs|horas?|am|pm|de\s+la\s+(?:manana|tarde"
+    r"|noche)))?\b|\ba\s+\d{1,3}\s+(?:cuadras|km|kilometros|metros)\b"
 )
 # Whether something arrives, or in time: then an occasion named is a deadline.
 ARRIVAL = re.compile(
@@ -1941,7 +1954,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         # meet, unless the answer is for buyers and the question is not of any purchase
         # ("si algo no me va", "una prenda") but maybe of that one ("¿la puedo cambiar?").
         around = [s for s in around if not TOLD.search(s)]
-    told_around = occasion(_wearer_left_out(_plainly("\n".join(around))))
+    told_around = CLOCK.sub(" ", occasion(_wearer_left_out(_plainly("\n".join(around)))))
     if faq.entry(topic).after_purchase:
         told_around = _ahead_left_out(told_around, mail.date)
     context = faq.coverage(topic, told_around)
@@ -2025,7 +2038,7 @@ def _customer_text(new_text: str) -> str:
     """The customer's words: contact-form field lines and a letter's dateline dropped,
     "Mensaje:" labels removed, and the legal notices and eco footers a company signature
     appends (never the first paragraph)."""
-    text = FORM_LABEL.sub("", CHAT_STAMP.sub("", DATELINE.sub("", new_text)))
+    text = FORM_LABEL.sub("", CHAT_STAMP.sub("", CHAT_PASTED.sub("", DATELINE.sub("", new_text))))
     text = FORM_BODY_LABEL.sub("", text).strip()
     lines = text.split("\n")
     notice = next(
