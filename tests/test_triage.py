@@ -1247,6 +1247,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Estuve mirando un buzo gris y ya no estaba el L. Pregunta general: ¿ustedes suelen "
          "reponer lo que se agota?", "faq", "stock"),
         ("Pregunta general: ¿la campera negra viene en talle XL?", "llm", None),
+        # The shop by the name its address begins with (hola@lupeindumentaria.com.ar).
+        ("Hola chicas de Lupe! ¿Ustedes me mandan los datos de la cuenta para transferir?",
+         "faq", "pagos"),
         # Around the question, a time of day or a distance is where they are; a group chat
         # pasted in is what others said.
         ("Acá en Pocito estamos en la finca desde las 6 de la mañana. ¿Tienen cuotas con "

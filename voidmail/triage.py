@@ -2345,12 +2345,28 @@ def _sentences(text: str) -> list[str]:
 def _called(mail: parse.Mail, text: str) -> tuple[str, ...]:
     """The people the message names: the sender ("Julieta Correa"), by whose name a forwarded
     message may call them ("Juli, preguntales…"), the shop as the mail is addressed to it
-    ("preguntá en Cuyo Textil si…"), whoever ``text`` names by a title ("del Dr. Ricardo
+    ("preguntá en Cuyo Textil si…") or by the name its address begins with ("Lupe" for
+    hola@lupeindumentaria.com.ar), whoever ``text`` names by a title ("del Dr. Ricardo
     Pereyra", for whom an assistant writes) and whom it greets ("Hola Caro, ¿cómo estás?").
     Who they are is no condition."""
-    shop = [name for name, _ in mail.addresses("To")]
-    names = " ".join([mail.sender_name, *shop, *TITLED.findall(text), *GREETED.findall(text)])
-    return tuple(n for n in re.findall(r"[a-z]+", faq_module.normalize(names)) if len(n) >= 3)
+    addressed = mail.addresses("To")
+    names = " ".join(
+        [
+            mail.sender_name,
+            *(name for name, _ in addressed),
+            *TITLED.findall(text),
+            *GREETED.findall(text),
+        ]
+    )
+    # The shop by the name its address begins with: "Lupe" for hola@lupeindumentaria.com.ar.
+    domains = [address.rpartition("@")[2].partition(".")[0].lower() for _, address in addressed]
+    shop = [
+        word
+        for word in set(re.findall(r"[a-z]{4,}", faq_module.normalize(text)))
+        if any(domain.startswith(word) for domain in domains)
+    ]
+    called = [n for n in re.findall(r"[a-z]+", faq_module.normalize(names)) if len(n) >= 3]
+    return tuple(called + shop)
 
 
 def _plainly(normal: str) -> str:
