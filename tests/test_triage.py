@@ -1250,6 +1250,15 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # The shop by the name its address begins with (hola@lupeindumentaria.com.ar).
         ("Hola chicas de Lupe! ¿Ustedes me mandan los datos de la cuenta para transferir?",
          "faq", "pagos"),
+        # Idioms of wanting, needing and getting along; a gift receipt is not covered.
+        ("Ya pagué con débito, lo único que me falta saber: ¿cuántos días tarda en llegar a "
+         "Rosario?", "llm", None),
+        ("¿Cómo hago para iniciar un cambio? ¿Hace falta que tenga la etiqueta puesta?",
+         "faq", "cambios"),
+        ("Con la tarjeta no me llevo. Si pago por transferencia, ¿me guardan el pedido?",
+         "faq", "pagos"),
+        ("¿Pueden incluir un ticket de regalo para que ella pueda cambiar si hace falta?",
+         "llm", None),
         # Around the question, a time of day or a distance is where they are; a group chat
         # pasted in is what others said.
         ("Acá en Pocito estamos en la finca desde las 6 de la mañana. ¿Tienen cuotas con "

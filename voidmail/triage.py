@@ -979,6 +979,14 @@ PLAIN_PHRASES = (
         ),
         r"\1",
     ),
+    # Idioms of wanting and needing: "lo único que me falta saber", "¿hace falta la etiqueta?"
+    # ("falta de stock" stays), and of getting along: "no me llevo bien con la computadora".
+    (re.compile(r"\b(?:lo\s+unico\s+que\s+)?me\s+falta\s+saber\b"), "quiero saber"),
+    (re.compile(r"\bhace\s+falta\b"), "hay que"),
+    (
+        re.compile(r"\bme\s+llevo(?:\s+(?:muy|tan|nada))?(?:\s+bien)?(?=\s+con\b|\W*$|\.)"),
+        "me manejo",
+    ),
     # A formal opening: "Junto con saludar, quisiera consultar…".
     (re.compile(r"\bjunto\s+con\s+saludar(?:le|les|los|las|te)?\b"), ""),
     # A fifteenth birthday is a party: "un vestido para un 15", "los 15 de mi hija" (not "el 15",
@@ -1569,7 +1577,7 @@ SOMEBODY_ELSE = (
 # about shipping is wrong for "do you ship wholesale orders?".
 NOT_COVERED = _any(
     r"\bpor\s+mayor\b|\bmayorist\w*|\brevend\w*|\breventa\b|\bwholesale\b",
-    r"\bgift\s*cards?\b|\bvoucher\w*|\btarjetas?\s+(?:de\s+)?regalo\b|\bcupon(?:es)?\s+de\s+regalo\b",
+    r"\bgift\s*cards?\b|\bticket\s+(?:de\s+)?regalo\b|\bvoucher\w*|\btarjetas?\s+(?:de\s+)?regalo\b|\bcupon(?:es)?\s+de\s+regalo\b",
     r"\benvuelt[oa]s?\b|\benvolver\w*|\benvoltori\w*|\bpapel\s+de\s+regalo\b|\bpaquete\s+de\s+regalo\b",
     r"\bfactura\s+[abc]\b|\bcuit\b",
     r"\befectivo\b|\bdescuentos?\b|\bpromo\s+bancaria\b",
@@ -1583,9 +1591,9 @@ NOT_COVERED = _any(
     # Somebody else doing what the answer tells the buyer to do: "¿lo puede ir a buscar mi
     # amiga?", "¿la puede cambiar ella?", "otra persona lo puede retirar" ("¿se puede
     # cambiar…?" asks the rule).
-    rf"(?<!\bse\s)\b(?:puede|podria|pudiera)\s+(?:ir\s+a\s+)?(?:retirar|buscar|cambiar|recibir)\w*\s+"
+    rf"(?<!\bse\s)\b(?:puede|podria|pudiera|pueda)\s+(?:ir\s+a\s+)?(?:retirar|buscar|cambiar|recibir)\w*\s+"
     rf"(?:(?:el|la|los|las)\s+\w+\s+)?(?:{SOMEBODY_ELSE})\b"
-    rf"|\b(?:{SOMEBODY_ELSE})\s+(?:lo\s+|la\s+|los\s+|las\s+)?(?:puede|podria|va\s+a\s+poder)\s+"
+    rf"|\b(?:{SOMEBODY_ELSE})\s+(?:lo\s+|la\s+|los\s+|las\s+)?(?:puede|podria|pueda|va\s+a\s+poder)\s+"
     r"(?:ir\s+a\s+)?(?:retirar|buscar|cambiar|recibir)\w*",
     # A season's collection brought back: the stock answer speaks of models restocked in weeks.
     r"\bcoleccion\b[^.?!\n]{0,80}\b(?:volver|vuelven|vuelve|vuelvan)\s+a\s+(?:traer|sacar|tener|hacer"
