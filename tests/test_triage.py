@@ -1259,6 +1259,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "faq", "pagos"),
         ("¿Pueden incluir un ticket de regalo para que ella pueda cambiar si hace falta?",
          "llm", None),
+        ("Mi hijo no quiere venir al local a probarse. ¿Cómo sé qué talle pedir?",
+         "faq", "talles"),
+        ("¿Puedo hacer el cambio en el local?", "llm", None),
         # Around the question, a time of day or a distance is where they are; a group chat
         # pasted in is what others said.
         ("Acá en Pocito estamos en la finca desde las 6 de la mañana. ¿Tienen cuotas con "

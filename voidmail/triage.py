@@ -987,6 +987,15 @@ PLAIN_PHRASES = (
         re.compile(r"\bme\s+llevo(?:\s+(?:muy|tan|nada))?(?:\s+bien)?(?=\s+con\b|\W*$|\.)"),
         "me manejo",
     ),
+    # Not going to the shop is why they ask: "¿cómo sé qué talle pedir sin ir al local?", "no
+    # quiere venir al local a probarse".
+    (
+        re.compile(
+            r"\b(?:sin|no\s+(?:puedo|podemos|puede|quiere|quiero|tengo\s+tiempo\s+de)|imposible|dificil)\s+"
+            r"(?:\w+\s+){0,2}?(?:ir|venir|acercarme|trasladarme|pasar|llegar)\s+(?:hasta\s+|por\s+)?(?:al|el)\s+local\b"
+        ),
+        "sin ir",
+    ),
     # A formal opening: "Junto con saludar, quisiera consultar…".
     (re.compile(r"\bjunto\s+con\s+saludar(?:le|les|los|las|te)?\b"), ""),
     # A fifteenth birthday is a party: "un vestido para un 15", "los 15 de mi hija" (not "el 15",
