@@ -1262,6 +1262,14 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Mi hijo no quiere venir al local a probarse. ¿Cómo sé qué talle pedir?",
          "faq", "talles"),
         ("¿Puedo hacer el cambio en el local?", "llm", None),
+        # Not covered (blind64, blind65): hygiene rules, a receipt to exchange without the
+        # price, what happens once a window is missed, a cart held.
+        ("Si compro una malla y no me queda, ¿se puede cambiar? Leí en otra página que por "
+         "higiene las mallas no tienen cambio.", "llm", None),
+        ("Es para regalo, ¿me pueden mandar algo tipo ticket de cambio sin el precio?",
+         "llm", None),
+        ("Si pago con transferencia y no llego a hacerla en las 48 hs, ¿qué pasa?", "llm", None),
+        ("Los productos que dejé en el carrito, ¿me los guardan?", "llm", None),
         # Around the question, a time of day or a distance is where they are; a group chat
         # pasted in is what others said.
         ("Acá en Pocito estamos en la finca desde las 6 de la mañana. ¿Tienen cuotas con "

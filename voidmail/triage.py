@@ -1586,7 +1586,7 @@ SOMEBODY_ELSE = (
 # about shipping is wrong for "do you ship wholesale orders?".
 NOT_COVERED = _any(
     r"\bpor\s+mayor\b|\bmayorist\w*|\brevend\w*|\breventa\b|\bwholesale\b",
-    r"\bgift\s*cards?\b|\bticket\s+(?:de\s+)?regalo\b|\bvoucher\w*|\btarjetas?\s+(?:de\s+)?regalo\b|\bcupon(?:es)?\s+de\s+regalo\b",
+    r"\bgift\s*cards?\b|\bticket\s+(?:de\s+)?(?:regalo|cambio)\b|\bvoucher\w*|\btarjetas?\s+(?:de\s+)?regalo\b|\bcupon(?:es)?\s+de\s+regalo\b",
     r"\benvuelt[oa]s?\b|\benvolver\w*|\benvoltori\w*|\bpapel\s+de\s+regalo\b|\bpaquete\s+de\s+regalo\b",
     r"\bfactura\s+[abc]\b|\bcuit\b",
     r"\befectivo\b|\bdescuentos?\b|\bpromo\s+bancaria\b",
@@ -1604,6 +1604,14 @@ NOT_COVERED = _any(
     rf"(?:(?:el|la|los|las)\s+\w+\s+)?(?:{SOMEBODY_ELSE})\b"
     rf"|\b(?:{SOMEBODY_ELSE})\s+(?:lo\s+|la\s+|los\s+|las\s+)?(?:puede|podria|pueda|va\s+a\s+poder)\s+"
     r"(?:ir\s+a\s+)?(?:retirar|buscar|cambiar|recibir)\w*",
+    # What happens once a window stated is missed: "si no llego a hacerla en las 48 hs, ¿qué
+    # pasa?"; a cart held: "¿los productos que dejé en el carrito me los guardan?".
+    r"\b(?:(?:si|y)\s+no\s+llego|si\s+(?:se\s+)?pasan?|pasad[oa]s\s+las|se\s+vence|se\s+vencen)\b[^.?!\n]{0,40}"
+    r"\b\d+\s*(?:hs|horas|dias)\b",
+    r"\bcarrito\b[^.?!\n]{0,60}\b(?:guardan|reservan|guardado|reservado|mantienen)\b"
+    r"|\b(?:guardan|reservan)\b[^.?!\n]{0,60}\bcarrito\b",
+    # Hygiene rules for swimwear and underwear: "leí que por higiene las mallas no tienen cambio".
+    r"\bhigien\w*|\bropa\s+interior\b",
     # A season's collection brought back: the stock answer speaks of models restocked in weeks.
     r"\bcoleccion\b[^.?!\n]{0,80}\b(?:volver|vuelven|vuelve|vuelvan)\s+a\s+(?:traer|sacar|tener|hacer"
     r"|fabricar)\w*|\b(?:volver|vuelven|vuelve|vuelvan)\s+a\s+(?:traer|sacar|tener|hacer|fabricar)\w*"
