@@ -133,6 +133,8 @@ FLOORS = {
     "blind59": {"faq": 0.63, "human": 0.97, "ignored": 1.0},
     "blind60": {"faq": 0.66, "human": 1.0, "ignored": 1.0},
     "blind63": {"faq": 0.51, "human": 1.0, "ignored": 1.0},
+    "blind64": {"faq": 0.69, "human": 0.97, "ignored": 1.0},
+    "blind65": {"faq": 0.79, "human": 0.94, "ignored": 1.0},
 }
 
 
