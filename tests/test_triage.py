@@ -1272,6 +1272,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "llm", None),
         ("Si pago con transferencia y no llego a hacerla en las 48 hs, ¿qué pasa?", "llm", None),
         ("Los productos que dejé en el carrito, ¿me los guardan?", "llm", None),
+        # Cuartel V is a town, not a cracked print; a parcel the courier reports "siniestrado"
+        # is lost (blind66).
+        ("¿El correo entra a Cuartel V? Me dijeron que en mi barrio no entran.", "llm", None),
+        ("El seguimiento de mi pedido dice siniestrado. ¿Qué hago?", "human", None),
         # Around the question, a time of day or a distance is where they are; a group chat
         # pasted in is what others said.
         ("Acá en Pocito estamos en la finca desde las 6 de la mañana. ¿Tienen cuotas con "

@@ -292,6 +292,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"^(?=.*\b(?:no\s+(?:tengo|tuve|hay)|sin|ni)\s+(?:ninguna\s+)?(?:noticias?|novedad(?:es)?)\b)"
             r"(?=.*\b(?:semanas?|mes|meses|\d{2,}\s+dias)\b)",
             r"\ben\s+transito\W{0,3}\s+desde\s+hace\s+(?:\w+\s+)?(?:semanas?|mes|meses)\b",
+            # A parcel the courier reports lost or damaged: "figura como siniestrado".
+            r"\bsiniestrad[oa]s?\b",
             r"\b(?:se\s+)?(?:perdio|extravio|perdieron|extraviaron)\s+(?:mi|el|la)\s+(?:pedido"
             r"|paquete|envio|compra|encomienda)\b",
             # The day it was for gone by, and the parcel still on its way: "ya pasó el día del
@@ -398,7 +400,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # (Not a cut in the power, the water or the line: "se cortó la luz".)
             r"\bse\s+(?:le\s+)?(?:salio|salieron|cayo|cayeron|corto|cuarteo|pelo)\s+(?:un|una|el|la|los|las)\b"
             r"(?!\s+(?:luz|agua|internet|wifi|senal|gas|electricidad|corriente|conexion|llamada|linea)\b)",
-            r"\bcuarte\w*|\bno\s+(?:funciona|anda|cierra|sube|baja)\s+(?:el|la)\s+(?:cierre|boton|broche)\b",
+            r"\bcuarte(?!l(?:es)?\b)\w*|\bno\s+(?:funciona|anda|cierra|sube|baja)\s+(?:el|la)\s+(?:cierre|boton|broche)\b",
             r"\bfallad\w*|\b(?:llego|recibi|vino)\b.{0,120}\b(?:se\s+transparenta\w*|transparente)\b",
             r"\b(?:cierre|boton|broche)\s+no\s+(?:engancha|funciona|anda|cierra|sube|baja|prende)\w*"
             r"|\bse\s+abre\s+sol[oa]\b",
