@@ -794,8 +794,6 @@ THIRD_PARTY = re.compile(
     r"|paso|pasaron|estafaron|hackearon|vaciaron|cobraron|vendieron)\b"
 )
 LAUGHTER = re.compile(r"\b(?:ja|je|ji|ha){2,}\w*|😂|🤣|😅|😆")  # (🙃 is irony: "Sigo esperando 🙃")
-# What the customer says they do not want ("no quiero que me devuelvan la plata, solo
-# cambiarlo"): no handoff for it. Read just before a handoff phrase.
 # A body that only points at its attachment: "ver adjunto", "les mando el comprobante adjunto".
 # Read only on a body this short (its optional parts could otherwise backtrack).
 MAX_POINTER_CHARS = 80
@@ -806,6 +804,8 @@ SEE_ATTACHED = re.compile(
 )
 # What the writer will not do, right before a complaint word: "ni reclamando", "sin reclamar".
 NOT_DOING = re.compile(r"\b(?:ni|sin)\s+(?:andar\s+)?$")
+# What the customer says they do not want ("no quiero que me devuelvan la plata, solo
+# cambiarlo"): no handoff for it. Read just before a handoff phrase.
 UNWANTED = re.compile(
     r"\bno\s+(?:quiero|queremos|necesito|busco|pido|pretendo)\s+(?:que\s+)?(?:(?:me|nos|lo|la|los|las|se)\s+){0,2}$"
     r"|\bno\s+(?:es|son)\s+(?:un\s+|una\s+)?$"
@@ -917,14 +917,14 @@ PRODUCT_ATTRIBUTE = _any(
     r"\b(?:ese|esa|este|esta|estos|estas)\s+(?:" + GARMENTS + r")\b",
 )
 GARMENT = re.compile(rf"\b(?:{GARMENTS})\b")
-# Set phrases that say nothing an answer must cover, said plainly for the closed world: the
-# formal "a fin de consultar" is "para consultar"; paying, before it is done, is the purchase
-# ("antes de pagar", "no quiero pagar y que después no haya"); clothes for a season are clothes.
 # Seeing, and the networks it happens on.
 SEEING = (
     r"vi|vio|vimos|vieron|visto|mire|miraba|mostraba|mostro|subieron|publicaron|encontre|conoci"
 )
 SOCIAL = r"instagram|ig|insta|tiktok|tik\s+tok|facebook|face"
+# Set phrases that say nothing an answer must cover, said plainly for the closed world: the
+# formal "a fin de consultar" is "para consultar"; paying, before it is done, is the purchase
+# ("antes de pagar", "no quiero pagar y que después no haya"); clothes for a season are clothes.
 PLAIN_PHRASES = (
     (re.compile(r"\b(?:a|con\s+el)\s+fin\s+de\b(?=\s+\w+r(?:le|les|la|lo|me|nos|se)?\b)"), "para"),
     (
@@ -1572,6 +1572,8 @@ AGE = re.compile(
     r"|tengo|tiene|cumple|cumplen|cumplio|cumplir|para\s+sus|de\s+sus|cumple\s+de)\s+(?:de\s+)?\(?(\d{1,2})\)?"
     r"(?!\s*(?:dias|semanas|meses|horas|cuotas|%|pesos|\$|cm|kg|kilos))(?:\s+anos\b)?"
 )
+# A sentence that goes on with the one before: "… y me devolvieron la plata re tarde".
+GOES_ON = re.compile(r"\W{0,3}y\s")
 # What names this shop: a sentence or an aside that does is about us, whoever else it names.
 OURS = re.compile(
     # ("No era de ustedes" says it was not ours.)
@@ -1955,7 +1957,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     if any(HERE.search(s) for s in asking) and any("localidad" in s for s in sentences):
         # "Vivimos en Bernal. ¿Llegan hasta acá?": the question points at the place named.
         closed.append("localidad")
-    called = _called(mail, text)
+    called = _called(mail, text, normal)
     question = _generic("\n".join(map(_told_aside_left_out, closed)), called)
     word_count = len(faq_module.words(question))
     questions = len(re.findall(r"\?+", text))
@@ -2337,7 +2339,7 @@ def _here(normal: str) -> str:
                 continue
             # "…en otra tienda compré algo 💀 y me devolvieron la plata re tarde": a sentence
             # that opens with "y" goes on with the story before it.
-            goes_on = elsewhere and re.match(r"\W{0,3}y\s", part) is not None
+            goes_on = elsewhere and GOES_ON.match(part) is not None
             elsewhere = goes_on or (ELSEWHERE.search(part) is not None and not OURS.search(part))
             if not elsewhere:
                 kept.append(part)
@@ -2363,19 +2365,20 @@ def _sentences(text: str) -> list[str]:
             and sentence.endswith("?")
             and ALTERNATIVE.match(sentence)
         ):
-            found[-1] = f"{found[-1][:-1].rstrip('?')} {sentence.lstrip('¿')}"
+            found[-1] = f"{found[-1].rstrip('?')} {sentence.lstrip('¿')}"
         else:
             found.append(sentence)
     return found
 
 
-def _called(mail: parse.Mail, text: str) -> tuple[str, ...]:
+def _called(mail: parse.Mail, text: str, normal: str) -> tuple[str, ...]:
     """The people the message names: the sender ("Julieta Correa"), by whose name a forwarded
     message may call them ("Juli, preguntales…"), the shop as the mail is addressed to it
     ("preguntá en Cuyo Textil si…") or by the name its address begins with ("Lupe" for
     hola@lupeindumentaria.com.ar), whoever ``text`` names by a title ("del Dr. Ricardo
     Pereyra", for whom an assistant writes) and whom it greets ("Hola Caro, ¿cómo estás?").
-    Who they are is no condition."""
+    Who they are is no condition. ``normal`` is ``text`` normalised, where the shop's name is
+    looked for."""
     addressed = mail.addresses("To")
     names = " ".join(
         [
@@ -2389,7 +2392,7 @@ def _called(mail: parse.Mail, text: str) -> tuple[str, ...]:
     domains = [address.rpartition("@")[2].partition(".")[0].lower() for _, address in addressed]
     shop = [
         word
-        for word in set(re.findall(r"[a-z]{4,}", faq_module.normalize(text)))
+        for word in set(re.findall(r"[a-z]{4,}", normal))
         if any(domain.startswith(word) for domain in domains)
     ]
     called = [n for n in re.findall(r"[a-z]+", faq_module.normalize(names)) if len(n) >= 3]
