@@ -1310,6 +1310,12 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "prenda en la bolsa original?", "llm", None),
         ("El viernes hice una compra (pedido 4640) con mi dirección de siempre, pero me mudé. "
          "¿Pueden mandarlo a la nueva dirección?", "human", None),
+        # The reason given after what is asked is context, as a reason said apart is: read
+        # for what must agree ("hace 40 días"), not for every word.
+        ("Quería saber si la guía de talles tiene el largo, porque soy bajita y siempre me "
+         "quedan largas.", "faq", "talles"),
+        ("Quería saber si puedo cambiar una prenda por otro talle, porque la recibí hace 40 "
+         "días.", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -1479,6 +1479,9 @@ LEGAL_NOTICE = re.compile(
 # Where a sentence turns to the reason for asking. Split with the connector kept in front of
 # the reason, so nothing is lost when both parts stay.
 REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b)")
+# What a reason given after a question may itself ask: "¿cómo es?, porque no sé, ¿se puede?",
+# "…porque falta, pero antes quería saber:". Wanting to do something is a reason.
+ASKS_WITHIN = re.compile(r"\?|\b(?:saber|consultar(?:les)?|preguntar(?:les)?|como\s+hago)\b")
 # "Que" opening the sentence after a question: why it was asked ("¿me avisan? que no hay mi
 # talle"), unless another question word follows ("que cuánto tarda").
 WHY_AFTER = re.compile(r"\W{0,10}que\s+(?!(?:como|cuanto|cuantos|cuando|donde|cual|si)\b)")
@@ -1968,14 +1971,31 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # What they always did ("siempre compré en el local y pagué con tarjeta") names the topic
     # but asks nothing of the answer: only its numbers are read, as context.
     told = [s for s in closed if s not in asking and TOLD.search(s)]
+    # The reason a question gives after it ("¿la guía tiene el largo?, porque soy bajita") says
+    # why it is asked: context, read for what must agree, like a reason said apart.
+    why = {
+        s: parts
+        for s in closed
+        if s in asking
+        and not REASON_FIRST.match(s)
+        and len(parts := REASON.split(s, maxsplit=1)) > 1
+        and parts[0].strip()
+        and not (ASKS_WITHIN.search(parts[1]) or UNSURE.search(parts[1]))
+    }
     asked_of = (
-        _generic("\n".join(_told_aside_left_out(s) for s in closed if s not in told), called)
-        if told
+        _generic(
+            "\n".join(
+                _told_aside_left_out(why[s][0] if s in why else s) for s in closed if s not in told
+            ),
+            called,
+        )
+        if told or why
         else question
     )
     occasion = functools.partial(_occasion_left_out, waited=ARRIVAL.search(normal) is not None)
     coverage = faq.coverage(topic, occasion(_wearer_left_out(asked_of)))
     around = [s for s in body if s not in closed or s in told]  # a title is no context
+    around += [parts[1] for parts in why.values()]
     if not faq.entry(topic).after_purchase or any(
         ANY_PURCHASE.search(s) and not BACK_REFERENCE.search(s) for s in asking
     ):
