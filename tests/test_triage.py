@@ -1316,6 +1316,15 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "quedan largas.", "faq", "talles"),
         ("Quería saber si puedo cambiar una prenda por otro talle, porque la recibí hace 40 "
          "días.", "llm", None),
+        # A sentence that asks nothing is read for the topic in the parts that speak of it;
+        # an aside and what the rest tells are context. Not when the next question points
+        # back at the whole sentence ("¿Se puede?").
+        ("Quiero comprarme un conjunto para mi hermana (ella vive en Tandil) y prefiero pagar "
+         "por transferencia. ¿Me pasan los datos de la cuenta?", "faq", "pagos"),
+        ("Me pasé la noche mirando la página (el bebé no duerme, yo tampoco) y varias cosas "
+         "dicen sin stock. ¿Cuando algo se agota lo vuelven a traer?", "faq", "stock"),
+        ("Quiero que el envío le llegue a mi mamá en Salta, a nombre de ella. ¿Se puede?",
+         "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -1479,6 +1479,8 @@ LEGAL_NOTICE = re.compile(
 # Where a sentence turns to the reason for asking. Split with the connector kept in front of
 # the reason, so nothing is lost when both parts stay.
 REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b)")
+# Where a sentence that asks nothing divides into what it tells: an aside, a comma, "y", "pero".
+TELLING_PARTS = re.compile(r"(\([^()\n]{0,200}\))|,|\s(?:y|e|pero|aunque|asi\s+que)\s")
 # What a reason given after a question may itself ask: "¿cómo es?, porque no sé, ¿se puede?",
 # "…porque falta, pero antes quería saber:". Wanting to do something is a reason.
 ASKS_WITHIN = re.compile(r"\?|\b(?:saber|consultar(?:les)?|preguntar(?:les)?|como\s+hago)\b")
@@ -1982,6 +1984,21 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         and parts[0].strip()
         and not (ASKS_WITHIN.search(parts[1]) or UNSURE.search(parts[1]))
     }
+    # A sentence that asks nothing is read for the topic only in the parts that speak of it:
+    # "Quiero un conjunto de lactancia y prefiero pagar por transferencia" says how they pay;
+    # the rest is context. Not when a question points back at it ("¿Se puede?").
+    pointed_at = {
+        told_first
+        for told_first, then in itertools.pairwise(sentences)
+        if then in asking and topic not in faq.analyse(then).topics
+    }
+    for s in closed:
+        if s in asking or s in why or s in pointed_at:
+            continue
+        parts = [p for p in TELLING_PARTS.split(s) if p and p.strip()]
+        speaking = [p for p in parts if topic in faq.analyse(p).topics]
+        if speaking and len(speaking) < len(parts):
+            why[s] = [" ".join(speaking), " ".join(p for p in parts if p not in speaking)]
     asked_of = (
         _generic(
             "\n".join(
