@@ -136,6 +136,8 @@ FLOORS = {
     "blind64": {"faq": 0.69, "human": 0.97, "ignored": 1.0},
     "blind65": {"faq": 0.79, "human": 0.94, "ignored": 1.0},
     "blind66": {"faq": 0.78, "human": 0.91, "ignored": 1.0},
+    "blind67": {"faq": 0.51, "human": 0.97, "ignored": 1.0},
+    "blind68": {"faq": 0.53, "human": 1.0, "ignored": 1.0},
 }
 
 
