@@ -1327,6 +1327,11 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "dicen sin stock. ¿Cuando algo se agota lo vuelven a traer?", "faq", "stock"),
         ("Quiero que el envío le llegue a mi mamá en Salta, a nombre de ella. ¿Se puede?",
          "llm", None),
+        # A question announced ("quería saber:", "tengo una duda:") is what follows; what
+        # leads to it tells why.
+        ("Tengo el carrito armado con tres cosas, así que antes de apretar el "
+         "botón quería saber: si algo no me convence, ¿cuántos días tengo para cambiarlo?",
+         "faq", "cambios"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -1398,6 +1398,11 @@ MAX_DATED_DAYS = 400  # a day further back is no purchase a window could hold
 QUESTION_ANNOUNCED = re.compile(
     r"\b(?:la|mi|nuestra)\s+(?:pregunta|consulta|duda|inquietud)\s+es(?:\s+la\s+siguiente)?\s*[:,]"
     r"|\bpara\s+(?:consultar|preguntar)(?:les|le)?\s*:"
+    # "Antes de apretar el botón quería saber: ¿…?", "tengo una duda:", "tiro la pregunta:".
+    r"|\b(?:queria|quisiera|quiero|necesito|queriamos|quisieramos)\s+(?:saber|consultar(?:les)?"
+    r"|preguntar(?:les)?)\s*:"
+    r"|\b(?:una|tengo\s+una|tenemos\s+una|tiro\s+la|les\s+hago\s+una)\s+(?:pregunta|consulta"
+    r"|duda)\s*:"
 )
 # A question relayed, introduced: "les copio lo que puse", "les paso mi consulta de Instagram".
 RELAYED = re.compile(
