@@ -1332,6 +1332,11 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Tengo el carrito armado con tres cosas, así que antes de apretar el "
          "botón quería saber: si algo no me convence, ¿cuántos días tengo para cambiarlo?",
          "faq", "cambios"),
+        # "No me puedo…" tells, as "no puedo…" does; "cómo hago para…" asks wherever it is.
+        ("hola, se puede pagar con tarjeta de debito? perdon la hora, la beba se desperto y ya "
+         "no me puedo dormir", "faq", "pagos"),
+        ("BUENAS TARDES COMO HAGO PARA SABER EL TALLE SI NO ME PUEDO PROBAR LA ROPA", "faq",
+         "talles"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -1263,6 +1263,8 @@ QUESTION = _any(
     r"|abrio|recibi|recibimos|estaba|estaban|era|eran|tenia|tenian|hice|hizo)\b))\b",
     # "…y es sorpresa como hago": how to do it, asked at the end without its mark.
     r"\bcomo\s+(?:hago|hacemos|seria)\W*$",
+    # ... or leading to what they want to do: "buenas tardes como hago para saber el talle".
+    r"\bcomo\s+(?:hago|hacemos|haria|puedo\s+hacer)\s+(?:para|con|si)\b",
     r"\b(?:cuanto|cuantos|cuanta|cuantas|cual|cuales)\b",
     # (After a comma "quien" is who: "mi esposo, quien cumple años".)
     # (After a comma, "que" before a subject or "es" tells on: "el invierno, que allá es bravo".)
@@ -1292,8 +1294,10 @@ QUESTION = _any(
     # Mid-sentence, "hay" and "tienen" tell ("acá hay poco"); at its start they ask.
     r"(?:^|[.,;:!¿(]\s*|\b(?:y|e|o|pero|hola|consulta|pregunta|duda|si|me\s+dicen|dime|diganme)\s+)"
     r"(?:se\s+puede|puedo|pueden|podrian|podes|hacen|tienen|aceptan|envian|mandan|manejan|hay)\b",
-    # (Not negated: "no puedo ir al local" tells why they write.)
-    r"(?<!\bno\s)\b(?:se\s+puede|puedo|pueden|podrian|podes|aceptan|envian|mandan|manejan)\b",
+    # (Not negated, with or without a pronoun: "no puedo ir al local", "ya no me puedo
+    # dormir" tell why they write.)
+    r"(?<!\bno\s)(?<!\bno\s\w\w\s)(?<!\bno\s\w\w\w\s)"
+    r"\b(?:se\s+puede|puedo|pueden|podrian|podes|aceptan|envian|mandan|manejan)\b",
     r"\b(?:info|informacion|detalles)\b",
 )
 # "No sé si me conviene el L": a question without its mark.
