@@ -1337,6 +1337,12 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "no me puedo dormir", "faq", "pagos"),
         ("BUENAS TARDES COMO HAGO PARA SABER EL TALLE SI NO ME PUEDO PROBAR LA ROPA", "faq",
          "talles"),
+        # Another shop's story is not ours, also when it says so ("no en la de ustedes"); a
+        # reason told is context.
+        ("La última vez que compré online (en otra tienda, no en la de ustedes) el paquete se "
+         "perdió, un desastre. Quiero ir siguiendo el envío porque con una bebé de dos semanas "
+         "no puedo estar pendiente de la puerta. ¿Ustedes mandan número de seguimiento?", "faq",
+         "envios"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

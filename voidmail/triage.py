@@ -1488,8 +1488,9 @@ LEGAL_NOTICE = re.compile(
 # Where a sentence turns to the reason for asking. Split with the connector kept in front of
 # the reason, so nothing is lost when both parts stay.
 REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b)")
-# Where a sentence that asks nothing divides into what it tells: an aside, a comma, "y", "pero".
-TELLING_PARTS = re.compile(r"(\([^()\n]{0,200}\))|,|\s(?:y|e|pero|aunque|asi\s+que)\s")
+# Where a sentence that asks nothing divides into what it tells: an aside, a comma, "y", "pero",
+# "porque".
+TELLING_PARTS = re.compile(rf"(\([^()\n]{{0,200}}\))|,|\s(?:y|e|pero|aunque|asi\s+que|{BECAUSE})\s")
 # What a reason given after a question may itself ask: "¿cómo es?, porque no sé, ¿se puede?",
 # "…porque falta, pero antes quería saber:". Wanting to do something is a reason.
 ASKS_WITHIN = re.compile(r"\?|\b(?:saber|consultar(?:les)?|preguntar(?:les)?|como\s+hago)\b")
@@ -1590,8 +1591,9 @@ AGE = re.compile(
 GOES_ON = re.compile(r"\W{0,3}y\s")
 # What names this shop: a sentence or an aside that does is about us, whoever else it names.
 OURS = re.compile(
-    # ("No era de ustedes" says it was not ours.)
-    r"(?<!\bno\sera\sde\s)(?<!\bno\sfue\scon\s)(?<!\bno\sfue\sde\s)\bustedes\b"
+    # ("No era de ustedes", "en otra tienda, no en la de ustedes" say it was not ours.)
+    r"(?<!\bno\sera\sde\s)(?<!\bno\sfue\scon\s)(?<!\bno\sfue\sde\s)(?<!\bno\sen\sla\sde\s)"
+    r"(?<!\bno\sen\sel\sde\s)(?<!\bno\scon\s)(?<!\bni\scon\s)\bustedes\b"
     r"|\bles\s+(?:compre|pedi|pague)\b|\bsu\s+(?:tienda|pagina|local|web|atencion)\b"
 )
 # Somebody other than the buyer: "ella", "otra persona", "mi hermana", "una amiga".
