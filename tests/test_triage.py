@@ -1343,6 +1343,19 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "perdió, un desastre. Quiero ir siguiendo el envío porque con una bebé de dos semanas "
          "no puedo estar pendiente de la puerta. ¿Ustedes mandan número de seguimiento?", "faq",
          "envios"),
+        # Told, not asked: "mi pedido" without its number, to an answer for any buyer; "antes
+        # de preguntar"; a question announced ("les hago una consulta"). What the answer is for
+        # (", así veo si…") is a reason; "¿cómo sé dónde está el paquete?" asks how shipping works.
+        ("Me llegó hoy mi pedido pero creo que la pollera me va a quedar chica. ¿Qué condiciones"
+         " tiene que tener la ropa para poder cambiarla? No quiero arruinar nada antes de "
+         "preguntar.", "faq", "cambios"),
+        ("¿Dónde está mi pedido? Quiero cambiarlo", "llm", None),
+        ("Les hago una consulta antes de volverme loca armando el carrito. Hacen envíos a "
+         "Ushuaia?", "faq", "envios"),
+        ("queria saber cuanto sale el envio a Esquel, asi veo si me conviene juntar varias cosas"
+         " en una compra", "faq", "envios"),
+        ("Nunca compré por internet y quisiera saber cuánto tardan los envíos y cómo sé dónde "
+         "está el paquete", "faq", "envios"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

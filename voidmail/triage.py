@@ -843,8 +843,10 @@ ORDER = _any(
     r"\b(?:ya\s+)?(?:me\s+)?(?:despacharon|enviaron|mandaron)\s+(?:mi|el|la|lo)\b",
     # ("no llego a hacerla" is not managing to do something, not a parcel missing.)
     r"\bno\s+(?:me\s+)?(?:llego|llegaron|recibi|recibimos)\b(?!\s+a\s+[a-z]*(?:ar|er|ir)(?:la|lo|las|los)?\b)|\btodavia\s+no\s+(?:me\s+)?(?:llega|llego|recibi)\b",
-    # ("¿Tiene seguimiento para ir viendo dónde está el paquete?" asks how shipping works.)
-    r"(?<!viendo\s)(?<!para\sver\s)\bdonde\s+esta\s+(?:mi|el|la)\s+(?:pedido|compra|paquete|envio|orden)\b",
+    # ("¿Tiene seguimiento para ir viendo dónde está el paquete?" asks how shipping works, and
+    # so does "¿cómo sé dónde está el paquete?".)
+    r"(?<!viendo\s)(?<!para\sver\s)(?<!\bcomo\sse\s)(?<!\bsaber\s)(?<!\bcomo\ssabre\s)"
+    r"\bdonde\s+esta\s+(?:mi|el|la)\s+(?:pedido|compra|paquete|envio|orden)\b",
     r"#\s?\d{3,}\b",
     r"\b(?:pedido|orden|compra|order)\s*(?:n(?:ro|umero|o)?\.?\s*)?#?\s*\d{3,}\b",
     # The number itself ("número de pedido: 4521"); "ya tengo el número de pedido" is ready to
@@ -1274,6 +1276,8 @@ QUESTION = _any(
     r"(?!\s+\w+(?:aba|aban|ia|ian)\b)"
     r"|(?:^|[.;:!]\s*)quien\b",
     # "Lo pregunto porque…" explains the question asked elsewhere; it asks nothing itself.
+    # ("No quiero arruinar nada antes de preguntar" tells what they do.)
+    r"(?<!\bantes\sde\s)(?<!\bsin\s)(?<!\bdespues\sde\s)"
     r"\b(?:consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta(?:les?)?|pregunta(?:les?)?)\b"
     f"(?!\\s+(?:{BECAUSE}|por\\s+que))",
     # "Saber" asks when wanted ("quería saber"), not when told ("nunca termino de saber mi talle").
@@ -1326,6 +1330,9 @@ NOT_ASKING = _any(
     r"^\W{0,10}que\b[^!]*!+\W*$",
     r"^\W{0,10}que\s+(?:re\s+|muy\s+|tan\s+)?(?:lind|hermos|bonit|divin|copad|genial|buen|bien"
     r"|precios|ric[oa]|lujo|placer|alegria|suerte|pena|lastima|bronca|onda|facha|increibl)",
+    # A question announced, not asked: "Les hago una consulta antes de volverme loca".
+    r"^\W{0,10}(?:hola\W+)?(?:les|te|le)\s+(?:hago|hacemos|quiero\s+hacer|queria\s+hacer)\s+una"
+    r"\s+(?:consulta|pregunta)\b",
     # Resignation, and a story announced: "qué le vamos a hacer", "les cuento: …".
     r"\bque\s+(?:le\s+)?(?:vamos|va|vas)\s+a\s+hacer\b|\bque\s+se\s+le\s+va\s+a\s+hacer\b",
     r"^\W{0,10}(?:les|te|le)\s+cuento\b(?!.*\b(?:saber|consultar|preguntar|si\s+(?:pueden|hacen|tienen)))",
@@ -1485,9 +1492,10 @@ LEGAL_NOTICE = re.compile(
     r"\bconfidencial\w*|\bconfidential\w*|\baviso\s+legal\b|\bdisclaimer\b|\bsecreto\s+profesional\b"
     r"|\bantes\s+de\s+imprimir\b|\bno\s+imprima\w*|\bplease\s+consider\s+the\s+environment\b"
 )
-# Where a sentence turns to the reason for asking. Split with the connector kept in front of
-# the reason, so nothing is lost when both parts stay.
-REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b)")
+# Where a sentence turns to the reason for asking, or to what the answer is for (", así veo si
+# me conviene…"). Split with the connector kept in front of the reason, so nothing is lost when
+# both parts stay.
+REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b|,\s*asi\s+(?!que\b|como\b))")
 # Where a sentence that asks nothing divides into what it tells: an aside, a comma, "y", "pero",
 # "porque".
 TELLING_PARTS = re.compile(rf"(\([^()\n]{{0,200}}\))|,|\s(?:y|e|pero|aunque|asi\s+que|{BECAUSE})\s")
@@ -1811,7 +1819,16 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         # this is that reply, and a person takes it from here.
         reason = f"human: {followed[0]} requested for an order ({order.group(0)!r})"
         return Decision("human", followed[0], None, 1.0, reason)
-    if order:
+    # "Me llegó hoy mi pedido", without its number and asking nothing of it, tells a purchase:
+    # an answer for buyers of anything still covers it (see ``for_buyers`` below).
+    told_order = (
+        order
+        if order
+        and OWN_ORDER.fullmatch(order.group(0))
+        and not ORDER.search(OWN_ORDER.sub(" ", ordered))
+        else None
+    )
+    if order and not told_order:
         return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({order.group(0)!r})")
 
     # A body described or measured is personal advice when a size is asked for it; as the
@@ -1887,13 +1904,17 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # A purchase of theirs makes the question about that order, unless what they ask is for
     # buyers of anything: "Hice una compra y quería saber si puedo cambiar el talle".
     for_buyers = len(topics) == 1 and faq.entry(topics[0]).after_purchase
-    purchase = PURCHASE.search(current) or next(
-        (
-            since
-            for said_then in SENTENCE.findall(current)
-            if (since := SINCE.search(said_then)) and DEALT.search(said_then)
-        ),
-        None,
+    purchase = (
+        told_order
+        or PURCHASE.search(current)
+        or next(
+            (
+                since
+                for said_then in SENTENCE.findall(current)
+                if (since := SINCE.search(said_then)) and DEALT.search(said_then)
+            ),
+            None,
+        )
     )
     if purchase and not for_buyers:
         return Decision("llm", "pedido", None, 0.0, f"llm: specific order ({purchase.group(0)!r})")
