@@ -136,8 +136,10 @@ FLOORS = {
     "blind64": {"faq": 0.69, "human": 0.97, "ignored": 1.0},
     "blind65": {"faq": 0.79, "human": 0.94, "ignored": 1.0},
     "blind66": {"faq": 0.78, "human": 0.91, "ignored": 1.0},
-    "blind67": {"faq": 0.51, "human": 0.97, "ignored": 1.0},
+    "blind67": {"faq": 0.58, "human": 0.97, "ignored": 1.0},
     "blind68": {"faq": 0.53, "human": 1.0, "ignored": 1.0},
+    "blind71": {"faq": 0.66, "human": 1.0, "ignored": 1.0},
+    "blind72": {"faq": 0.71, "human": 1.0, "ignored": 1.0},
 }
 
 
