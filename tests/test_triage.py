@@ -1358,6 +1358,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          " en una compra", "faq", "envios"),
         ("Nunca compré por internet y quisiera saber cuánto tardan los envíos y cómo sé dónde "
          "está el paquete", "faq", "envios"),
+        # A last letter doubled for emphasis is the word; an influencer's live is everyday.
+        ("holaa!! entré después del live y ya estaba todoo agotado en mi talle, suelen "
+         "reponer las cosas que se agotan?", "faq", "stock"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

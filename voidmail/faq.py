@@ -891,6 +891,10 @@ class Faq:
         # ("precio" is not "precioso", "interés" not "enterarme").
         if len(k) >= MIN_TYPO_EVERYDAY and not near.isdisjoint(EVERYDAY_KEYS):
             return "everyday"
+        # A last letter doubled for emphasis ("se agotó todoo", "graciass"); three or more are
+        # one already (``normalize``).
+        if len(word) > MIN_STEM and word[-1] == word[-2] and word[-1].isalpha():
+            return self._accounts_for(vocabulary, word[:-1])
         return None
 
     def match(
