@@ -1361,6 +1361,11 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # A last letter doubled for emphasis is the word; an influencer's live is everyday.
         ("holaa!! entré después del live y ya estaba todoo agotado en mi talle, suelen "
          "reponer las cosas que se agotan?", "faq", "stock"),
+        # A purchase just made asks what happens to every order; one made a while ago asks
+        # about that order.
+        ("Compré ayer y pagué con Mercado Pago. ¿Cuándo me llega el código de seguimiento?",
+         "faq", "envios"),
+        ("Ya pagué hace una semana, ¿cuándo lo despachan?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

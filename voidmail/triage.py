@@ -696,6 +696,15 @@ PURCHASE = re.compile(
     r"\b(?:compre|pedi|pague|encargue|transferi|abone|deposite|compramos|pedimos|pagamos"
     r"|(?:hice|realice|hicimos|efectue|hizo)\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden))\b"
 )
+# A purchase just made ("ya pagué con Mercado Pago", "compré ayer a la tarde"): what comes
+# next is what happens to every order, unless its number is given or something is missing
+# (``ORDER``).
+JUST_BOUGHT = re.compile(
+    r"\b(?:ya|recien)\s+(?:lo\s+|la\s+)?(?:pague|compre|transferi|abone|hice\s+(?:el\s+pago|la\s+compra))\b"
+    # (Not long ago: "ya pagué hace una semana" is an order late.)
+    r"(?![^.?!\n]{0,20}\b(?:hace|el\s+\d|desde)\b)"
+    r"|\b(?:pague|compre|transferi|abone)\s+(?:recien|hoy|ayer)\b(?:[^.?!\n]{0,30}?\by\s+(?:pague|abone)\b)?"
+)
 # A purchase in the subjunctive, asked or advised, not made: "mi hijo me dice que compre por
 # internet", "¿puede pasar que compre y no haya?".
 NOT_BOUGHT = re.compile(
@@ -1906,7 +1915,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     for_buyers = len(topics) == 1 and faq.entry(topics[0]).after_purchase
     purchase = (
         told_order
-        or PURCHASE.search(current)
+        or PURCHASE.search(JUST_BOUGHT.sub(" ", current))
         or next(
             (
                 since
