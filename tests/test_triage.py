@@ -1366,6 +1366,12 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Compré ayer y pagué con Mercado Pago. ¿Cuándo me llega el código de seguimiento?",
          "faq", "envios"),
         ("Ya pagué hace una semana, ¿cuándo lo despachan?", "llm", None),
+        # "No llego" of the writer not managing is no parcel missing.
+        ("tienen cuotas con tarjeta de credito? es q quiero llevar varias cosas y todo junto no "
+         "llego jaja", "faq", "pagos"),
+        ("Compro siempre online porque no llego al local con los horarios. Si algo no me queda, "
+         "¿cómo hago para cambiarlo?", "faq", "cambios"),
+        ("Compré un buzo y no me llegó. ¿Cómo hago para cambiarlo?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

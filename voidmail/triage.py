@@ -850,8 +850,12 @@ ORDER = _any(
     r"\b(?:reenvi\w*|adjunt\w*)\b.{0,30}\b(?:compra|pedido|orden|comprobante|factura"
     r"|confirmacion|recibo|ticket)\b",
     r"\b(?:ya\s+)?(?:me\s+)?(?:despacharon|enviaron|mandaron)\s+(?:mi|el|la|lo)\b",
-    # ("no llego a hacerla" is not managing to do something, not a parcel missing.)
-    r"\bno\s+(?:me\s+)?(?:llego|llegaron|recibi|recibimos)\b(?!\s+a\s+[a-z]*(?:ar|er|ir)(?:la|lo|las|los)?\b)|\btodavia\s+no\s+(?:me\s+)?(?:llega|llego|recibi)\b",
+    # ("no llego a hacerla", "todo junto no llego", "no llego al local con los horarios" are
+    # the writer not managing, not a parcel missing.)
+    r"(?<!\bjunto\s)(?<!\bde\suna\s)(?<!\bun\spago\s)(?<!\buna\ssola\s)"
+    r"\bno\s+(?:me\s+)?(?:llego|llegaron|recibi|recibimos)\b"
+    r"(?!\s+(?:a\s+[a-z]*(?:ar|er|ir)(?:la|lo|las|los)?|al\s+local|antes\s+de|a\s+fin\s+de\s+mes"
+    r"|con\s+(?:la\s+plata|el\s+sueldo|los\s+horarios|el\s+horario|el\s+tiempo))\b)|\btodavia\s+no\s+(?:me\s+)?(?:llega|llego|recibi)\b",
     # ("¿Tiene seguimiento para ir viendo dónde está el paquete?" asks how shipping works, and
     # so does "¿cómo sé dónde está el paquete?".)
     r"(?<!viendo\s)(?<!para\sver\s)(?<!\bcomo\sse\s)(?<!\bsaber\s)(?<!\bcomo\ssabre\s)"
