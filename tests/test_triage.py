@@ -1372,6 +1372,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Compro siempre online porque no llego al local con los horarios. Si algo no me queda, "
          "¿cómo hago para cambiarlo?", "faq", "cambios"),
         ("Compré un buzo y no me llegó. ¿Cómo hago para cambiarlo?", "llm", None),
+        # "Las dos", "somos dos" count no condition.
+        ("buenas, mp o transferencia? las dos sirven? tengo plata en mp nomas, tarjeta no tengo",
+         "faq", "pagos"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -961,6 +961,10 @@ PLAIN_PHRASES = (
     ),
     (re.compile(r"\btienda\s+en\s+linea\b"), "tienda online"),
     (re.compile(r"\bun\s+par\s+de\b"), "unas"),
+    # Two or three garments are a few, and "las dos", "somos dos" are which and who: no count an
+    # answer must meet ("queremos cambiar dos buzos", "¿con cualquiera de las dos puedo pagar?").
+    (re.compile(r"\b(?:dos|tres|2|3)\s+(?=prendas?\b)"), "unas "),
+    (re.compile(r"\b(?:los|las|somos|ambos|ambas)\s+dos\b"), ""),
     # Which site to do something on ("¿en qué página lo pongo para rastrear?") asks an address
     # no shipped answer gives; the shop's own page is everyday, so it is said as one.
     (re.compile(r"\ben\s+(?:que|cual)\s+(?:pagina|sitio|web)\b"), "en que url"),
