@@ -1375,6 +1375,15 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # "Las dos", "somos dos" count no condition.
         ("buenas, mp o transferencia? las dos sirven? tengo plata en mp nomas, tarjeta no tengo",
          "faq", "pagos"),
+        # Whether it costs, asked both ways; home banking is a transfer; the season's parties
+        # and holidays are why they buy.
+        ("Holis! el retiro en el local tiene algun costo o es gratis? Vivo en Luján de Cuyo",
+         "faq", "envios"),
+        ("Yo suelo pagar por transferencia desde el home banking. ¿Me reservan el pedido mientras"
+         " se acredita la transferencia?", "faq", "pagos"),
+        ("¿Cuál es la política de cambios? Quiero comprarle algo a mi hija para las vacaciones "
+         "de invierno y no sé si le va a quedar.", "faq", "cambios"),
+        ("¿El envío es gratis?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

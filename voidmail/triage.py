@@ -960,6 +960,16 @@ PLAIN_PHRASES = (
         r"\1es",
     ),
     (re.compile(r"\btienda\s+en\s+linea\b"), "tienda online"),
+    (re.compile(r"\bhome\s*banking\b"), "homebanking"),
+    # Whether it costs, asked both ways: "¿tiene algún costo o es gratis?", "¿es gratis o se
+    # paga aparte?".
+    (
+        re.compile(
+            r"\b(?:tiene|hay)\s+(?:algun\s+)?(?:costo|cargo)\s+o\s+(?:es\s+)?gratis\b"
+            r"|\bes\s+gratis\s+o\s+(?:tiene\s+(?:algun\s+)?(?:costo|cargo)|se\s+paga|hay\s+que\s+pagar)\b"
+        ),
+        "tiene costo",
+    ),
     (re.compile(r"\bun\s+par\s+de\b"), "unas"),
     # Two or three garments are a few, and "las dos", "somos dos" are which and who: no count an
     # answer must meet ("queremos cambiar dos buzos", "¿con cualquiera de las dos puedo pagar?").
@@ -1556,7 +1566,11 @@ GREETED = re.compile(
 # What a purchase is for: "regalarle algo para el día de la madre", "cumple el 3 de septiembre".
 OCCASION = (
     r"(?:el\s+)?(?:dia\s+de\s+la\s+madre|dia\s+del\s+(?:padre|nino|amigo)|navidad|reyes|san\s+valentin"
-    r"|(?:su|mi|el|sus|mis)\s+cumple\w*|(?:su|el|nuestro|mi)\s+aniversario)"
+    r"|(?:su|mi|el|sus|mis)\s+cumple\w*|(?:su|el|nuestro|mi)\s+aniversario"
+    # The season's parties and holidays: "para las fiestas", "para fin de año", "para las
+    # vacaciones de invierno", and a family's events: "para el casamiento de mi prima".
+    r"|(?:las\s+)?fiestas|fin\s+de\s+ano|(?:las\s+)?vacaciones(?:\s+de\s+(?:invierno|verano))?"
+    r"|(?:el\s+)?dia\s+del\s+estudiante|(?:un|el|su|mi)\s+(?:casamiento|bautismo|egreso)\b(?:\s+de\s+\w+\s+\w+)?)"
 )
 GIFT_FOR = re.compile(rf"\b((?:regal|compr)\w*)\b((?:\s+\w+){{0,6}}?)\s+para\s+{OCCASION}\b")
 BIRTHDAY_ON = re.compile(
