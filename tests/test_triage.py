@@ -1384,6 +1384,14 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("¿Cuál es la política de cambios? Quiero comprarle algo a mi hija para las vacaciones "
          "de invierno y no sé si le va a quedar.", "faq", "cambios"),
         ("¿El envío es gratis?", "llm", None),
+        # Outside every answer: when a collection comes out, whether paying on the site is
+        # safe. The phone's autocorrect changing a word is no exchange.
+        ("Me llegó el pedido ayer a Chilecito, todo perfecto. Una pregunta: ¿cuándo sale la "
+         "colección de invierno?", "llm", None),
+        ("Me apareció un cartel que decía 'la conexión no es privada'. ¿Es seguro poner los "
+         "datos de la tarjeta en la página?", "llm", None),
+        ("Buenas quería saber cómo son los tales para elegir bien\n\nPerdón, quise decir talles "
+         "jaja el celular me cambia todo. Cómo hago para elegir el mío?", "faq", "talles"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -1671,6 +1671,14 @@ NOT_COVERED = _any(
     r"|\b(?:guardan|reservan)\b[^.?!\n]{0,60}\bcarrito\b",
     # Hygiene rules for swimwear and underwear: "leí que por higiene las mallas no tienen cambio".
     r"\bhigien\w*|\bropa\s+interior\b",
+    # When a collection comes out ("¿cuándo sale la colección de invierno?"), and whether paying
+    # on the site is safe ("¿es seguro poner los datos de la tarjeta en la página?"): no answer
+    # says.
+    r"\b(?:cuando|que\s+dia|que\s+fecha)\s+(?:sale|salen|sacan|lanzan|largan|llega|llegan|entra"
+    r"|entran)\s+(?:la\s+)?(?:nueva\s+)?(?:coleccion|temporada)\b",
+    r"\bes\s+seguro\s+(?:pagar|poner|ingresar|cargar|dar|transferir|comprar|usar)\b"
+    r"|\b(?:pagina|sitio|web|tienda)\s+(?:es\s+)?(?:segura|segur[oa]\s+para|confiable)\b"
+    r"|\bconexion\s+no\s+es\s+privada\b",
     # A season's collection brought back: the stock answer speaks of models restocked in weeks.
     r"\bcoleccion\b[^.?!\n]{0,80}\b(?:volver|vuelven|vuelve|vuelvan)\s+a\s+(?:traer|sacar|tener|hacer"
     r"|fabricar)\w*|\b(?:volver|vuelven|vuelve|vuelvan)\s+a\s+(?:traer|sacar|tener|hacer|fabricar)\w*"
