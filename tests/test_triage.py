@@ -140,6 +140,10 @@ FLOORS = {
     "blind68": {"faq": 0.53, "human": 1.0, "ignored": 1.0},
     "blind71": {"faq": 0.66, "human": 1.0, "ignored": 1.0},
     "blind72": {"faq": 0.71, "human": 1.0, "ignored": 1.0},
+    "blind69": {"faq": 0.76, "human": 0.97, "ignored": 1.0},
+    "blind70": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
+    "blind73": {"faq": 0.73, "human": 0.97, "ignored": 1.0},
+    "blind74": {"faq": 0.68, "human": 1.0, "ignored": 1.0},
 }
 
 
