@@ -1396,6 +1396,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "datos de la tarjeta en la página?", "llm", None),
         ("Buenas quería saber cómo son los tales para elegir bien\n\nPerdón, quise decir talles "
          "jaja el celular me cambia todo. Cómo hago para elegir el mío?", "faq", "talles"),
+        # A purchase supposed ("y que compre algo que ya no está") is none made.
+        ("¿El stock de la página se actualiza en el momento? ¿O puede estar desactualizado y que "
+         "compre algo que ya no está?", "faq", "stock"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

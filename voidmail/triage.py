@@ -709,9 +709,9 @@ JUST_BOUGHT = re.compile(
 # internet", "¿puede pasar que compre y no haya?".
 NOT_BOUGHT = re.compile(
     r"\b(?:dice|dicen|dijo|dijeron|pide|piden|pidio|pidieron|recomienda\w*|aconseja\w*|quiere|quieren"
-    r"|puede\s+pasar|pasa"
-    r"|antes\s+de|para|hasta|en\s+caso\s+de|ojala)\s+que\s+(?:le\s+|les\s+|(?:se|me|te)\s+(?:lo|la|los|las)\s+)?"
-    r"compre\b"
+    r"|puede\s+pasar|pasa|puede\s+ser|puede|y|sin"
+    r"|antes\s+de|para|hasta|en\s+caso\s+de|ojala)\s+que\s+(?:le\s+|les\s+|lo\s+|la\s+|los\s+|las\s+"
+    r"|(?:se|me|te)\s+(?:lo|la|los|las)\s+)?(?:compre|pague)\b"
     # "Si pagamos hoy, ¿en cuántos días llega?": the present of "we", not the past.
     r"|\bsi\s+(?:lo\s+|la\s+|los\s+|las\s+|le\s+)?(?:compramos|pagamos|pedimos)\b"
 )
