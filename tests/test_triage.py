@@ -1399,6 +1399,8 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # A purchase supposed ("y que compre algo que ya no está") is none made.
         ("¿El stock de la página se actualiza en el momento? ¿O puede estar desactualizado y que "
          "compre algo que ya no está?", "faq", "stock"),
+        # A garment bought at the shop itself is no order placed online.
+        ("Lo compré en el local, y me quedó chico. ¿Cómo hago el cambio?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

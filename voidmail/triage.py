@@ -1671,6 +1671,9 @@ NOT_COVERED = _any(
     r"|\b(?:guardan|reservan)\b[^.?!\n]{0,60}\bcarrito\b",
     # Hygiene rules for swimwear and underwear: "leí que por higiene las mallas no tienen cambio".
     r"\bhigien\w*|\bropa\s+interior\b",
+    # A garment bought at the shop itself ("lo compré en el local, ¿cómo hago el cambio?"): the
+    # answers speak of orders placed online.
+    r"\b(?:lo|la|los|las)\s+compre\s+(?:\w+\s+){0,2}?en\s+(?:el|su|tu)\s+local\b",
     # When a collection comes out ("¿cuándo sale la colección de invierno?"), and whether paying
     # on the site is safe ("¿es seguro poner los datos de la tarjeta en la página?"): no answer
     # says.
