@@ -2047,10 +2047,12 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     # What they always did ("siempre compré en el local y pagué con tarjeta") names the topic
     # but asks nothing of the answer: only its numbers are read, as context.
     told = [s for s in closed if s not in asking and TOLD.search(s)]
-    # The reason a question gives after it ("¿la guía tiene el largo?, porque soy bajita") says
-    # why it is asked: context, read for what must agree, like a reason said apart.
-    why = {
-        s: parts
+    # Sentences read in two parts: what the answer must cover word by word, and what is told
+    # around it, read like the context for what must agree. The reason a question gives after
+    # it ("¿la guía tiene el largo?, porque soy bajita") says why it is asked, as a reason said
+    # apart does.
+    apart = {
+        s: (parts[0], parts[1])
         for s in closed
         if s in asking
         and not REASON_FIRST.match(s)
@@ -2067,26 +2069,28 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         if then in asking and topic not in faq.analyse(then).topics
     }
     for s in closed:
-        if s in asking or s in why or s in pointed_at:
+        if s in asking or s in apart or s in pointed_at:
             continue
         parts = [p for p in TELLING_PARTS.split(s) if p and p.strip()]
         speaking = [p for p in parts if topic in faq.analyse(p).topics]
         if speaking and len(speaking) < len(parts):
-            why[s] = [" ".join(speaking), " ".join(p for p in parts if p not in speaking)]
+            apart[s] = (" ".join(speaking), " ".join(p for p in parts if p not in speaking))
     asked_of = (
         _generic(
             "\n".join(
-                _told_aside_left_out(why[s][0] if s in why else s) for s in closed if s not in told
+                _told_aside_left_out(apart[s][0] if s in apart else s)
+                for s in closed
+                if s not in told
             ),
             called,
         )
-        if told or why
+        if told or apart
         else question
     )
     occasion = functools.partial(_occasion_left_out, waited=ARRIVAL.search(normal) is not None)
     coverage = faq.coverage(topic, occasion(_wearer_left_out(asked_of)))
     around = [s for s in body if s not in closed or s in told]  # a title is no context
-    around += [parts[1] for parts in why.values()]
+    around += [told_with for _, told_with in apart.values()]
     if not faq.entry(topic).after_purchase or any(
         ANY_PURCHASE.search(s) and not BACK_REFERENCE.search(s) for s in asking
     ):
