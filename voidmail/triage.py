@@ -1523,9 +1523,6 @@ LEGAL_NOTICE = re.compile(
 # me conviene…"). Split with the connector kept in front of the reason, so nothing is lost when
 # both parts stay.
 REASON = re.compile(rf"(?=,? ?\b(?:{BECAUSE})\b|,\s*asi\s+(?!que\b|como\b))")
-# Where a sentence that asks nothing divides into what it tells: an aside, a comma, "y", "pero",
-# "porque".
-TELLING_PARTS = re.compile(rf"(\([^()\n]{{0,200}}\))|,|\s(?:y|e|pero|aunque|asi\s+que|{BECAUSE})\s")
 # What a reason given after a question may itself ask: "¿cómo es?, porque no sé, ¿se puede?",
 # "…porque falta, pero antes quería saber:". Wanting to do something is a reason.
 ASKS_WITHIN = re.compile(r"\?|\b(?:saber|consultar(?:les)?|preguntar(?:les)?|como\s+hago)\b")
@@ -1593,6 +1590,9 @@ BACK_REFERENCE = re.compile(
 )
 # An aside in brackets.
 ASIDE = re.compile(r"\([^()\n]{0,200}\)")
+# Where a sentence that asks nothing divides into what it tells: an aside, a comma, "y", "pero",
+# "porque".
+TELLING_PARTS = re.compile(rf"({ASIDE.pattern})|,|\s(?:y|e|pero|aunque|asi\s+que|{BECAUSE})\s")
 # Who writes, by what they bought: "soy Brenda, la del pedido de las dos remeras".
 INTRODUCED = re.compile(r"\W*(?:hola\w*\W+)?(?:soy|les\s+escribe|te\s+escribe)\b")
 # A purchase of theirs told: "les compré", "la que compró el tapado", "me mandaron dos
