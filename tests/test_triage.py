@@ -1401,6 +1401,14 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "compre algo que ya no está?", "faq", "stock"),
         # A garment bought at the shop itself is no order placed online.
         ("Lo compré en el local, y me quedó chico. ¿Cómo hago el cambio?", "llm", None),
+        # A child or a pregnancy is who wears it, to an answer that speaks of no fit; to the
+        # sizes answer a child's age is a size it may not have.
+        ("Estoy de 36 semanas y mi banco a veces tarda. Si pago por transferencia, ¿el pedido "
+         "me queda reservado mientras se acredita?", "faq", "pagos"),
+        ("Compré un short para el nene y no le gustó el color. ¿Se puede cambiar por otro "
+         "color?", "faq", "cambios"),
+        ("Es para mi nena de 4. ¿Cómo sé qué talle elegir?", "llm", None),
+        ("¿Tienen la guía de talles para un bebé de 8 meses?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

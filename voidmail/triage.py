@@ -1623,8 +1623,19 @@ AGE = re.compile(
     r"\b(?:(?:hij|nen|niet|sobrin|herman|chic|pib|nin|ahijad|amig|prim|novi|cunad|suegr|espos"
     r"|marido|mujer|adolescente|mam|pap|madre|padre|abuel|tia|tio|jef|companer|vecin)\w*"
     r"|la\s+mas\s+grande|el\s+mas\s+grande|la\s+mayor|el\s+mayor"
-    r"|tengo|tiene|cumple|cumplen|cumplio|cumplir|para\s+sus|de\s+sus|cumple\s+de)\s+(?:de\s+)?\(?(\d{1,2})\)?"
+    r"|tengo|tiene|cumple|cumplen|cumplio|cumplir|para\s+sus|de\s+sus|cumple\s+de)\s+(?:de\s+)?\(?(\d{1,2})(?!\d)\)?"
     r"(?!\s*(?:dias|semanas|meses|horas|cuotas|%|pesos|\$|cm|kg|kilos))(?:\s+anos\b)?"
+)
+# A baby's age or a pregnancy's, in months or weeks: "mi bebé de 4 meses", "embarazada de 30
+# semanas".
+BABY_AGE = re.compile(
+    r"\b(?:bebe|beba|bb|nen[ae]|hij[oa]|gordit[oa]|embarazada|panza|criatura|recien\s+nacid[oa]"
+    r"|estoy|esta)\s+(?:de\s+|tiene\s+|con\s+)?\d{1,2}\s*(?:meses|semanas|mes)\b"
+)
+# Children and pregnancy, said as who wears the garment.
+CHILD = re.compile(
+    r"\b(?:nen[ea]s?|nenit[oa]s?|bebes?|bebas?|bb|nin[oa]s?|ninit[oa]s?|criaturas?|embarazada"
+    r"|embarazo|panza|chiquit[oa]s?|gur[ie]s?|recien\s+nacid[oa]s?)\b"
 )
 # A sentence that goes on with the one before: "… y me devolvieron la plata re tarde".
 GOES_ON = re.compile(r"\W{0,3}y\s")
@@ -2088,7 +2099,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         else question
     )
     occasion = functools.partial(_occasion_left_out, waited=ARRIVAL.search(normal) is not None)
-    coverage = faq.coverage(topic, occasion(_wearer_left_out(asked_of)))
+    # Who wears the garment matters to an answer about choosing one, not to one for any buyer
+    # or one that speaks of no garment.
+    sized = _for_garments(faq, topic) and not faq.entry(topic).after_purchase
+    coverage = faq.coverage(topic, occasion(_wearer_left_out(asked_of, sized=sized)))
     around = [s for s in body if s not in closed or s in told]  # a title is no context
     around += [told_with for _, told_with in apart.values()]
     if not faq.entry(topic).after_purchase or any(
@@ -2098,7 +2112,9 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         # meet, unless the answer is for buyers and the question is not of any purchase
         # ("si algo no me va", "una prenda") but maybe of that one ("¿la puedo cambiar?").
         around = [s for s in around if not TOLD.search(s)]
-    told_around = CLOCK.sub(" ", occasion(_wearer_left_out(_plainly("\n".join(around)))))
+    told_around = CLOCK.sub(
+        " ", occasion(_wearer_left_out(_plainly("\n".join(around)), sized=sized))
+    )
     if faq.entry(topic).after_purchase:
         told_around = _ahead_left_out(told_around, mail.date)
     context = faq.coverage(topic, told_around)
@@ -2312,17 +2328,24 @@ def _dated(text: str, sent: datetime.datetime | None) -> str:
     return RECEIVED_WEEKDAY.sub(weekday, RECEIVED_ON.sub(since, text))
 
 
-def _wearer_left_out(normal: str) -> str:
+def _wearer_left_out(normal: str, *, sized: bool) -> str:
     """``normal`` without the ages of grown-ups and teenagers it tells ("mi hija de 15"), the
     heights and weights (``MEASURE``) and how long the writer has lived or worked somewhere
     (``LIVED``): they are who the garment is for or who writes, not a condition the answer must
-    meet. A child's age stays: the shop's sizes may not be theirs."""
+    meet. A child ("mi nena de 4", "el bebé de 3 meses") stays when the answer is ``sized``,
+    for whoever is choosing a garment: the shop's sizes may not be theirs. To any other answer
+    (how to pay, to exchange what was bought) a child or a pregnancy is who wears it."""
 
     def drop(age: re.Match[str]) -> str:
         whole = age.group(0)
-        return whole if int(age.group(1)) < ADULT_AGE else whole[: age.start(1) - age.start()]
+        if sized and int(age.group(1)) < ADULT_AGE:
+            return whole
+        return whole[: age.start(1) - age.start()]
 
-    return LIVED.sub(" ", MEASURE.sub(" ", AGE.sub(drop, normal)))
+    unaged = AGE.sub(drop, normal)
+    if not sized:
+        unaged = CHILD.sub(" ", BABY_AGE.sub(" ", unaged))
+    return LIVED.sub(" ", MEASURE.sub(" ", unaged))
 
 
 def _told_aside_left_out(sentence: str) -> str:
