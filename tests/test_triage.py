@@ -1409,6 +1409,11 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "color?", "faq", "cambios"),
         ("Es para mi nena de 4. ¿Cómo sé qué talle elegir?", "llm", None),
         ("¿Tienen la guía de talles para un bebé de 8 meses?", "llm", None),
+        # "Sale" as a price and as an order leaving; the price of an order stays a price.
+        ("Los vestidos salen bastante, así que quería preguntar si se puede pagar en cuotas.",
+         "faq", "pagos"),
+        ("Y una vez que pago, ¿en cuánto tiempo sale el pedido?", "faq", "envios"),
+        ("¿Cuánto sale el pedido a Salta?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -992,6 +992,8 @@ PLAIN_PHRASES = (
     ),
     (re.compile(r"\bdado\s+que\b"), "porque"),
     (re.compile(r"\bsale\s+(?:algo|plata|extra)\b"), "tiene costo"),
+    # "Sale" as what a thing costs: "sale bastante, ¿puedo pagar en cuotas?".
+    (re.compile(r"\bsalen?\s+(?=(?:bastante|caro|caros|caras?|mucho|muy\s+caro)\b)"), "cuesta "),
     (re.compile(r"\ba\s+mano\b"), ""),
     # Where they saw us is no condition: "mi prima vio sus cosas en mi historia de ig", "vi un
     # tiktok de una chica". (Buying or paying "por Instagram" is: no answer speaks of it.)
@@ -1636,6 +1638,12 @@ BABY_AGE = re.compile(
 CHILD = re.compile(
     r"\b(?:nen[ea]s?|nenit[oa]s?|bebes?|bebas?|bb|nin[oa]s?|ninit[oa]s?|criaturas?|embarazada"
     r"|embarazo|panza|chiquit[oa]s?|gur[ie]s?|recien\s+nacid[oa]s?)\b"
+)
+# An order that "sale" leaves: "¿en cuánto tiempo sale el pedido?". Its price asked ("¿cuánto
+# sale el pedido?") is not this.
+ORDER_LEAVING = re.compile(
+    r"(?<!cuanto )(?<!cuanto me )\bsalen?\s+(?=(?:el|mi|los|mis|nuestro)\s+(?:pedidos?|paquetes?"
+    r"|compras?)\b)"
 )
 # A sentence that goes on with the one before: "… y me devolvieron la plata re tarde".
 GOES_ON = re.compile(r"\W{0,3}y\s")
@@ -2392,11 +2400,12 @@ def _idioms(normal: str) -> str:
     """``normal`` with idioms said plainly, so that they name their topic: two sizes side by
     side are "entre dos talles", "¿es porque lo tienen?" is "¿está disponible?", "lo que
     está en la página" is the site's stock, a size it shows is "disponible", a postal code
-    given is "código postal", the shop's words in English are said in Spanish, and a power
-    cut is gone."""
+    given is "código postal", an order that "sale" is dispatched, the shop's words in English
+    are said in Spanish, and a power cut is gone."""
     for english, spanish in ENGLISH:
         normal = english.sub(spanish, normal)
     normal = POSTAL_CODE.sub("codigo postal", POWER_CUT.sub("", normal))
+    normal = ORDER_LEAVING.sub("despachan ", normal)
     normal = ON_THE_SITE.sub("el stock de la pagina", SIZE_SHOWN.sub("figura disponible", normal))
     return IN_STOCK.sub(" esta disponible", TWO_SIZES.sub(" entre dos talles ", normal))
 
