@@ -144,6 +144,10 @@ FLOORS = {
     "blind70": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
     "blind73": {"faq": 0.73, "human": 0.97, "ignored": 1.0},
     "blind74": {"faq": 0.68, "human": 1.0, "ignored": 1.0},
+    "blind75": {"faq": 0.41, "human": 0.97, "ignored": 1.0},
+    "blind76": {"faq": 0.63, "human": 1.0, "ignored": 1.0},
+    "blind77": {"faq": 0.2, "human": 1.0, "ignored": 1.0},
+    "blind78": {"faq": 0.45, "human": 0.97, "ignored": 1.0},
 }
 
 
