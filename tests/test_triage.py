@@ -1418,6 +1418,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "faq", "pagos"),
         ("Y una vez que pago, ¿en cuánto tiempo sale el pedido?", "faq", "envios"),
         ("¿Cuánto sale el pedido a Salta?", "llm", None),
+        # Children named with their ages, and their school, are who wears it.
+        ("Entre los tres chicos (Valentín 6, Lola 9 y Benjamín 12) el carrito quedó grande. "
+         "¿Se puede pagar en cuotas con tarjeta de crédito?", "faq", "pagos"),
+        ("El jogger que pedí para Tomás (9 años) le quedó corto. ¿Cómo hago para cambiarlo por "
+         "un talle más?", "faq", "cambios"),
+        # A purchase more than two years old is no age of the wearer.
+        ("Compré hace más de 2 años un buzo para el colegio, ¿lo puedo cambiar?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -1634,10 +1634,15 @@ BABY_AGE = re.compile(
     r"\b(?:bebe|beba|bb|nen[ae]|hij[oa]|gordit[oa]|embarazada|panza|criatura|recien\s+nacid[oa]"
     r"|estoy|esta)\s+(?:de\s+|tiene\s+|con\s+)?\d{1,2}\s*(?:meses|semanas|mes)\b"
 )
-# Children and pregnancy, said as who wears the garment.
+# Children, their school and pregnancy, said as who wears the garment: "los chicos", "la ropa
+# del colegio", "empieza primer año", "(Valentín 6, Lola 9 y Benjamín 12)", "Tomás (9 años)".
 CHILD = re.compile(
     r"\b(?:nen[ea]s?|nenit[oa]s?|bebes?|bebas?|bb|nin[oa]s?|ninit[oa]s?|criaturas?|embarazada"
-    r"|embarazo|panza|chiquit[oa]s?|gur[ie]s?|recien\s+nacid[oa]s?)\b"
+    r"|embarazo|panza|chiquit[oa]s?|gur[ie]s?|recien\s+nacid[oa]s?|chic[oa]s|pibes|pibas"
+    r"|colegio|cole|escuela|escolar|jardin|primaria|secundaria|clases"
+    r"|(?:primer|primero|segundo|tercer|tercero|cuarto|quinto|sexto|septimo|\d(?:ro|do|er|to|mo|o)?)"
+    r"\s+(?:ano|grado)|(?<!mas )(?<!menos )(?<!cerca )de\s+\d{1,2}\s+anos)\b"
+    r"|\(\s*(?:[a-z]+\s+)?\d{1,2}(?:\s+anos)?(?:\s*(?:,|\by\b)\s*(?:[a-z]+\s+)?\d{1,2}(?:\s+anos)?)*\s*\)"
 )
 # An order that "sale" leaves: "¿en cuánto tiempo sale el pedido?". Its price asked ("¿cuánto
 # sale el pedido?") is not this.
