@@ -1425,6 +1425,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "un talle más?", "faq", "cambios"),
         # A purchase more than two years old is no age of the wearer.
         ("Compré hace más de 2 años un buzo para el colegio, ¿lo puedo cambiar?", "llm", None),
+        # An answer that holds for each garment (the guide is on each one's page) covers the
+        # garment told around the question; not whether it is there, nor a recommendation.
+        ("Quiero la calza térmica negra para el gimnasio. Por cadera estoy justo entre el M y "
+         "el L. ¿Qué talle me conviene pedir?", "faq", "talles"),
+        ("Vi una campera de jean clarita en la vidriera. Talle M. ¿La tienen en la página?",
+         "llm", None),
+        ("El buzo Uspallata en M está agotado. ¿Va a volver a entrar?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -1583,6 +1583,11 @@ HOW_TOLD = re.compile(
     r"|\beso\s+(?:quiere\s+decir|significa)\b"
 )
 IN_GENERAL = re.compile(r"\b(?:pregunta|consulta)\s+general\b|\ben\s+general\b")
+# An answer that holds for every garment says so.
+EACH_GARMENT = re.compile(
+    r"\b(?:cada|toda\s+(?:la|nuestra)|todas\s+las|todos\s+los)\s+(?:prendas?|productos?|articulos?"
+    r"|modelos?)\b"
+)
 # A question pointing back at a garment told: "¿la puedo cambiar?", "¿puedo cambiarlo?", "¿lo
 # tienen en rojo?" (not "¿los datos los tengo que sacar de la página?").
 _ON_GARMENTS = r"cambiar|devolver|comprar|pedir|reservar|conseguir|encargar"
@@ -2018,7 +2023,17 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
             any(HOW_TOLD.search(s) for s in asking)
             or (
                 not _specific_product(asking)
-                and (not _for_garments(faq, topics[0]) or any(IN_GENERAL.search(s) for s in asking))
+                and (
+                    not _for_garments(faq, topics[0])
+                    or any(IN_GENERAL.search(s) for s in asking)
+                    or (
+                        _for_each_garment(faq, topics[0])
+                        and not any(
+                            HELD.search(s) or BACK_REFERENCE.search(s) or RECOMMEND.search(s)
+                            for s in asking
+                        )
+                    )
+                )
             )
         )
     )
@@ -2233,6 +2248,13 @@ def _for_garments(faq: faq_module.Faq, topic: str) -> bool:
     """Whether the answer of ``topic`` speaks of garments, their sizes, colours or models (a
     sizes or exchanges answer does; a shipping or payments one does not)."""
     return any(faq.names(topic, word) for word in ("prenda", "talle", "color", "modelo"))
+
+
+def _for_each_garment(faq: faq_module.Faq, topic: str) -> bool:
+    """Whether the answer of ``topic`` says it holds for each garment ("en la página de cada
+    prenda encontrás la guía de talles"), not for most of them ("reponemos la mayoría de los
+    modelos")."""
+    return EACH_GARMENT.search(faq_module.normalize(faq.entry(topic).answer)) is not None
 
 
 def _announced(sentences: list[str]) -> tuple[list[str], set[str]]:
