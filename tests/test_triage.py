@@ -1432,6 +1432,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Vi una campera de jean clarita en la vidriera. Talle M. ¿La tienen en la página?",
          "llm", None),
         ("El buzo Uspallata en M está agotado. ¿Va a volver a entrar?", "llm", None),
+        # A garment's fabric is the garment.
+        ("Me compré un vestido camisero de lino y me gustaría cambiarlo por otro modelo. ¿Se "
+         "puede?", "faq", "cambios"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

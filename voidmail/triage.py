@@ -917,13 +917,16 @@ COLORS = (
     r"|turquesa|coral|nude|chocolate|arena|tostado|oliva|aqua|plateado|dorado|estampad[oa]s?"
     r"|rayad[oa]s?|floread[oa]s?|lis[oa]s?|a\s+cuadros|animal\s+print"
 )
+FABRICS = (
+    r"algodon|lino|corderoy|lana|hilo|modal|frisa|cuero|seda|gabardina|morley|lycra|polar|pana"
+    r"|tusor|bengalina|fibrana|microfibra|paño|pano|termic[oa]s?"
+)
 SIZE_TOKEN = rf"{SIZE_LETTERS}|2xl|3xl|\d{{1,2}}"  # clothing sizes, lettered or numbered
 PRODUCT_ATTRIBUTE = _any(
     rf"\b(?:{COLORS})\b",
     rf"\btalle\s+(?:{SIZE_TOKEN})\b",
     rf"\b(?:en|el|un|una|la)\s+(?:{SIZE_LETTERS})\b|\b(?:xxs|xs|xl|xxl|xxxl)\b",
-    r"\b(?:algodon|lino|corderoy|lana|hilo|modal|frisa|cuero|seda|gabardina|morley|lycra"
-    r"|polar|pana|tusor|bengalina|fibrana|microfibra|paño|pano|termic[oa]s?)\b",
+    rf"\b(?:{FABRICS})\b",
     # Jean is a fabric only of another garment ("campera de jean"); "un jean" is the garment.
     rf"\b(?:{GARMENTS})\s+de\s+jean\b",
     r"\b(?:oversize|recto|recta|mom|skinny|wide\s+leg|cargo|tiro\s+(?:alto|bajo|medio)|manga\s+(?:larga"
@@ -932,6 +935,8 @@ PRODUCT_ATTRIBUTE = _any(
     r"\b(?:ese|esa|este|esta|estos|estas)\s+(?:" + GARMENTS + r")\b",
 )
 GARMENT = re.compile(rf"\b(?:{GARMENTS})\b")
+# A garment with its fabric ("el pantalón de lino", "la calza térmica") is a garment.
+GARMENT_OF_FABRIC = re.compile(rf"\b({GARMENTS})\s+(?:de\s+)?(?:{FABRICS})\b")
 # Seeing, and the networks it happens on.
 SEEING = (
     r"vi|vio|vimos|vieron|visto|mire|miraba|mostraba|mostro|subieron|publicaron|encontre|conoci"
@@ -2581,12 +2586,12 @@ def _plainly(normal: str) -> str:
 
 
 def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
-    """``normal`` with each garment said as "prenda" and each place word as "localidad": a
-    jean is covered wherever the answer speaks of garments, and "mi pueblo" wherever it ships
-    to every town. The names ``called`` are left out, and what begins one ("Juli" for Julieta,
+    """``normal`` with each garment (and its fabric) said as "prenda" and each place word as
+    "localidad": a jean is covered wherever the answer speaks of garments, and "mi pueblo"
+    wherever it ships to every town. The names ``called`` are left out, and what begins one ("Juli" for Julieta,
     "Gus" for Gustavo), unless it is a short word of the language ("la" does not begin Laura:
     "hoy a la noche" keeps its deadline)."""
-    normal = SIZE_NAMED.sub("talle", GARMENT.sub("prenda", normal))
+    normal = SIZE_NAMED.sub("talle", GARMENT.sub("prenda", GARMENT_OF_FABRIC.sub(r"\1", normal)))
     normal = _plainly(COLOR_NAMED.sub("color", normal))
     tokens = re.findall(r"[a-z0-9ñ]+", normal)
     out = [
