@@ -1435,6 +1435,18 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # A garment's fabric is the garment.
         ("Me compré un vestido camisero de lino y me gustaría cambiarlo por otro modelo. ¿Se "
          "puede?", "faq", "cambios"),
+        # An address put by mistake, a colour that came instead of the one ordered: a person.
+        ("Hice el pedido y puse la dirección de mi casa en Brasil sin querer. Necesito que lo "
+         "manden al departamento donde estoy en Mendoza.", "human", None),
+        ("La campera que vino es color BEIGE y yo pedí NEGRA.", "human", None),
+        # Paying a relative back, the state's tax refund, going in vain and the street's
+        # exchange rate are no complaint.
+        ("Mi yerno paga desde allá y yo le devuelvo el dinero. ¿Aceptan Mercado Pago?", "faq",
+         "pagos"),
+        ("Soy turista, ¿hacen la devolución del IVA?", "llm", None),
+        ("Antes de pasar por el local, para no ir al pedo: ¿hasta qué talle tienen?", "llm",
+         None),
+        ("¿Aceptan reales en el local? El cambio en la calle no me da confianza.", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

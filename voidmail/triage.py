@@ -100,7 +100,10 @@ COLOR_NAMES = (
     r"|lilas?|celestes?|marron(?:es)?|amarill[oa]s?|violetas?|fucsias?|turquesas?"
 )
 # One size or colour, as said of what was ordered or what came ("la M", "en negro", "talle 42").
-_SIZE_OR_COLOR = rf"(?:(?:el|la|un|una|en)\s+)?(?:talle\s+(?:{SIZE_LETTERS}|\d{{1,2}})|{SIZE_LETTERS}|{COLOR_NAMES})\b"
+_SIZE_OR_COLOR = (
+    rf"(?:es\s+)?(?:(?:el|la|un|una|en|de)\s+)?(?:color\s+)?(?:talle\s+(?:{SIZE_LETTERS}|\d{{1,2}})"
+    rf"|{SIZE_LETTERS}|{COLOR_NAMES})\b"
+)
 
 # Handoff: (category, intent, pattern). Patterns run on normalised text, line by line.
 HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
@@ -110,9 +113,11 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         _any(
             r"(?<!\bcontra\s)(?<!\bcontra)\breembols\w*",  # (not "contra reembolso": cash on delivery)
             r"\breintegr\w*+(?!\s+(?:de|del)\s+(?:iva|impuestos?|tax)\b)",  # (the state's, to a tourist)
-            r"\bdevoluc\w*",
+            r"\bdevoluc\w*+(?!\s+(?:de|del)\s+(?:iva|impuestos?|tax)\b)",
             r"\bdevolver(?:me|nos|lo|la)?\b",
-            r"\bdevuelv\w*",
+            # ("Mi yerno paga y yo le devuelvo el dinero" pays a relative back.)
+            r"(?<!\ble\s)(?<!\bte\s)\bdevuelv\w*"
+            r"|\b(?:le|te)\s+devuelv\w*+(?!\s+(?:el\s+|la\s+)?(?:dinero|plata|guita)\b)",
             r"\bdevolv\w*",
             r"\b(?:quiero|necesito)\s+(?:mi|la|el)\s+(?:dinero|plata)\b",
             r"\brecuperar\s+(?:mi|el|la)\s+(?:dinero|plata)\b",
@@ -164,7 +169,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "address_change",
         "pedido",
         _any(
-            r"\b(?:cambi|modific|correg|actualiz|rectific)\w*\b.{0,30}\b(?:direccion|domicilio|calle"
+            # ("El cambio en la calle", "el dólar blue": money changed, not an address.)
+            r"\b(?:cambi|modific|correg|actualiz|rectific)\w*+(?!\s+(?:en\s+la\s+calle|blue|oficial)\b)"
+            r".{0,30}\b(?:direccion|domicilio|calle"
             r"|codigo\s+postal|destinatario|departamento|dpto|altura|numeracion)\b",
             r"\b(?:direccion|domicilio|calle|altura)\b.{0,120}\b(?:corregir|correg\w+|cambiar\w*)\b",
             r"\bla\s+(?:nueva\s+)?direccion\s+(?:seria|correcta\s+es|nueva\s+es)\b",
@@ -174,7 +181,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             # "Puso la dirección de su casa, pero las próximas semanas va a estar en lo de mi
             # hermana": the address the order carries is not where it should go.
             r"\b(?:puse|puso|pusimos|cargue|cargo|ingrese|ingreso|deje|dejo)\s+(?:la|mi|su)\s+direccion\b"
-            r".{0,120}\bpero\b",
+            r".{0,120}\b(?:pero|sin\s+querer|por\s+error)\b",
             # Moving house matters for an order on its way, not for the next one.
             r"\b(?:me\s+(?:mude|estoy\s+mudando)|mudanza)\b.{0,60}\b(?:pedido|compra|orden|paquete|envio)\b"
             r"|\b(?:pedido|compra|orden|paquete|envio)\b.{0,60}\b(?:me\s+(?:mude|estoy\s+mudando)|mudanza)\b",
@@ -200,7 +207,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?:pedido|compra|orden|envio|paquete)\b",
             r"\b(?:agreg|sum|anad)\w*\b.{0,80}\b(?:todo\s+junto|en\s+el\s+mismo\s+(?:envio|paquete))\b",
             r"\bme\s+olvide\s+de\s+(?:sumar|agregar|pedir|poner|incluir)\b",
-            r"\b(?:cambi|modific)\w*\b.{0,60}\bantes\s+de\s+(?:que\s+(?:me\s+)?(?:lo|la|los|las)?\s*"
+            r"\b(?:cambi|modific|correg|corrij)\w*\b.{0,60}\bantes\s+de\s+(?:que\s+(?:me\s+)?(?:lo|la|los|las)?\s*"
             r"(?:despachen|manden|envien|salga)\b|(?:despach|mand|envi)ar(?:me|nos)?(?:lo|la|los|las)?\b)",
             r"\btendria\s+que\s+haber\s+(?:pedido|elegido|comprado|puesto)\b",
             # Another way to pay an order placed: "¿me pueden cambiar la forma de pago?".
@@ -636,7 +643,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:subo|publico|expongo|escracho)\s+(?:todo|las\s+capturas|los\s+mails|esto)\b",
             r"\b(?:segundo|tercer|tercero|cuarto|quinto)\s+(?:mail|correo|mensaje)\s+que\s+(?:les\s+)?(?:mando|envio"
             r"|escribo)\b",
-            r"\b(?:ir|fui|viaje|venir|vine|hicieron\s+ir)\s+al\s+pedo\b|\bquede\s+como\s+un[oa]?\s+(?:guas[oa]|boludo|boluda"
+            r"(?<!\bno\s)\b(?:ir|fui|viaje|venir|vine|hicieron\s+ir)\s+al\s+pedo\b|\bquede\s+como\s+un[oa]?\s+(?:guas[oa]|boludo|boluda"
             r"|idiota|tonto|tonta|gil)\b",
             # ("Respondan a este otro mail, porfa" says where to answer.)
             r"(?<!que\s)(?<!me\s)(?<!nos\s)\b(?:respondan|contesten|atiendan)\b(?!\s+(?:a|al|porfa|por\s+favor"
