@@ -1447,6 +1447,15 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Antes de pasar por el local, para no ir al pedo: ¿hasta qué talle tienen?", "llm",
          None),
         ("¿Aceptan reales en el local? El cambio en la calle no me da confianza.", "llm", None),
+        # A number that counts what the answer does not count (garments, children) is no
+        # condition; a day, a time or money still is. How long the writer has lived abroad
+        # is who writes.
+        ("Me quiero llevar 2 conjuntos y todo junto no llego. ¿Se puede pagar en cuotas con "
+         "tarjeta de crédito?", "faq", "pagos"),
+        ("Quiero llevar 2 conjuntos y cobro el 5. ¿Cuánto tiempo me guardan el pedido si pago "
+         "por transferencia?", "llm", None),
+        ("Vivo en Barcelona desde el 2002. ¿Hacen envíos a San Juan? ¿Cuánto tardan?", "faq",
+         "envios"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -94,6 +94,8 @@ _DEADLINE = re.compile(
     # The same day: "¿llega en el día?", "¿lo paso a buscar hoy a la tarde?".
     r"|\b(?:el\s+mismo\s+dia|en\s+el\s+dia|hoy\s+mismo|hoy\s+a\s+la\s+(?:tarde|noche|manana))\b"
 )
+# What a number counts: the word after it, past a range ("2 a 4 semanas", "3 y 7 días").
+_COUNTED = re.compile(r"\b\d+(?:\s+(?:a|y|o)\s+\d+)?\s+([a-z]+)")
 _NUMBER_WORDS = {
     "un": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
     "ocho": 8, "nueve": 9, "diez": 10, "quince": 15, "veinte": 20, "treinta": 30, "cuarenta": 40,
@@ -586,6 +588,12 @@ class Entry:
             for n, weeks, hours in _WINDOW.findall(normalize(self.answer))
         )
         return max(spans, default=0)
+
+    @functools.cached_property
+    def counts(self) -> frozenset[str]:
+        """The keys of what the answer counts: the word after each number it says ("30 días",
+        "entre 3 y 7 días hábiles", "48 horas")."""
+        return frozenset(key(m) for m in _COUNTED.findall(normalize(self.answer)))
 
     @functools.cached_property
     def signatures(self) -> tuple[str, ...]:

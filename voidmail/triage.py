@@ -1559,13 +1559,14 @@ TITLED = re.compile(
     r"((?:[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+[^\S\n]*){1,3})"
 )
 # How long the writer has lived, worked or bought somewhere: "vivo en Las Heras hace dos
-# años", "hace años que les compro". Who writes, not when anything came; the time belongs to
+# años", "hace años que les compro", "vivo en Barcelona desde el 2002". Who writes, not when anything came; the time belongs to
 # that clause only ("vivo en Maipú y compré hace dos meses" keeps the purchase's).
 LIVED = re.compile(
     r"\b(?:vivo|vivimos|resido|residimos|trabajo|trabajamos|les\s+compro|soy\s+client[ae])\b"
     r"(?:(?!\b(?:y|pero|que|compr\w*|ped\w*|pag\w*|recib\w*|lleg\w*|regal\w*|mand\w*|envi\w*)\b)"
-    r"[^.?!\n,;]){0,40}?\bhace\s+(?:(?:mas\s+de|casi|unos|unas|como)\s+)?(?:\w+\s+)?(?:anos|meses)\b"
-    r"(?!\s+que\b)|\bhace\s+(?:(?:mas\s+de|casi|unos|unas|como)\s+)?(?:\w+\s+)?(?:anos|meses)\s+que\s+"
+    r"[^.?!\n,;]){0,40}?(?:\bhace\s+(?:(?:mas\s+de|casi|unos|unas|como)\s+)?(?:\w+\s+){0,2}"
+    r"(?:anos|meses)\b(?!\s+que\b)|\bdesde\s+(?:el\s+)?(?:ano\s+)?(?:19|20)\d\d\b)"
+    r"|\bhace\s+(?:(?:mas\s+de|casi|unos|unas|como)\s+)?(?:\w+\s+)?(?:anos|meses)\s+que\s+"
     r"(?:vivo|vivimos|resido|trabajo|trabajamos|les\s+compro|soy\s+client[ae])\b"
 )
 # Whom a line greets by name: "Hola Caro,", "Buen día Sole!" (written with its capital).
@@ -1666,6 +1667,15 @@ CHILD = re.compile(
 ORDER_LEAVING = re.compile(
     r"(?<!cuanto )(?<!cuanto me )\bsalen?\s+(?=(?:el|mi|los|mis|nuestro)\s+(?:pedidos?|paquetes?"
     r"|compras?)\b)"
+)
+# A number and what it counts: "2 conjuntos", "3 chicos" (not a day: "cobro el 5 jaja").
+COUNT = re.compile(r"(?<!\bel\s)(?<!\bdel\s)(?<!\bal\s)(?<!\blos\s)\b\d{1,3}\s+(?P<what>[a-z]+)\b")
+# What a number counts that is a time, money, an instalment or a date, never left out. (Nor
+# is a number followed by a word that says nothing of what it counts: "mi nene de 8 para su
+# cumple", "el 5 de marzo".)
+KEPT_COUNT = re.compile(
+    rf"(?:dia|dias|semana|semanas|mes|meses|ano|anos|hora|horas|hs|hrs|h|min|minuto|minutos|habiles"
+    rf"|am|pm|pesos|peso|mil|lucas|dolares|usd|reales|euros|cuota|cuotas|{MONTHS})"
 )
 # A sentence that goes on with the one before: "… y me devolvieron la plata re tarde".
 GOES_ON = re.compile(r"\W{0,3}y\s")
@@ -2157,7 +2167,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     )
     if faq.entry(topic).after_purchase:
         told_around = _ahead_left_out(told_around, mail.date)
-    context = faq.coverage(topic, told_around)
+    context = faq.coverage(topic, _uncounted(told_around, faq.entry(topic).counts))
     if context.disagreements:
         coverage = dataclasses.replace(
             coverage, uncovered=coverage.uncovered + context.disagreements
@@ -2393,6 +2403,23 @@ def _wearer_left_out(normal: str, *, sized: bool) -> str:
     if not sized:
         unaged = CHILD.sub(" ", BABY_AGE.sub(" ", unaged))
     return LIVED.sub(" ", MEASURE.sub(" ", unaged))
+
+
+def _uncounted(normal: str, counts: frozenset[str]) -> str:
+    """``normal`` without the numbers that count what the answer does not ("llevo 2 conjuntos",
+    "tengo 10 min de break"): how many garments or children is no condition on an answer that
+    counts days. Times, money and instalments stay, and so does anything the answer counts."""
+
+    def drop(found: re.Match[str]) -> str:
+        what = found["what"]
+        kept = (
+            what in faq_module.STOPWORDS
+            or faq_module.key(what) in counts
+            or KEPT_COUNT.fullmatch(what)
+        )
+        return found.group(0) if kept else what
+
+    return COUNT.sub(drop, normal)
 
 
 def _told_aside_left_out(sentence: str) -> str:
