@@ -1456,6 +1456,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "por transferencia?", "llm", None),
         ("Vivo en Barcelona desde el 2002. ¿Hacen envíos a San Juan? ¿Cuánto tardan?", "faq",
          "envios"),
+        # Portuguese words in Spanish mail are read as their Spanish; a mail in Portuguese
+        # is the LLM's.
+        ("Oi! Estuve mirando la página y muchas cosas están esgotadas en mi tamanho. ¿Vuelven "
+         "a entrar?", "faq", "stock"),
+        ("Hola! La remera me quedó grande. ¿Cómo faço para trocar por un talle menos?", "faq",
+         "cambios"),
+        ("Oi, tudo bem? Vocês fazem troca de tamanho? Obrigada!", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

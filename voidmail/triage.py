@@ -1160,9 +1160,10 @@ PLAIN_PHRASES = (
 # A postal code given ("cp 8316", "C.P. M5500"): the code an answer may ask for, not a number
 # it must say.
 POSTAL_CODE = re.compile(r"\b(?:cp|c\.p\.?|codigo\s+postal)\s*:?\s*[a-z]?\d{4}(?:[a-z]{3})?\b")
-# The shop's words said in English inside Spanish mail ("¿aceptan debit card?", "¿hacen
-# restock?"), said in Spanish. A message mostly in English goes to the LLM before any of this.
-ENGLISH = tuple(
+# The shop's words said in English or Portuguese inside Spanish mail ("¿aceptan debit card?",
+# "¿hacen restock?", "¿como faço a troca?", "mi tamanho"), said in Spanish. A message mostly
+# in another language goes to the LLM before any of this.
+FOREIGN_WORDS = tuple(
     (re.compile(pattern), spanish)
     for pattern, spanish in (
         (r"\bsize\s+(?:chart|guide)\b", "guia de talles"),
@@ -1182,6 +1183,55 @@ ENGLISH = tuple(
         (r"\bwhere(?:'s|\s+is)\b", "donde esta"),
         # And in the Spanish of Colombia, Venezuela or Peru: a tracking number is a "guía".
         (r"\b(?:numero|codigo)\s+de\s+guia\b", "numero de seguimiento"),
+        # Portuguese, written by Brazilians who live in or visit Mendoza (portuñol).
+        (r"\btrocas?\b", "cambio"),
+        (r"\btrocar(?:la|lo|las|los)?\b", "cambiar"),
+        (r"\btamanhos?\b", "talle"),
+        (r"\besgotad([oa]s?)\b", r"agotad\1"),
+        (r"\bapertad([oa]s?)\b", r"ajustad\1"),
+        (r"\bencomenda\b", "encargo"),
+        (r"\blojas?\b", "tienda"),
+        (r"\bcartao\b", "tarjeta"),
+        (r"\bpagamento\b", "pago"),
+        (r"\bfrete\b", "envio"),
+        (r"\bprazo\b", "plazo"),
+        (r"\broupas?\b", "ropa"),
+        (r"\bcalcas?\b", "pantalon"),
+        (r"\bmoletom\b", "buzo"),
+        (r"\bjaqueta\b", "campera"),
+        (r"\bquant([oa]s?)\b", r"cuant\1"),
+        (r"\bcusta\b", "cuesta"),
+        (r"\bchegar\b", "llegar"),
+        (r"\bchega\b", "llega"),
+        (r"\bchegam\b", "llegan"),
+        (r"\bquando\b", "cuando"),
+        (r"\bonde\b", "donde"),
+        (r"\bposso\b", "puedo"),
+        (r"\bpode\b", "puede"),
+        (r"\bpodem\b", "pueden"),
+        (r"\bfaco\b", "hago"),
+        (r"\bfazer\b", "hacer"),
+        (r"\btenho\b", "tengo"),
+        (r"\btem\b", "tiene"),
+        (r"\bquero\b", "quiero"),
+        (r"\bgostaria\b", "quisiera"),
+        (r"\bvoltar\b", "volver"),
+        (r"\bvai\b", "va"),
+        (r"\bnao\b", "no"),
+        (r"\bou\b", "o"),
+        (r"\bcom\b", "con"),
+        (r"\bsem\b", "sin"),
+        (r"\bmais\b", "mas"),
+        (r"\btudo\b", "todo"),
+        (r"\bbem\b", "bien"),
+        (r"\btambem\b", "tambien"),
+        (r"\bentao\b", "entonces"),
+        (r"\bvoces?\b", "vos"),
+        (r"\b(?:meu|minha)\b", "mi"),
+        (r"\bum\b", "un"),
+        (r"\buma\b", "una"),
+        (r"\b(?:obrigad[oa]s?|valeu)\b", "gracias"),
+        (r"\bbeijos?\b", "besos"),
     )
 )
 # A cut in the power, the water or the line: "se cortó la luz" names no short garment.
@@ -2467,9 +2517,9 @@ def _idioms(normal: str) -> str:
     side are "entre dos talles", "¿es porque lo tienen?" is "¿está disponible?", "lo que
     está en la página" is the site's stock, a size it shows is "disponible", a postal code
     given is "código postal", an order that "sale" is dispatched, the shop's words in English
-    are said in Spanish, and a power cut is gone."""
-    for english, spanish in ENGLISH:
-        normal = english.sub(spanish, normal)
+    or Portuguese are said in Spanish, and a power cut is gone."""
+    for foreign, spanish in FOREIGN_WORDS:
+        normal = foreign.sub(spanish, normal)
     normal = POSTAL_CODE.sub("codigo postal", POWER_CUT.sub("", normal))
     normal = ORDER_LEAVING.sub("despachan ", normal)
     normal = ON_THE_SITE.sub("el stock de la pagina", SIZE_SHOWN.sub("figura disponible", normal))
