@@ -1463,6 +1463,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Hola! La remera me quedó grande. ¿Cómo faço para trocar por un talle menos?", "faq",
          "cambios"),
         ("Oi, tudo bem? Vocês fazem troca de tamanho? Obrigada!", "llm", None),
+        # The hour they write at is no condition; "en gral" is "en general".
+        ("Les escribo desde el hospital, son las 4 am. ¿Qué formas de pago tienen?", "faq",
+         "pagos"),
+        ("Todo lo que me gusta está agotado. En gral vuelven a entrar las cosas?", "faq", "stock"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -124,7 +124,8 @@ _SHORTHAND = {
     "aver": "a ver", "porfavor": "por favor", "abia": "habia", "ise": "hice", "asen": "hacen",
     "acen": "hacen", "ase": "hace", "asemos": "hacemos",
     # Said short: "como hago pa saber", "si pago por transfe".
-    "pa": "para", "transfe": "transferencia", "transfer": "transferencia",
+    "pa": "para", "transfe": "transferencia", "transfer": "transferencia", "gral": "general",
+    "bn": "bien", "slds": "saludos", "dnd": "donde",
 }  # fmt: skip
 # Spelt by ear, letter by letter: "k" before e and i is "qu" ("kiero", "keda"; not in the
 # few words written with it), "nb" is "nv" ("enbio": Spanish writes no "nb"), "yeg" is "lleg"

@@ -1677,11 +1677,12 @@ ANY_PURCHASE = re.compile(
     r"\bsi\s+(?:\w+\s+){0,3}?(?:pido|compro|encargo|algo|no\s+me\s+(?:va|queda|gusta|convence|entra))\b"
     r"|\buna\s+prenda\b|\b(?:las|una|cualquier)\s+prendas?\b"
 )
-# A time of day or a distance in a story: "en la finca desde las 6 de la mañana", "vivo a 10
-# cuadras". Around a question it is when or where they are, not a condition.
+# A time of day or a distance in a story: "en la finca desde las 6 de la mañana", "son las 4
+# am", "vivo a 10 cuadras". Around a question it is when or where they are, not a condition.
 CLOCK = re.compile(
-    r"\b(?:a|desde|hasta|de)\s+las\s+\d{1,2}(?:[:.]\d{2})?(?:\s*(?:hs|horas?|am|pm|de\s+la\s+(?:manana|tarde"
-    r"|noche)))?\b|\ba\s+\d{1,3}\s+(?:cuadras|km|kilometros|metros)\b"
+    r"\b(?:a|desde|hasta|de|son)\s+las\s+\d{1,2}(?:[:.]\d{2})?(?:\s+y\s+(?:pico|media|cuarto))?"
+    r"(?:\s*(?:hs|horas?|am|pm|de\s+la\s+(?:manana|tarde|noche)))?\b"
+    r"|\ba\s+\d{1,3}\s+(?:cuadras|km|kilometros|metros)\b"
 )
 # Whether something arrives, or in time: then an occasion named is a deadline.
 ARRIVAL = re.compile(
