@@ -1467,6 +1467,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Les escribo desde el hospital, son las 4 am. ¿Qué formas de pago tienen?", "faq",
          "pagos"),
         ("Todo lo que me gusta está agotado. En gral vuelven a entrar las cosas?", "faq", "stock"),
+        # Whether what the site shows as there is there holds for every garment.
+        ("Mi nieto me pidió el buzo azul con capucha. ¿El talle que figura como disponible en "
+         "la página está efectivamente en existencia?", "faq", "stock"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

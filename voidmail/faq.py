@@ -314,7 +314,7 @@ SYNONYMS = tuple(
         "tiempo plazo dias horas semanas",
         "mail email correo",
         "avisar avisan avisen aviso avisame avisenme avisemos notificar notifiquen notifican",
-        "disponible disponibles conseguir consiguen consigue conseguirlo",
+        "disponible disponibles conseguir consiguen consigue conseguirlo existencia existencias",
         "agotado agotada agotados agotadas acaba acabo acabaron tachado tachada tachados tachadas",
     )
 )

@@ -1639,11 +1639,14 @@ BIRTHDAY_ON = re.compile(
     rf"\bcumple(?:\s+anos)?\s+el\s+\d{{1,2}}(?:\s+de\s+(?:{MONTHS}))?\b"
     rf"|\bel\s+\d{{1,2}}(?:\s+de\s+(?:{MONTHS}))?\s+cumple(?:\s+anos)?\b"
 )
-# Asking how to be told, or what the site's showing means; asking in general.
+# Asking how to be told, or what the site's showing means ("¿el talle que figura como
+# disponible está de verdad?"); asking in general.
 HOW_TOLD = re.compile(
     r"\b(?:alguna\s+forma|alguna\s+manera|hay\s+(?:forma|manera)|como\s+hago|como\s+puedo)\s+"
     r"(?:de\s+|para\s+)?(?:que\s+me\s+(?:avisen|notifiquen)|enterarme|saber\s+cuando)\b"
     r"|\beso\s+(?:quiere\s+decir|significa)\b"
+    r"|\b(?:figura|figuran|aparece|aparecen|dice|dicen|muestra|muestran)\s+(?:como\s+)?(?:disponibles?"
+    r"|en\s+stock|con\s+stock)\b"
 )
 IN_GENERAL = re.compile(r"\b(?:pregunta|consulta)\s+general\b|\ben\s+general\b")
 # An answer that holds for every garment says so.
