@@ -1470,6 +1470,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # Whether what the site shows as there is there holds for every garment.
         ("Mi nieto me pidió el buzo azul con capucha. ¿El talle que figura como disponible en "
          "la página está efectivamente en existencia?", "faq", "stock"),
+        # The children a parent names are who the garment is for.
+        ("Quiero comprar la ropa de mis hijos (Tobías y Renzo) pagando por transferencia. ¿Los "
+         "datos me los pasan después?", "faq", "pagos"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

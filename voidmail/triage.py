@@ -1603,10 +1603,12 @@ REASON_FIRST = re.compile(
 TITLED = re.compile(
     r"\b(?:Dr|Dra|Doctor|Doctora|Ing|Ingeniero|Ingeniera|Lic|Licenciado|Licenciada|Sr|Sra|Srta|Señor"
     r"|Señora|Señorita|Cdor|Cdora|Contador|Contadora|Arq|Prof|Profesor|Profesora"
-    # ... or by kinship: "mi abuela Susana", "mi nieta Valentina".
-    r"|[Mm]i\s+(?:abuel[oa]|mam[aá]|madre|pap[aá]|padre|hij[oa]|niet[oa]|sobrin[oa]|herman[oa]|t[ií][oa]|prim[oa]"
-    r"|suegr[oa]|novi[oa]|espos[oa]|marido|amig[oa]|cuñad[oa]|nuera|yerno|jef[ea]|vieja|viejo))\.?,?[^\S\n]+"
-    r"((?:[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+[^\S\n]*){1,3})"
+    # ... or by kinship: "mi abuela Susana", "mi nieta Valentina", "mis hijos (Tobías y Renzo)".
+    r"|[Mm]is?\s+(?:abuel[oa]s?|mam[aá]|madre|pap[aá]|padre|hij[oa]s?|niet[oa]s?|sobrin[oa]s?|herman[oa]s?"
+    r"|t[ií][oa]s?|prim[oa]s?|suegr[oa]|novi[oa]|espos[oa]|marido|amig[oa]s?|cuñad[oa]s?|nuera|yerno"
+    r"|jef[ea]|vieja|viejo))\.?,?[^\S\n]+\(?"
+    r"((?:(?!(?:Dr|Dra|Ing|Lic|Sr|Sra|Srta|Cdor|Cdora|Arq|Prof)\b)[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+"
+    r"(?:,?[^\S\n]+[ye][^\S\n]+|,[^\S\n]*|[^\S\n]+)?){1,5})"
 )
 # How long the writer has lived, worked or bought somewhere: "vivo en Las Heras hace dos
 # años", "hace años que les compro", "vivo en Barcelona desde el 2002". Who writes, not when anything came; the time belongs to
