@@ -1417,6 +1417,8 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Los vestidos salen bastante, así que quería preguntar si se puede pagar en cuotas.",
          "faq", "pagos"),
         ("Y una vez que pago, ¿en cuánto tiempo sale el pedido?", "faq", "envios"),
+        ("Vivo en Villa Carlos Paz. ¿Cuánto me saldría el envío más o menos? No quiero que me "
+         "salga más caro el envío que la remera.", "faq", "envios"),
         ("¿Cuánto sale el pedido a Salta?", "llm", None),
         # Children named with their ages, and their school, are who wears it.
         ("Entre los tres chicos (Valentín 6, Lola 9 y Benjamín 12) el carrito quedó grande. "

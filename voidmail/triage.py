@@ -1004,8 +1004,13 @@ PLAIN_PHRASES = (
     ),
     (re.compile(r"\bdado\s+que\b"), "porque"),
     (re.compile(r"\bsale\s+(?:algo|plata|extra)\b"), "tiene costo"),
-    # "Sale" as what a thing costs: "sale bastante, ¿puedo pagar en cuotas?".
-    (re.compile(r"\bsalen?\s+(?=(?:bastante|caro|caros|caras?|mucho|muy\s+caro)\b)"), "cuesta "),
+    # "Sale" as what a thing costs: "sale bastante, ¿puedo pagar en cuotas?", "no quiero que me
+    # salga más caro el envío que la remera".
+    (
+        re.compile(r"\bsal(?:e|en|ga|gan)\s+(?:mas\s+|muy\s+)?(?:caro|caros|cara|caras)\b"),
+        "cuesta mas",
+    ),
+    (re.compile(r"\bsalen?\s+(?=(?:bastante|mucho)\b)"), "cuesta "),
     (re.compile(r"\ba\s+mano\b"), ""),
     # Where they saw us is no condition: "mi prima vio sus cosas en mi historia de ig", "vi un
     # tiktok de una chica". (Buying or paying "por Instagram" is: no answer speaks of it.)
