@@ -1858,6 +1858,15 @@ CONDITIONS = """
 """.split()
 
 
+def test_a_message_too_long_for_any_answer_is_read_for_harm_and_written_to() -> None:
+    rambling = "Hola, les cuento algo de mi día. " * 800
+    assert len(rambling) > triage.MAX_READ_CHARS
+    long_question = _decide(rambling + "¿Hacen envíos a Córdoba?")
+    assert (long_question.route, long_question.faq_id) == ("llm", None)
+    assert long_question.reason.startswith("llm: long message")
+    assert _decide(rambling + "Voy a hacer la denuncia en defensa del consumidor.").route == "human"
+
+
 def test_no_condition_is_an_everyday_word() -> None:
     neutral = faq.from_document({"faq": [{"id": "x", "answer": "Hola.", "keywords": ["zzz"]}]}, {})
     covered = [w for w in CONDITIONS if neutral.coverage("x", w).uncovered != (w,)]

@@ -65,6 +65,7 @@ ADULT_AGE = 13  # from here on a person wears the shop's sizes; younger, a child
 MAX_FAQ_WORDS = 80  # rambling customers are still asking one thing; longer ones rarely are
 MAX_FAQ_QUESTIONS = 4
 MAX_ANALYSED_CHARS = 3000
+MAX_READ_CHARS = 20_000  # beyond this a message is read for harm only, then written to
 MONTH_NUMBERS = {
     "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
     "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
@@ -1956,6 +1957,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     language = detect_language(normal)
     if language != "es":
         return Decision("llm", _foreign_intent(normal), None, 0.0, f"llm: language {language}")
+    if len(text) > MAX_READ_CHARS:
+        # Read whole for harm above; no canned answer covers a message this long, and reading
+        # it sentence by sentence for one would only take time.
+        return Decision("llm", "otro", None, 0.0, f"llm: long message ({len(text)} characters)")
 
     # "Fwd: Recibimos tu pedido #5578": an order named in the subject is as specific, unless
     # the reply asks something else ("Re: Tu pedido #4630 está en camino" - "¿reponen talles?").
