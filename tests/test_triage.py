@@ -1475,6 +1475,15 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # The children a parent names are who the garment is for.
         ("Quiero comprar la ropa de mis hijos (Tobías y Renzo) pagando por transferencia. ¿Los "
          "datos me los pasan después?", "faq", "pagos"),
+        # The writer not making it home for the holidays is no parcel missing; "¿cómo sabemos
+        # dónde está el paquete?" asks how shipping works.
+        ("Vivo en Roma y no llego para las fiestas. ¿Qué medios de pago tienen?", "faq",
+         "pagos"),
+        ("¿Cuántos días tarda el envío hasta Godoy Cruz? Y cuando llega, ¿cómo sabemos dónde "
+         "está el paquete?", "faq", "envios"),
+        # Taking charge of the family's purchases is no purchase made.
+        ("Yo me encargué de coordinar las compras de la familia. Cuando un talle está agotado, "
+         "¿lo vuelven a reponer?", "faq", "stock"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -701,7 +701,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 # A past purchase, said in passing: specific unless the FAQ answer is for buyers (exchanges).
 PURCHASE = re.compile(
     r"(?<!nunca\s)(?<!no\s)(?<!jamas\s)(?<!todavia\sno\s)(?<!aun\sno\s)"
-    r"\b(?:compre|pedi|pague|encargue|transferi|abone|deposite|compramos|pedimos|pagamos"
+    # ("Me encargué de coordinar las compras" took charge of them.)
+    r"\b(?:compre|pedi|pague|(?<!\bme\s)encargue|transferi|abone|deposite|compramos|pedimos|pagamos"
     r"|(?:hice|realice|hicimos|efectue|hizo)\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden))\b"
 )
 # A purchase just made ("ya pagué con Mercado Pago", "compré ayer a la tarde"): what comes
@@ -858,15 +859,18 @@ ORDER = _any(
     r"\b(?:reenvi\w*|adjunt\w*)\b.{0,30}\b(?:compra|pedido|orden|comprobante|factura"
     r"|confirmacion|recibo|ticket)\b",
     r"\b(?:ya\s+)?(?:me\s+)?(?:despacharon|enviaron|mandaron)\s+(?:mi|el|la|lo)\b",
-    # ("no llego a hacerla", "todo junto no llego", "no llego al local con los horarios" are
-    # the writer not managing, not a parcel missing.)
-    r"(?<!\bjunto\s)(?<!\bde\suna\s)(?<!\bun\spago\s)(?<!\buna\ssola\s)"
+    # ("no llego a hacerla", "todo junto no llego", "de una sola vez no llego", "no llego al
+    # local con los horarios", "vivo en Roma y no llego para las fiestas" are the writer not
+    # managing, not a parcel missing.)
+    r"(?<!\bjunto\s)(?<!\bde\suna\s)(?<!\bun\spago\s)(?<!\buna\ssola\s)(?<!\bsola\svez\s)"
     r"\bno\s+(?:me\s+)?(?:llego|llegaron|recibi|recibimos)\b"
     r"(?!\s+(?:a\s+[a-z]*(?:ar|er|ir)(?:la|lo|las|los)?|al\s+local|antes\s+de|a\s+fin\s+de\s+mes"
-    r"|con\s+(?:la\s+plata|el\s+sueldo|los\s+horarios|el\s+horario|el\s+tiempo))\b)|\btodavia\s+no\s+(?:me\s+)?(?:llega|llego|recibi)\b",
+    r"|con\s+(?:la\s+plata|el\s+sueldo|los\s+horarios|el\s+horario|el\s+tiempo)"
+    r"|para\s+(?:las\s+fiestas|navidad|fin\s+de\s+ano|ano\s+nuevo))\b)|\btodavia\s+no\s+(?:me\s+)?(?:llega|llego|recibi)\b",
     # ("¿Tiene seguimiento para ir viendo dónde está el paquete?" asks how shipping works, and
-    # so does "¿cómo sé dónde está el paquete?".)
+    # so do "¿cómo sé dónde está el paquete?" and "¿cómo sabemos dónde está?".)
     r"(?<!viendo\s)(?<!para\sver\s)(?<!\bcomo\sse\s)(?<!\bsaber\s)(?<!\bcomo\ssabre\s)"
+    r"(?<!\bcomo\ssabemos\s)"
     r"\bdonde\s+esta\s+(?:mi|el|la)\s+(?:pedido|compra|paquete|envio|orden)\b",
     r"#\s?\d{3,}\b",
     r"\b(?:pedido|orden|compra|order)\s*(?:n(?:ro|umero|o)?\.?\s*)?#?\s*\d{3,}\b",
