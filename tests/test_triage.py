@@ -1484,6 +1484,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # Taking charge of the family's purchases is no purchase made.
         ("Yo me encargué de coordinar las compras de la familia. Cuando un talle está agotado, "
          "¿lo vuelven a reponer?", "faq", "stock"),
+        # A purchase made last night asks what happens to every order; the courier is not
+        # the shop to call.
+        ("Hice una compra anoche después de la guardia. ¿Cómo hago para seguir el envío? ¿Me "
+         "mandan un número de seguimiento o tengo que llamar al correo?", "faq", "envios"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -570,7 +570,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bpas(?:ame|enme)\s+(?:un|el|su)\s+numero\b",
             r"\b(?:telefono|numero|whatsapp|celular)\s+para\s+(?:llamar|comunicarme|hablar|contactar)\w*",
             r"\bno\s+(?:con\s+)?(?:un\s+)?(?:robot|bot|contestador|maquina)\b|\bsos\s+un\s+(?:robot|bot)\b",
-            r"\b(?:me\s+)?(?:llamen|llamenme|llame|llamar|llamarme|llamame)\s+(?:al|a\s+mi|por)\b",
+            # ("¿Tengo que llamar al correo?" would call the courier, not the shop.)
+            r"\b(?:me\s+)?(?:llamen|llamenme|llame|llamar|llamarme|llamame)\s+(?:al|a\s+mi|por)\b"
+            r"(?!\s+(?:correo|banco|transporte|expreso|andreani|oca)\b)",
             r"\bllam(?:enme|eme|ame)\b|\bque\s+me\s+llamen\b",
             r"\bme\s+(?:llamara|llamaran|llamaria|llamarian|puedan\s+llamar|podrian\s+llamar"
             r"|pueden\s+llamar)\b",
@@ -705,14 +707,15 @@ PURCHASE = re.compile(
     r"\b(?:compre|pedi|pague|(?<!\bme\s)encargue|transferi|abone|deposite|compramos|pedimos|pagamos"
     r"|(?:hice|realice|hicimos|efectue|hizo)\s+(?:un|una|el|la|mi)\s+(?:pedido|compra|orden))\b"
 )
-# A purchase just made ("ya pagué con Mercado Pago", "compré ayer a la tarde"): what comes
-# next is what happens to every order, unless its number is given or something is missing
-# (``ORDER``).
+# A purchase just made ("ya pagué con Mercado Pago", "compré ayer a la tarde", "hice una
+# compra anoche"): what comes next is what happens to every order, unless its number is given
+# or something is missing (``ORDER``).
 JUST_BOUGHT = re.compile(
     r"\b(?:ya|recien)\s+(?:lo\s+|la\s+)?(?:pague|compre|transferi|abone|hice\s+(?:el\s+pago|la\s+compra))\b"
     # (Not long ago: "ya pagué hace una semana" is an order late.)
     r"(?![^.?!\n]{0,20}\b(?:hace|el\s+\d|desde)\b)"
-    r"|\b(?:pague|compre|transferi|abone)\s+(?:recien|hoy|ayer)\b(?:[^.?!\n]{0,30}?\by\s+(?:pague|abone)\b)?"
+    r"|\b(?:pague|compre|transferi|abone|hice\s+(?:una|la)\s+compra|hice\s+(?:un|el)\s+pedido)\s+"
+    r"(?:recien|hoy|ayer|anoche|hace\s+un\s+rato)\b(?:[^.?!\n]{0,30}?\by\s+(?:pague|abone)\b)?"
 )
 # A purchase in the subjunctive, asked or advised, not made: "mi hijo me dice que compre por
 # internet", "¿puede pasar que compre y no haya?".
