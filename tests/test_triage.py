@@ -1488,6 +1488,11 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # the shop to call.
         ("Hice una compra anoche después de la guardia. ¿Cómo hago para seguir el envío? ¿Me "
          "mandan un número de seguimiento o tengo que llamar al correo?", "faq", "envios"),
+        # "Una preguntita rápida" and "si vale la pena esperar" are how they ask, not what.
+        ("Una preguntita rápida: una vez que pago, ¿en cuánto tiempo despachan?", "faq",
+         "envios"),
+        ("¿Ustedes reponen las cosas que se agotan? Me gustaría saber si vale la pena esperar.",
+         "faq", "stock"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

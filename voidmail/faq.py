@@ -54,10 +54,12 @@ STOPWORDS = frozenset(
     """.split()
 )  # fmt: skip
 # Set phrases that say nothing about the question: greetings, and fillers whose words would
-# mean something alone ("una consulta rápida" is not fast shipping, "de nuevo" not new stock).
+# mean something alone ("una consulta rápida" is not fast shipping, "de nuevo" not new stock,
+# "si vale la pena esperar" no price).
 _GREETINGS = re.compile(
     r"\bbuen[oa]?s?\s+(?:dias?|tardes?|noches?)\b|\bmuchas\s+gracias\b"
-    r"|\b(?:consulta|pregunta|duda)s?\s+(?:rapid|cortit|chiquit|simple|sencill)\w*"
+    r"|\b(?:consult|pregunt|dud)(?:a|as|ita|itas)\s+(?:rapid|cortit|chiquit|simple|sencill)\w*"
+    r"|\bvale\s+la\s+pena\b"
     r"|\b(?:a|muchas|algunas|varias)\s+veces\b|\bun\s+monton\b|\bde\s+nuevo\b|\bnuevamente\b"
     r"|\b(?:hola|holis|holaa|buenas|gracias|saludos|chau|genias)\s+chic[oa]s\b|(?:^|\n)\s*chic[oa]s\b"
     r"|\b(?:toda\s+la|a\s+la|por\s+la|esta|de|en\s+la|una)\s+tarde\b"  # the afternoon, not "tardar"
