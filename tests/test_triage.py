@@ -1493,6 +1493,14 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "envios"),
         ("¿Ustedes reponen las cosas que se agotan? Me gustaría saber si vale la pena esperar.",
          "faq", "stock"),
+        # A garment told around a question of another answer's topic, or around a question
+        # that asks nothing of sizes, keeps its garment.
+        ("Vi una campera de corderoy mostaza, pero mi talla (M) dice agotado. ¿Van a tener de "
+         "nuevo esta talla? ¿Cómo puedo saber cuándo llega?", "llm", None),
+        ("En la página el short de lino dice que queda solo uno en talle S. ¿Es así? ¿Si lo "
+         "compro seguro me llega?", "llm", None),
+        ("Quiero comprar el top de lino blanco y no puedo ir a probármelo. A veces me va el "
+         "talle S y a veces el XS. ¿Cómo sé cuál pedir?", "faq", "talles"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -1350,6 +1350,10 @@ BODY = re.compile(
     r"|un\s+poco\s+)?(?:flac|flaq|gord|bajit|petis|robust|delgad|rellenit|grandot|menud|alt[oa]s?\b"
     r"|baj[oa]s?\b)\w*"
 )
+# Which of them to choose, asked: "¿cómo sé cuál pedir?", "¿cuál pido cuando pasa eso?".
+WHICH_TO_CHOOSE = re.compile(
+    r"\bcual\s+(?:talle\s+)?(?:pido|pedir|pedimos|elijo|elegir|elegimos|llevo|llevar|compro|comprar)\b"
+)
 RECOMMEND = re.compile(rf"\bque\s+(?:talle\s+)?(?:me\s+|le\s+)?(?:{RECOMMENDING})\b")
 # How a reason is joined to what it explains; one list for every rule that reads one.
 BECAUSE = r"ya\s+que|porque|puesto\s+que|debido\s+a\s+que|dado\s+que"
@@ -2123,6 +2127,17 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
                     or any(IN_GENERAL.search(s) for s in asking)
                     or (
                         _for_each_garment(faq, topics[0])
+                        # (Only when the question itself speaks of the topic or asks which
+                        # to choose, and no other answer's topic is told around it: "mi talla dice 'agotado', ¿van a
+                        # tener de nuevo esta talla?" asks of stock, and "dice que queda solo
+                        # uno en talle S. ¿Es así?" of that one.)
+                        and set(analysis.topics) <= {topics[0]}
+                        and any(
+                            topics[0] in faq.analyse(s).topics
+                            or ADVICE_ASKED.search(s)
+                            or WHICH_TO_CHOOSE.search(s)
+                            for s in asking
+                        )
                         and not any(
                             HELD.search(s) or BACK_REFERENCE.search(s) or RECOMMEND.search(s)
                             for s in asking
