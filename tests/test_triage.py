@@ -144,10 +144,14 @@ FLOORS = {
     "blind70": {"faq": 0.76, "human": 1.0, "ignored": 1.0},
     "blind73": {"faq": 0.73, "human": 0.97, "ignored": 1.0},
     "blind74": {"faq": 0.68, "human": 1.0, "ignored": 1.0},
-    "blind75": {"faq": 0.41, "human": 0.97, "ignored": 1.0},
-    "blind76": {"faq": 0.63, "human": 1.0, "ignored": 1.0},
-    "blind77": {"faq": 0.2, "human": 1.0, "ignored": 1.0},
-    "blind78": {"faq": 0.45, "human": 0.97, "ignored": 1.0},
+    "blind75": {"faq": 0.55, "human": 1.0, "ignored": 1.0},
+    "blind76": {"faq": 0.71, "human": 1.0, "ignored": 1.0},
+    "blind77": {"faq": 0.4, "human": 1.0, "ignored": 1.0},
+    "blind78": {"faq": 0.55, "human": 1.0, "ignored": 1.0},
+    "blind79": {"faq": 0.48, "human": 1.0, "ignored": 1.0},
+    "blind80": {"faq": 0.51, "human": 1.0, "ignored": 1.0},
+    "blind81": {"faq": 0.21, "human": 0.97, "ignored": 1.0},
+    "blind82": {"faq": 0.48, "human": 0.97, "ignored": 1.0},
 }
 
 
