@@ -1173,10 +1173,9 @@ PLAIN_PHRASES = (
 # A postal code given ("cp 8316", "C.P. M5500"): the code an answer may ask for, not a number
 # it must say.
 POSTAL_CODE = re.compile(r"\b(?:cp|c\.p\.?|codigo\s+postal)\s*:?\s*[a-z]?\d{4}(?:[a-z]{3})?\b")
-# The shop's words said in English or Portuguese inside Spanish mail ("¿aceptan debit card?",
-# "¿hacen restock?", "¿como faço a troca?", "mi tamanho"), said in Spanish. A message mostly
-# in another language goes to the LLM before any of this.
-FOREIGN_WORDS = tuple(
+# The shop's words said in English inside Spanish mail ("¿aceptan debit card?", "¿hacen
+# restock?"), said in Spanish. A message mostly in English goes to the LLM before any of this.
+ENGLISH = tuple(
     (re.compile(pattern), spanish)
     for pattern, spanish in (
         (r"\bsize\s+(?:chart|guide)\b", "guia de talles"),
@@ -1196,56 +1195,33 @@ FOREIGN_WORDS = tuple(
         (r"\bwhere(?:'s|\s+is)\b", "donde esta"),
         # And in the Spanish of Colombia, Venezuela or Peru: a tracking number is a "guía".
         (r"\b(?:numero|codigo)\s+de\s+guia\b", "numero de seguimiento"),
-        # Portuguese, written by Brazilians who live in or visit Mendoza (portuñol).
-        (r"\btrocas?\b", "cambio"),
-        (r"\btrocar(?:la|lo|las|los)?\b", "cambiar"),
-        (r"\btamanhos?\b", "talle"),
-        (r"\besgotad([oa]s?)\b", r"agotad\1"),
-        (r"\bapertad([oa]s?)\b", r"ajustad\1"),
-        (r"\bencomenda\b", "encargo"),
-        (r"\blojas?\b", "tienda"),
-        (r"\bcartao\b", "tarjeta"),
-        (r"\bpagamento\b", "pago"),
-        (r"\bfrete\b", "envio"),
-        (r"\bprazo\b", "plazo"),
-        (r"\broupas?\b", "ropa"),
-        (r"\bcalcas?\b", "pantalon"),
-        (r"\bmoletom\b", "buzo"),
-        (r"\bjaqueta\b", "campera"),
-        (r"\bquant([oa]s?)\b", r"cuant\1"),
-        (r"\bcusta\b", "cuesta"),
-        (r"\bchegar\b", "llegar"),
-        (r"\bchega\b", "llega"),
-        (r"\bchegam\b", "llegan"),
-        (r"\bquando\b", "cuando"),
-        (r"\bonde\b", "donde"),
-        (r"\bposso\b", "puedo"),
-        (r"\bpode\b", "puede"),
-        (r"\bpodem\b", "pueden"),
-        (r"\bfaco\b", "hago"),
-        (r"\bfazer\b", "hacer"),
-        (r"\btenho\b", "tengo"),
-        (r"\btem\b", "tiene"),
-        (r"\bquero\b", "quiero"),
-        (r"\bgostaria\b", "quisiera"),
-        (r"\bvoltar\b", "volver"),
-        (r"\bvai\b", "va"),
-        (r"\bnao\b", "no"),
-        (r"\bou\b", "o"),
-        (r"\bcom\b", "con"),
-        (r"\bsem\b", "sin"),
-        (r"\bmais\b", "mas"),
-        (r"\btudo\b", "todo"),
-        (r"\bbem\b", "bien"),
-        (r"\btambem\b", "tambien"),
-        (r"\bentao\b", "entonces"),
-        (r"\bvoces?\b", "vos"),
-        (r"\b(?:meu|minha)\b", "mi"),
-        (r"\bum\b", "un"),
-        (r"\buma\b", "una"),
-        (r"\b(?:obrigad[oa]s?|valeu)\b", "gracias"),
-        (r"\bbeijos?\b", "besos"),
     )
+)
+# Portuguese words inside Spanish mail, written by Brazilians who live in or visit Mendoza
+# (portuñol: "¿cómo faço a troca?", "mi tamanho"), said in Spanish. A message mostly in
+# Portuguese goes to the LLM before any of this.
+PORTUGUESE = {
+    "troca": "cambio", "trocas": "cambio", "trocar": "cambiar", "trocarla": "cambiar",
+    "trocarlo": "cambiar", "trocarlas": "cambiar", "trocarlos": "cambiar", "tamanho": "talle",
+    "tamanhos": "talle", "esgotado": "agotado", "esgotada": "agotada", "esgotados": "agotados",
+    "esgotadas": "agotadas", "apertado": "ajustado", "apertada": "ajustada",
+    "apertados": "ajustados", "apertadas": "ajustadas", "encomenda": "encargo", "loja": "tienda",
+    "lojas": "tienda", "cartao": "tarjeta", "pagamento": "pago", "frete": "envio",
+    "prazo": "plazo", "roupa": "ropa", "roupas": "ropa", "calca": "pantalon",
+    "calcas": "pantalon", "moletom": "buzo", "jaqueta": "campera", "quanto": "cuanto",
+    "quanta": "cuanta", "quantos": "cuantos", "quantas": "cuantas", "custa": "cuesta",
+    "chegar": "llegar", "chega": "llega", "chegam": "llegan", "quando": "cuando",
+    "onde": "donde", "posso": "puedo", "pode": "puede", "podem": "pueden", "faco": "hago",
+    "fazer": "hacer", "tenho": "tengo", "tem": "tiene", "quero": "quiero",
+    "gostaria": "quisiera", "voltar": "volver", "vai": "va", "nao": "no", "ou": "o",
+    "com": "con", "sem": "sin", "mais": "mas", "tudo": "todo", "bem": "bien",
+    "tambem": "tambien", "entao": "entonces", "voce": "vos", "voces": "vos", "meu": "mi",
+    "minha": "mi", "um": "un", "uma": "una", "obrigado": "gracias", "obrigada": "gracias",
+    "obrigados": "gracias", "obrigadas": "gracias", "valeu": "gracias", "beijo": "besos",
+    "beijos": "besos",
+}  # fmt: skip
+PORTUGUESE_WORD = re.compile(
+    r"\b(?:" + "|".join(sorted(PORTUGUESE, key=len, reverse=True)) + r")\b"
 )
 # A cut in the power, the water or the line: "se cortó la luz" names no short garment.
 POWER_CUT = re.compile(
@@ -1628,8 +1604,9 @@ TITLED = re.compile(
     r"(?:,?[^\S\n]+[ye][^\S\n]+|,[^\S\n]*|[^\S\n]+)?){1,5})"
 )
 # How long the writer has lived, worked or bought somewhere: "vivo en Las Heras hace dos
-# años", "hace años que les compro", "vivo en Barcelona desde el 2002". Who writes, not when anything came; the time belongs to
-# that clause only ("vivo en Maipú y compré hace dos meses" keeps the purchase's).
+# años", "hace años que les compro", "vivo en Barcelona desde el 2002". Who writes, not when
+# anything came; the time belongs to that clause only ("vivo en Maipú y compré hace dos meses"
+# keeps the purchase's).
 LIVED = re.compile(
     r"\b(?:vivo|vivimos|resido|residimos|trabajo|trabajamos|les\s+compro|soy\s+client[ae])\b"
     r"(?:(?!\b(?:y|pero|que|compr\w*|ped\w*|pag\w*|recib\w*|lleg\w*|regal\w*|mand\w*|envi\w*)\b)"
@@ -1747,7 +1724,7 @@ COUNT = re.compile(r"(?<!\bel\s)(?<!\bdel\s)(?<!\bal\s)(?<!\blos\s)\b\d{1,3}\s+(
 # is a number followed by a word that says nothing of what it counts: "mi nene de 8 para su
 # cumple", "el 5 de marzo".)
 KEPT_COUNT = re.compile(
-    rf"(?:dia|dias|semana|semanas|mes|meses|ano|anos|hora|horas|hs|hrs|h|min|minuto|minutos|habiles"
+    r"(?:dia|dias|semana|semanas|mes|meses|ano|anos|hora|horas|hs|hrs|h|min|minuto|minutos|habiles"
     rf"|am|pm|pesos|peso|mil|lucas|dolares|usd|reales|euros|cuota|cuotas|{MONTHS})"
 )
 # A sentence that goes on with the one before: "… y me devolvieron la plata re tarde".
@@ -2125,24 +2102,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
                 and (
                     not _for_garments(faq, topics[0])
                     or any(IN_GENERAL.search(s) for s in asking)
-                    or (
-                        _for_each_garment(faq, topics[0])
-                        # (Only when the question itself speaks of the topic or asks which
-                        # to choose, and no other answer's topic is told around it: "mi talla dice 'agotado', ¿van a
-                        # tener de nuevo esta talla?" asks of stock, and "dice que queda solo
-                        # uno en talle S. ¿Es así?" of that one.)
-                        and set(analysis.topics) <= {topics[0]}
-                        and any(
-                            topics[0] in faq.analyse(s).topics
-                            or ADVICE_ASKED.search(s)
-                            or WHICH_TO_CHOOSE.search(s)
-                            for s in asking
-                        )
-                        and not any(
-                            HELD.search(s) or BACK_REFERENCE.search(s) or RECOMMEND.search(s)
-                            for s in asking
-                        )
-                    )
+                    or _told_garment_covered(faq, topics[0], analysis, asking)
                 )
             )
         )
@@ -2360,6 +2320,28 @@ def _for_garments(faq: faq_module.Faq, topic: str) -> bool:
     return any(faq.names(topic, word) for word in ("prenda", "talle", "color", "modelo"))
 
 
+def _told_garment_covered(
+    faq: faq_module.Faq, topic: str, analysis: faq_module.Analysis, asking: list[str]
+) -> bool:
+    """Whether the answer of ``topic``, which holds for each garment, covers the garment told
+    around the question ("Quiero la calza térmica negra. ¿Qué talle me conviene pedir?"). Only
+    when the question itself speaks of the topic or asks which to choose, no other answer's
+    topic is told around it ("mi talla dice 'agotado', ¿van a tener de nuevo esta talla?" asks
+    of stock, and "dice que queda solo uno en talle S. ¿Es así?" of that one), and neither
+    whether it is there nor a recommendation is asked."""
+    return (
+        _for_each_garment(faq, topic)
+        and set(analysis.topics) <= {topic}
+        and any(
+            topic in faq.analyse(s).topics or ADVICE_ASKED.search(s) or WHICH_TO_CHOOSE.search(s)
+            for s in asking
+        )
+        and not any(
+            HELD.search(s) or BACK_REFERENCE.search(s) or RECOMMEND.search(s) for s in asking
+        )
+    )
+
+
 def _for_each_garment(faq: faq_module.Faq, topic: str) -> bool:
     """Whether the answer of ``topic`` says it holds for each garment ("en la página de cada
     prenda encontrás la guía de talles"), not for most of them ("reponemos la mayoría de los
@@ -2556,8 +2538,9 @@ def _idioms(normal: str) -> str:
     está en la página" is the site's stock, a size it shows is "disponible", a postal code
     given is "código postal", an order that "sale" is dispatched, the shop's words in English
     or Portuguese are said in Spanish, and a power cut is gone."""
-    for foreign, spanish in FOREIGN_WORDS:
-        normal = foreign.sub(spanish, normal)
+    for english, spanish in ENGLISH:
+        normal = english.sub(spanish, normal)
+    normal = PORTUGUESE_WORD.sub(lambda word: PORTUGUESE[word.group(0)], normal)
     normal = POSTAL_CODE.sub("codigo postal", POWER_CUT.sub("", normal))
     normal = ORDER_LEAVING.sub("despachan ", normal)
     normal = ON_THE_SITE.sub("el stock de la pagina", SIZE_SHOWN.sub("figura disponible", normal))
@@ -2710,9 +2693,9 @@ def _plainly(normal: str) -> str:
 def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
     """``normal`` with each garment (and its fabric) said as "prenda" and each place word as
     "localidad": a jean is covered wherever the answer speaks of garments, and "mi pueblo"
-    wherever it ships to every town. The names ``called`` are left out, and what begins one ("Juli" for Julieta,
-    "Gus" for Gustavo), unless it is a short word of the language ("la" does not begin Laura:
-    "hoy a la noche" keeps its deadline)."""
+    wherever it ships to every town. The names ``called`` are left out, and what begins one
+    ("Juli" for Julieta, "Gus" for Gustavo), unless it is a short word of the language ("la"
+    does not begin Laura: "hoy a la noche" keeps its deadline)."""
     normal = SIZE_NAMED.sub("talle", GARMENT.sub("prenda", GARMENT_OF_FABRIC.sub(r"\1", normal)))
     normal = _plainly(COLOR_NAMED.sub("color", normal))
     tokens = re.findall(r"[a-z0-9ñ]+", normal)
