@@ -1505,6 +1505,14 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "compro seguro me llega?", "llm", None),
         ("Quiero comprar el top de lino blanco y no puedo ir a probármelo. A veces me va el "
          "talle S y a veces el XS. ¿Cómo sé cuál pedir?", "faq", "talles"),
+        # Where they write from is not where the parcel goes when the question names its own
+        # destination; without one, the place abroad is the destination.
+        ("Les escribo desde Barcelona. Mi viejo está en Tucumán y le quiero mandar "
+         "un buzo. ¿Cuánto tarda el envío a Tucumán?", "faq", "envios"),
+        ("Estoy viviendo en Chile. ¿Puede mi hermana retirar el pedido en el local?", "faq",
+         "envios"),
+        ("Les escribo desde Madrid. ¿Cuánto tarda el envío?", "llm", None),
+        ("Vivo en Mendoza. ¿Hacen envíos a Chile?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

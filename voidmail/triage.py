@@ -1273,6 +1273,13 @@ SITE_SHOWS = re.compile(
 )
 # A question pointing at where the writer is: "¿llegan hasta acá?".
 HERE = re.compile(r"\b(?:aca|alla|aqui|ahi)\b")
+# Where a question sends or picks up, named in it: a town of the country ("localidad", see
+# _placed) after a word that leads to it, or the shop itself ("¿puedo retirar en el local?").
+DESTINATION = re.compile(
+    r"\b(?:a|al|hasta|para|en|incluid[oa]s?)\s+(?:(?:la|el)\s+)?localidad\b"
+    r"|\b(?:retir\w*|buscar\w*)\b[^.?!\n]{0,30}\b(?:local|tienda)\b",
+    re.IGNORECASE,
+)
 # A kind of place ("un pueblo chico", "las ciudades grandes"), like a town's name.
 PLACE_WORD = re.compile(
     r"\b(?:pueblo|pueblito|ciudad|ciudades|provincia|provincias|barrio|zona|paraje|capital|capitales|localidad"
@@ -2126,6 +2133,12 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     score = round(analysis.evidence[topic].score, 3)
     if len(topics) > 1:
         return Decision("llm", topic, None, score, f"llm: several topics {'+'.join(topics)}")
+    if topic in analysis.excluded and any(DESTINATION.search(_placed(s)) for s in asking):
+        # "Les escribo desde Montevideo. ¿Hacen envíos a Buenos Aires?": where they write from,
+        # or a story's place, is not where the question goes when it names its own.
+        analysis = dataclasses.replace(
+            analysis, excluded=faq.analyse(_placed("\n".join(asking))).excluded
+        )
     if topic in analysis.excluded:
         # The entry itself says these words are outside its answer.
         excluded = faq_module.Coverage(topic, (), analysis.excluded[topic], excluded=True)
