@@ -1513,6 +1513,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "envios"),
         ("Les escribo desde Madrid. ¿Cuánto tarda el envío?", "llm", None),
         ("Vivo en Mendoza. ¿Hacen envíos a Chile?", "llm", None),
+        # Whether what runs out is of a season only is the restock answer's question; when
+        # the next season arrives is not.
+        ("Muchas cosas figuran agotadas. ¿Vuelven a entrar o son de temporada?", "faq", "stock"),
+        ("¿Cuándo llega la ropa de la temporada de invierno?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),
