@@ -1517,6 +1517,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # the next season arrives is not.
         ("Muchas cosas figuran agotadas. ¿Vuelven a entrar o son de temporada?", "faq", "stock"),
         ("¿Cuándo llega la ropa de la temporada de invierno?", "llm", None),
+        # Paying cash, on delivery or at a payment office, is no way the payments answer lists.
+        ("Quiero un pantalón. ¿Cuánto tarda en llegar a San Luis? ¿Y se puede pagar cuando "
+         "llega?", "llm", None),
+        ("No tengo tarjeta ni home banking. ¿Puedo pagar con un cupón de Rapipago?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

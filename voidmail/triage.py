@@ -1757,6 +1757,11 @@ NOT_COVERED = _any(
     r"\benvuelt[oa]s?\b|\benvolver\w*|\benvoltori\w*|\bpapel\s+de\s+regalo\b|\bpaquete\s+de\s+regalo\b",
     r"\bfactura\s+[abc]\b|\bcuit\b",
     r"\befectivo\b|\bdescuentos?\b|\bpromo\s+bancaria\b",
+    # Paying cash at a payment office or on delivery: "un cupón para Rapipago", "¿se puede pagar
+    # cuando llega?", "contra entrega". The answer lists card, Mercado Pago and transfer only.
+    r"\brapi\s?pago\b|\bpago\s?facil\b|\bcontra\s?(?:entrega|reembolso)\b"
+    r"|\bpag(?:ar|o|a|amos|arlo|arla|arlos|arlas)\s+(?:(?:al|cuando|apenas|recien\s+cuando)\s+(?:me\s+|lo\s+|la\s+)?"
+    r"(?:llega|llegue|recibo|reciba|recibir|recibirlo|recibirla|tenga|tengo|vea)\b|en\s+(?:la\s+)?puerta\b)",
     # Where the shop is: no answer gives its address.
     r"\bdonde\s+(?:queda|quedan|esta|estan|se\s+encuentra)\s+(?:ubicad[oa]\s+)?(?:el|la|su|sus)\s+"
     r"(?:local|tienda|negocio|showroom|deposito)\b|\bdireccion\s+del\s+(?:local|negocio|showroom)\b"
