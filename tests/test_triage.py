@@ -152,6 +152,10 @@ FLOORS = {
     "blind80": {"faq": 0.51, "human": 1.0, "ignored": 1.0},
     "blind81": {"faq": 0.21, "human": 0.97, "ignored": 1.0},
     "blind82": {"faq": 0.48, "human": 0.97, "ignored": 1.0},
+    "blind83": {"faq": 0.35, "human": 1.0, "ignored": 1.0},
+    "blind84": {"faq": 0.31, "human": 1.0, "ignored": 1.0},
+    "blind85": {"faq": 0.51, "human": 0.94, "ignored": 1.0},
+    "blind86": {"faq": 0.51, "human": 1.0, "ignored": 1.0},
 }
 
 
