@@ -1525,6 +1525,11 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Quiero un pantalón. ¿Cuánto tarda en llegar a San Luis? ¿Y se puede pagar cuando "
          "llega?", "llm", None),
         ("No tengo tarjeta ni home banking. ¿Puedo pagar con un cupón de Rapipago?", "llm", None),
+        # Tracking that stopped, and a part that did not come, are a person's to look at.
+        ("El seguimiento de mi compra está clavado en 'en planta' desde el lunes. ¿Qué pasa?",
+         "human", None),
+        ("Me llegó el pedido pero el vestido vino sin el cinto que sale en las fotos. ¿Me lo "
+         "mandan?", "human", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

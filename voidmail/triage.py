@@ -256,6 +256,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:llego|llegue|llegaron)\s+(?:\d+|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)\s+dias\s+tarde\b",
             r"\b(?:semanas?|\d+\s+dias|dias)\s+sin\s+(?:movimiento|novedad|cambios)\b|\bcreo\s+que\s+se\s+(?:perdio|extravio)\b",
             r"\b(?:sigue|siguen)\s+sin\s+(?:llegar|aparecer|moverse|despachar|salir)\b|\btraspapel\w*",
+            # Tracking that stopped: "el seguimiento está clavado en 'en planta' desde el 5/12".
+            r"\b(?:seguimiento|paquete|pedido|envio|encomienda)\s+(?:\w+\s+){0,3}?(?:esta|sigue|quedo|figura)"
+            r"\s+(?:clavad|trabad|estancad|frenad|parad|detenid)[oa]s?\b",
             # A pickup that was not there: "fui a retirar… y me dijeron que no lo encontraban".
             r"\b(?:fui|fuimos|pase|pasamos)\b.{0,60}\ba\s+(?:retirar|buscar)\b.{0,150}\b(?:no\s+(?:estaba|lo\s+encontra\w*"
             r"|la\s+encontra\w*|lo\s+tenian|la\s+tenian)|estaba\s+cerrado|me\s+dijeron\s+que\s+no)\b",
@@ -456,6 +459,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bfalta(?:ba|n|ban)?\s+(?:una|un|el|la|algo|una\s+prenda|un\s+producto)\b.{0,30}"
             r"\b(?:paquete|caja|pedido|bolsa|envio|compra)\b",
             r"\bincomplet[oa]s?\b",
+            # A part that did not come with it: "el vestido vino sin el cinto".
+            r"\b(?:vino|vinieron|llego|llegaron)\s+sin\s+(?:el|la|los|las|su|sus)\s+(?!(?:mismo|misma)\b)[a-z]+",
             r"\b(?:llego|llegaron|recibi|vino|vinieron|cuento)\b.{0,150}\bfalt(?:a|aba|aban|aria|an|arian|o|aron)\s+(?:el|la|los|las"
             r"|un|una)\b",
             r"\bfalt(?:o|aron)\s+(?:el|la|los|las|un|una|uno|algo|una\s+prenda|un\s+producto)\b",
