@@ -1530,6 +1530,14 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "human", None),
         ("Me llegó el pedido pero el vestido vino sin el cinto que sale en las fotos. ¿Me lo "
          "mandan?", "human", None),
+        # What another shop did goes on being told of it ("tardaron un mes en devolverme la
+        # plata"); a refund feared, done by habit or never is not one asked for.
+        ("Tuve una mala experiencia con otra tienda: compré un jean y a la semana me ofrecieron "
+         "otro talle (??). Tardaron un mes en devolverme la plata. Por eso pregunto: si en su "
+         "página un talle figura disponible, ¿es porque lo tienen?", "faq", "stock"),
+        ("En cada marca es distinto y siempre termino devolviendo todo. ¿La tabla de talles "
+         "tiene las medidas en centímetros?", "faq", "talles"),
+        ("No quiero cambiarla, quiero que me devuelvan la plata. ¿Cómo hacemos?", "human", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

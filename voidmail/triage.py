@@ -836,6 +836,16 @@ UNWANTED = re.compile(
     r"\bno\s+(?:quiero|queremos|necesito|busco|pido|pretendo)\s+(?:que\s+)?(?:(?:me|nos|lo|la|los|las|se)\s+){0,2}$"
     r"|\bno\s+(?:es|son)\s+(?:un\s+|una\s+)?$"
 )
+# What the sentence tells before a refund, from somebody who has not bought: a fear or a wish
+# against it ("no quiero pagar y que después… me devuelvan", "me da miedo que"), a habit
+# ("siempre termino devolviendo todo") or never ("nunca hice una devolución"). Not a refund.
+NOT_NOW = re.compile(
+    r"\b(?:no\s+(?:quiero|queremos|quisiera|me\s+gustaria)|(?:me\s+da|tengo|con)\s+miedo"
+    r"|miedo\s+(?:a|de)|para\s+no\s+tener\s+que|siempre\s+termin\w+|nunca\s+(?:hice|tuve|pedi"
+    r"|necesite|hicimos|tuvimos))\b"
+)
+# A wish said (not denied): "quiero que me devuelvan la plata".
+WANTED = re.compile(r"(?<!\bno\s)\b(?:quiero|queremos|necesito|pido|solicito|prefiero)\b")
 # A fault denied, right before it: "no tiene manchas", "sin agujeros", "ni roturas".
 NO_FAULT = re.compile(
     r"(?:\bno\s+(?:tiene|tenia|tienen|tenian|hay|habia|esta|estaba|estan|estaban|vino|venia)"
@@ -1741,6 +1751,9 @@ KEPT_COUNT = re.compile(
 )
 # A sentence that goes on with the one before: "… y me devolvieron la plata re tarde".
 GOES_ON = re.compile(r"\W{0,3}y\s")
+# What "they" did, in the past: after a sentence about another shop ("compré en otra página un
+# saco"), "tardaron un mes en devolverme la plata" still tells of that shop.
+THEY_DID = re.compile(r"\b[a-z]{2,}(?:aron|ieron)\b")
 # What names this shop: a sentence or an aside that does is about us, whoever else it names.
 OURS = re.compile(
     # ("No era de ustedes", "en otra tienda, no en la de ustedes" say it was not ours.)
@@ -2642,11 +2655,16 @@ def _here(normal: str) -> str:
     elsewhere = False
     for m in SENTENCE.finditer(normal):
         for part in REASON.split(m.group(0)):
-            if not part:
+            if not re.search(r"\w", part):
+                if not elsewhere:
+                    kept.append(part)  # ")." after "(??": the story goes on past it
                 continue
             # "…en otra tienda compré algo 💀 y me devolvieron la plata re tarde": a sentence
             # that opens with "y" goes on with the story before it.
-            goes_on = elsewhere and GOES_ON.match(part) is not None
+            goes_on = elsewhere and (
+                GOES_ON.match(part) is not None
+                or (THEY_DID.search(part) is not None and not _asks(part) and not OURS.search(part))
+            )
             elsewhere = goes_on or (ELSEWHERE.search(part) is not None and not OURS.search(part))
             if not elsewhere:
                 kept.append(part)
@@ -2888,6 +2906,8 @@ def _excused(
         and not MONEY_BACK.search(line, max(0, start - REACH), end + REACH)
     ):
         return True  # "¿cuál es el plazo para devolver una prenda y cambiarla por otra?"
+    if category == "refund" and not buyer and _not_now(line, start):
+        return True  # "no quiero pagar y andar esperando que me devuelvan", "nunca hice una…"
     if category == "refund" and not buyer and _of_others(PAST, line, start - 100, start):
         return True  # "me pasó varias veces que… me devuelven la plata cuando quieren"
     if (
@@ -2924,6 +2944,14 @@ def _excused(
         or SELF_MOCK.search(line, max(0, start - 30), start)
         or _of_others(THIRD_PARTY, line, start - 100, start)
     )  # "un desastre jaja", "una consulta re boluda", "mi banco… un desastre": not at us
+
+
+def _not_now(line: str, position: int) -> bool:
+    """Whether the sentence of ``line`` tells, before ``position``, a fear, a habit or a never
+    (``NOT_NOW``) with no wish said after it: "no quiero cambiarla, quiero que me devuelvan la
+    plata" wants the refund."""
+    told = list(NOT_NOW.finditer(line, _opened(line, position), position))
+    return bool(told) and not WANTED.search(line, told[-1].end(), position)
 
 
 def _exchange_wanted(text: str, start: int, end: int) -> bool:
