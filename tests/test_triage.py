@@ -1538,6 +1538,17 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("En cada marca es distinto y siempre termino devolviendo todo. ¿La tabla de talles "
          "tiene las medidas en centímetros?", "faq", "talles"),
         ("No quiero cambiarla, quiero que me devuelvan la plata. ¿Cómo hacemos?", "human", None),
+        # A purchase years ago, or in a year named, is history, not an order of theirs waiting;
+        # whether a policy "sigue siendo" so asks what the answer says now. Weeks ago is an order.
+        ("Les compré en el 2023 un saco y me llegó a Tucumán sin problema. ¿Siguen haciendo "
+         "envíos a todo el país?", "faq", "envios"),
+        ("Hace dos anios pague con la tarjeta de mi mama, ahora tengo mi cuenta. ¿Se puede "
+         "pagar con débito?", "faq", "pagos"),
+        ("Les compré hace un tiempo y el envío me salió accesible, pero ya pasó mucho. ¿Cuánto "
+         "sale el envío ahora? Estoy en Rosario.", "faq", "envios"),
+        ("La otra vez el envío tardó una semana. ¿Sigue siendo así, cuánto tarda el envío?",
+         "faq", "envios"),
+        ("Hace dos semanas pagué mi pedido. ¿Cuánto tarda el envío?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -741,7 +741,11 @@ HABIT = (
     r"|(?:varias|muchas|un\s+par\s+de|mil)\s+veces"
     rf"|hace\s+anos|en\s+(?:semana\s+santa|vacaciones|(?:el\s+)?(?:verano|invierno|otono|primavera)|la\s+vendimia"
     rf"|{MONTHS})"
-    r"|cuando\s+(?:estuve|fui|vine|pase))\b"
+    r"|cuando\s+(?:estuve|fui|vine|pase)"
+    # Years ago, or in a year named: "hace dos años", "hace un año y medio", "en el 2023".
+    r"|hace\s+(?:(?:como|casi|mas\s+de|unos|unas)\s+)?(?:un|uno|dos|tres|cuatro|cinco|seis|\d{1,2})\s+"
+    r"(?:ani?os?|inviernos|veranos)|hace\s+(?:bastante|mucho|rato)|ani?os\s+atras"
+    r"|en\s+(?:el\s+)?(?:ano\s+)?(?:19|20)\d\d)\b"
 )
 HISTORY = re.compile(rf"{HABIT}|\b(?:en\s+el\s+local|en\s+persona)\b")
 # What the customer always did, or did once long ago: told, not asked.
@@ -1006,6 +1010,12 @@ PLAIN_PHRASES = (
         "tiene costo",
     ),
     (re.compile(r"\bun\s+par\s+de\b"), "unas"),
+    # Whether a policy still holds, asked by who bought before: "¿sigue siendo así?", "¿siguen
+    # teniendo cuotas?" ask what the answer says now.
+    (re.compile(r"\bsigue\s+siendo\b"), "es"),
+    (re.compile(r"\bsiguen\s+siendo\b"), "son"),
+    (re.compile(r"\bsigue\s+habiendo\b"), "hay"),
+    (re.compile(r"\bsiguen\s+teniendo\b"), "tienen"),
     # Two or three garments are a few, and "las dos", "somos dos" are which and who: no count an
     # answer must meet ("queremos cambiar dos buzos", "¿con cualquiera de las dos puedo pagar?").
     (re.compile(r"\b(?:dos|tres|2|3)\s+(?=prendas?\b)"), "unas "),
@@ -1988,6 +1998,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         for sentence in SENTENCE.findall(here)
         if not SUPPOSED_PURCHASE.search(sentence)
         and not (HOW_TO_FOLLOW.search(sentence) and not OWN_ORDER.search(sentence))
+        and not HISTORY.search(sentence)
     )
     order = ORDER.search(ordered) or _thread_order(subject, said)
     followed = [q for q in quoted if faq.entry(q).after_purchase]
