@@ -1549,6 +1549,11 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("La otra vez el envío tardó una semana. ¿Sigue siendo así, cuánto tarda el envío?",
          "faq", "envios"),
         ("Hace dos semanas pagué mi pedido. ¿Cuánto tarda el envío?", "llm", None),
+        # A body described or measured is who wears it to an answer that chooses no size (how
+        # to exchange, to pay); to a size asked for it, it is personal advice.
+        ("Le quiero comprar un buzo a mi hermana que es muy alta (1,87), si no le queda ¿lo "
+         "puede cambiar?", "faq", "cambios"),
+        ("Mi hermana es muy alta (1,87) y no sé su talle. ¿Qué talle le queda?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -2028,6 +2028,10 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         or any(ADVICE_ASKED.search(REASON.split(s)[0]) and _asks(s) for s in said)
     )
     personal = PERSONAL_SIZE.search(normal) or (described if advised else None)
+    if personal and not PERSONAL_SIZE.search(normal) and _chooses_no_size(faq, said):
+        # "Ella es bajita y no sé su talle. Si no le queda, ¿lo puede cambiar?": asked of an
+        # answer that chooses no size for anyone, the body described is who wears it.
+        personal = None
     if personal:
         return Decision("llm", "talles", None, 0.0, f"llm: personal advice ({personal.group(0)!r})")
 
@@ -2231,22 +2235,21 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         speaking = [p for p in parts if topic in faq.analyse(p).topics]
         if speaking and len(speaking) < len(parts):
             apart[s] = (" ".join(speaking), " ".join(p for p in parts if p not in speaking))
-    asked_of = (
-        _generic(
+    # Who wears the garment matters to an answer about choosing one, not to one for any buyer
+    # or one that speaks of no garment. (Read before _generic, which drops the comma of "1,87".)
+    sized = _for_garments(faq, topic) and not faq.entry(topic).after_purchase
+    asked_of = _generic(
+        _wearer_left_out(
             "\n".join(
                 _told_aside_left_out(apart[s][0] if s in apart else s)
                 for s in closed
                 if s not in told
             ),
-            called,
-        )
-        if told or apart
-        else question
+            sized=sized,
+        ),
+        called,
     )
     occasion = functools.partial(_occasion_left_out, waited=ARRIVAL.search(normal) is not None)
-    # Who wears the garment matters to an answer about choosing one, not to one for any buyer
-    # or one that speaks of no garment.
-    sized = _for_garments(faq, topic) and not faq.entry(topic).after_purchase
     coverage = faq.coverage(topic, occasion(_wearer_left_out(asked_of, sized=sized)))
     around = [s for s in body if s not in closed or s in told]  # a title is no context
     around += [told_with for _, told_with in apart.values()]
@@ -2359,6 +2362,16 @@ def _customer_text(new_text: str) -> str:
         p for p in paragraphs[1:] if not DISCLAIMER.search(faq_module.normalize(p))
     ]
     return "\n\n".join(kept).strip()
+
+
+def _chooses_no_size(faq: faq_module.Faq, said: Sequence[str]) -> bool:
+    """Whether what ``said`` asks is of topics whose answers choose no size for anyone: an
+    answer for buyers of anything (how to exchange) or one that speaks of no garment (how to
+    pay, how it ships)."""
+    topics = faq.analyse("\n".join(s for s in said if _asks(s))).topics
+    return bool(topics) and all(
+        faq.entry(t).after_purchase or not _for_garments(faq, t) for t in topics
+    )
 
 
 def _for_garments(faq: faq_module.Faq, topic: str) -> bool:
@@ -2508,7 +2521,8 @@ def _wearer_left_out(normal: str, *, sized: bool) -> str:
     (``LIVED``): they are who the garment is for or who writes, not a condition the answer must
     meet. A child ("mi nena de 4", "el bebé de 3 meses") stays when the answer is ``sized``,
     for whoever is choosing a garment: the shop's sizes may not be theirs. To any other answer
-    (how to pay, to exchange what was bought) a child or a pregnancy is who wears it."""
+    (how to pay, to exchange what was bought) a child, a pregnancy or a body described ("es
+    muy alta") is who wears it."""
 
     def drop(age: re.Match[str]) -> str:
         whole = age.group(0)
@@ -2518,7 +2532,7 @@ def _wearer_left_out(normal: str, *, sized: bool) -> str:
 
     unaged = AGE.sub(drop, normal)
     if not sized:
-        unaged = CHILD.sub(" ", BABY_AGE.sub(" ", unaged))
+        unaged = BODY.sub(" ", CHILD.sub(" ", BABY_AGE.sub(" ", unaged)))
     return LIVED.sub(" ", MEASURE.sub(" ", unaged))
 
 
