@@ -1554,6 +1554,14 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Le quiero comprar un buzo a mi hermana que es muy alta (1,87), si no le queda ¿lo "
          "puede cambiar?", "faq", "cambios"),
         ("Mi hermana es muy alta (1,87) y no sé su talle. ¿Qué talle le queda?", "llm", None),
+        # What came and what else is in one sentence to be a wrong item; "si llego" is the
+        # writer in time, "ya les había comprado" the past. The size worn is who wears it.
+        ("Soy de Córdoba capital. ¿Cuánto tarda en llegar el envío hasta acá? Así calculo si "
+         "llego o me busco otra cosa. (Soy talle 8, jaja)", "faq", "envios"),
+        ("Ya les había comprado en 2024 y la factura me llegó por mail. ¿Me reenvían la de la "
+         "compra de marzo?", "llm", None),
+        ("Me llegó el pedido. Es otro color del que pedí.", "human", None),
+        ("yo juraría que había elegido la camisa en verde y me llegó una marrón.", "human", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

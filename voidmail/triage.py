@@ -432,14 +432,17 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "reclamo",
         _any(
             # ("me llegó el jueves, la quiero en otro color" wants an exchange.)
-            r"\b(?:llego|llegaron|vino|vinieron|mandaron|enviaron|entregaron|recibi|despacharon)\b"
-            r"(?:(?!\bquiero\b|\bquisiera\b|\bprefiero\b|\bgustaria\b|\bcambiar).){0,40}"
+            # (In one sentence: "¿puedo ir mañana? La otra vez…" is another thing; "si llego o me
+            # busco otra cosa" is the writer making it in time.)
+            r"(?<!\bsi\s)\b(?:llego|llegaron|vino|vinieron|mandaron|enviaron|entregaron|recibi|despacharon)\b"
+            r"(?:(?!\bquiero\b|\bquisiera\b|\bprefiero\b|\bgustaria\b|\bcambiar)[^.?!]){0,40}"
             r"\b(?:otr[oa]s?|equivocad\w*|incorrect\w*|distint\w*|cambiad\w*)\b",
             r"\b(?:pedi|compre|encargue|elegi)\b.{0,80}\by\s+(?:me\s+)?(?:llegaron|vinieron|mandaron|enviaron)\s+"
             r"(?:dos|tres|cuatro|\d)\s+\w+",
-            # ("dónde lo había comprado" asks somebody else.)
-            r"(?<!\blo\s)(?<!\bla\s)(?<!\blos\s)(?<!\blas\s)\b(?:yo\s+)?(?:habia|habiamos)\s+(?:pedido|comprado"
-            r"|elegido|encargado)\b",
+            # ("dónde lo había comprado" asks somebody else; "ya les había comprado en 2024" and
+            # "quiero ver qué había comprado" tell the past.)
+            r"(?<!\blo\s)(?<!\bla\s)(?<!\blos\s)(?<!\blas\s)(?<!\bya\s)(?<!\bya\sles\s)(?<!\bver\sque\s)(?<!\bsaber\sque\s)"
+            r"\b(?:yo\s+)?(?:habia|habiamos)\s+(?:pedido|comprado|elegido|encargado)\b",
             r"\bno\s+(?:es|era|son|eran)\s+(?:lo|el|la|los|las)\s+(?:que\s+)?(?:pedi|compre|encargue"
             r"|elegi)\b",
             r"\bque\s+(?:yo\s+)?no\s+(?:pedi|compre|encargue|elegi|ordene)\b",
@@ -452,6 +455,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             rf"\b(?:llego|vino|mandaron|enviaron|trajeron)\s+{_SIZE_OR_COLOR}.{{0,30}}\by\s+(?:yo\s+)?"
             rf"(?:(?:la|lo|las|los)\s+)?(?:pedi|compre|encargue|elegi|habia\s+(?:pedido|comprado|elegido))\s+"
             rf"{_SIZE_OR_COLOR}",
+            # Another than the one ordered, in a sentence of its own: "Es otro color del que pedí."
+            r"\botr[oa]s?\s+(?:color|talle|modelo|tono)\b[^.?!]{0,20}\b(?:que|del|de\s+la|al)\s+(?:que\s+)?"
+            r"(?:pedi|compre|elegi|encargue)\b",
             r"\bveio\s+errad[oa]\b|\berrad[oa]s?\b",
             r"\bequivocad[oa]s?\b",
             r"\bmal\s+(?:etiquetad|rotulad|talliad)\w*",
@@ -1357,6 +1363,11 @@ BODY = re.compile(
     r"\b(?:es|soy|sos|somos|son|esta|estoy)\s+(?:mas\s+bien\s+|medio\s+|muy\s+|re\s+|bastante\s+"
     r"|un\s+poco\s+)?(?:flac|flaq|gord|bajit|petis|robust|delgad|rellenit|grandot|menud|alt[oa]s?\b"
     r"|baj[oa]s?\b)\w*"
+)
+# The size somebody wears, told: "soy talle 8", "uso talle XL", "mi mamá usa un 46".
+SIZE_WORN = re.compile(
+    r"\b(?:soy|es|somos|son)\s+talle\s+(?:xxs|xs|s|m|l|xl|xxl|xxxl|\d{1,2})\b"
+    r"|\b(?:uso|usa|usamos|usan)\s+(?:(?:un|el)\s+)?(?:talle\s+)?(?:xxs|xs|s|m|l|xl|xxl|xxxl|\d{1,2})\b"
 )
 # Which of them to choose, asked: "¿cómo sé cuál pedir?", "¿cuál pido cuando pasa eso?".
 WHICH_TO_CHOOSE = re.compile(
@@ -2521,8 +2532,8 @@ def _wearer_left_out(normal: str, *, sized: bool) -> str:
     (``LIVED``): they are who the garment is for or who writes, not a condition the answer must
     meet. A child ("mi nena de 4", "el bebé de 3 meses") stays when the answer is ``sized``,
     for whoever is choosing a garment: the shop's sizes may not be theirs. To any other answer
-    (how to pay, to exchange what was bought) a child, a pregnancy or a body described ("es
-    muy alta") is who wears it."""
+    (how to pay, to exchange what was bought) a child, a pregnancy, a body described ("es
+    muy alta") or the size worn ("soy talle 8") is who wears it."""
 
     def drop(age: re.Match[str]) -> str:
         whole = age.group(0)
@@ -2532,7 +2543,7 @@ def _wearer_left_out(normal: str, *, sized: bool) -> str:
 
     unaged = AGE.sub(drop, normal)
     if not sized:
-        unaged = BODY.sub(" ", CHILD.sub(" ", BABY_AGE.sub(" ", unaged)))
+        unaged = SIZE_WORN.sub(" ", BODY.sub(" ", CHILD.sub(" ", BABY_AGE.sub(" ", unaged))))
     return LIVED.sub(" ", MEASURE.sub(" ", unaged))
 
 
