@@ -1562,6 +1562,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "compra de marzo?", "llm", None),
         ("Me llegó el pedido. Es otro color del que pedí.", "human", None),
         ("yo juraría que había elegido la camisa en verde y me llegó una marrón.", "human", None),
+        # A fake shop is another shop; "blanco roto" is a colour, not a garment broken.
+        ("El año pasado me estafaron en Facebook con una supuesta tienda de ropa y nunca más "
+         "supe nada. Por eso quiero saber qué formas de pago aceptan.", "faq", "pagos"),
+        ("¿La camisa de lino viene en blanco roto?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -381,7 +381,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         _any(
             r"\bfallad[oa]s?\b|\bfalla\b|\bfallas\b",
             r"\bdefect\w*",
-            r"\brot[oa]s?\b|\brompi\w*",
+            r"(?<!\bblanco\s)\brot[oa]s?\b|\brompi\w*",  # ("blanco roto" is a colour)
             r"\bdescos\w*|\bdescoc\w*|\bdesarm\w*|\bdeshilach\w*",
             # A garment that smells, or lacks a part: "vino con olor a humedad", "le falta un botón".
             r"\b(?:vino|vinieron|llego|llegaron|tiene|tienen|con)\s+(?:un\s+)?(?:olor|olorcito)\s+(?:a\s+\w+|raro|feo"
@@ -1603,7 +1603,8 @@ ELSEWHERE = _any(
     r"\b(?:en|con|de|a)\s+otr[oa]s?\s+(?:(?:dos|tres|varias|muchas|\d+)\s+)?(?:tienda|negocio|lugar"
     r"|lado|sitio|pagina|marca|local|comercio|web|empresa|vendedor)(?:e?s)?\b",
     # ("de un lado" is a side, not a shop: with "un", only a shop's own nouns.)
-    r"\b(?:en|con|de|a)\s+una?\s+(?:tienda|negocio|pagina|marca|local|comercio|web|empresa|vendedor)\b",
+    r"\b(?:en|con|de|a)\s+una?\s+(?:(?:supuesta|supuesto|falsa|falso|trucha|trucho)\s+)?(?:tienda|negocio"
+    r"|pagina|marca|local|comercio|web|empresa|vendedor)\b",
     r"\b(?:no|ni)\s+(?:aca|aqui|con\s+ustedes|a\s+ustedes)\b|\bno\s+(?:era|fue|es)\s+(?:de|con)\s+ustedes\b",
     # A shop by its kind: "ya me pasó con una zapatillería", "en una juguetería".
     r"\b(?:en|con|de|a)\s+una\s+[a-z]+eria\b",
