@@ -1566,6 +1566,12 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("El año pasado me estafaron en Facebook con una supuesta tienda de ropa y nunca más "
          "supe nada. Por eso quiero saber qué formas de pago aceptan.", "faq", "pagos"),
         ("¿La camisa de lino viene en blanco roto?", "llm", None),
+        # When an event is ("el casamiento es el 21") and a fifteenth birthday are the occasion,
+        # unless the question asks whether something arrives by then; a payday stays.
+        ("El casamiento de mi hermana es el 21 de noviembre. ¿El stock de la página está "
+         "actualizado?", "faq", "stock"),
+        ("Busco un vestido para los 15 de mi hija. ¿Cómo sé qué talle pedir?", "faq", "talles"),
+        ("El casamiento es el 21 de noviembre. ¿Me llega a tiempo si compro hoy?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -1674,6 +1674,17 @@ OCCASION = (
     r"|(?:las\s+)?fiestas|fin\s+de\s+ano|(?:las\s+)?vacaciones(?:\s+de\s+(?:invierno|verano))?"
     r"|(?:el\s+)?dia\s+del\s+estudiante|(?:un|el|su|mi)\s+(?:casamiento|bautismo|egreso)\b(?:\s+de\s+\w+\s+\w+)?)"
 )
+# When an event is, said of it: "el casamiento es el 21 de noviembre", "que es el sábado 13".
+# (Not "cobro el 5" or "compré el 3": what the writer does on a day.)
+EVENT_ON = re.compile(
+    rf"\b(?:es|son|sera|seria|cae|caeria)\s+(?:recien\s+)?el\s+(?:(?:lunes|martes|miercoles|jueves|viernes"
+    rf"|sabado|domingo)\s+)?\d{{1,2}}(?:\s+de\s+(?:{MONTHS}))?\b(?!\s*(?:/|de\s+\d))"
+)
+# A girl's fifteenth birthday party: "los 15 de mi hija", "la fiesta de 15" (not "los 15 días").
+QUINCE = re.compile(
+    r"\b(?:fiesta\s+de|los|sus|mis|tus)\s+(?:15|quince)(?:\s+anos)?\b(?!\s+(?:dias|de\s+(?:cada|este|ese)"
+    r"|minutos|horas|semanas|meses|pesos|mil|cuotas)\b)"
+)
 GIFT_FOR = re.compile(rf"\b((?:regal|compr)\w*)\b((?:\s+\w+){{0,6}}?)\s+para\s+{OCCASION}\b")
 BIRTHDAY_ON = re.compile(
     rf"\bcumple(?:\s+anos)?\s+el\s+\d{{1,2}}(?:\s+de\s+(?:{MONTHS}))?\b"
@@ -2580,7 +2591,9 @@ def _occasion_left_out(normal: str, *, waited: bool) -> str:
     the deadline it must arrive by."""
     if waited:
         return normal
-    return BIRTHDAY_ON.sub("cumple", GIFT_FOR.sub(r"\1\2", normal))
+    return QUINCE.sub(
+        " ", EVENT_ON.sub(" ", BIRTHDAY_ON.sub("cumple", GIFT_FOR.sub(r"\1\2", normal)))
+    )
 
 
 def _ahead_left_out(text: str, sent: datetime.datetime | None) -> str:
