@@ -1572,6 +1572,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "actualizado?", "faq", "stock"),
         ("Busco un vestido para los 15 de mi hija. ¿Cómo sé qué talle pedir?", "faq", "talles"),
         ("El casamiento es el 21 de noviembre. ¿Me llega a tiempo si compro hoy?", "llm", None),
+        # "Hay … que me gustaron" with no mark tells what there is; it asks nothing.
+        ("Hay camisas que me gustaron pero algunas ya no tienen mi talle. Cuando algo se agota, "
+         "lo vuelven a traer?", "faq", "stock"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -1449,6 +1449,9 @@ WRAPPED_WIDTH = 50  # a line this long, broken before a lower-case word, was wra
 # ("¡qué lindas las fotos nuevas!", "q divino todo 😍").
 NOT_ASKING = _any(
     r"^\W{0,10}(?:muchas\s+)?gracias\s+por\b",
+    # What there is that they liked, or that is gone: "hay camisas que me gustaron pero…",
+    # "hay modelos que ya no están en mi talle" (with no mark, "hay" opens a statement).
+    r"^\W{0,10}hay\s+(?:\w+\s+){1,5}?que\s+(?:(?:me|nos|le|les)\s+(?:gust|encant|interes)\w*|ya\s+no)\b",
     # ("ya se había pasado el tiempo" is "se" of the verb, not "I know".)
     r"\bya\s+lo\s+se\b|\bya\s+(?:lo\s+)?(?:se\s+(?:que|como|cuanto|cuando|donde|cual|de|del|por)"
     r"|sabemos|vi|lei|calcule|averigue|tengo\s+claro)\b",
