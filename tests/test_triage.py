@@ -1575,6 +1575,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # "Hay … que me gustaron" with no mark tells what there is; it asks nothing.
         ("Hay camisas que me gustaron pero algunas ya no tienen mi talle. Cuando algo se agota, "
          "lo vuelven a traer?", "faq", "stock"),
+        # A purchase long ago, told beside one about to be made, is no window the exchange
+        # answer must meet when the question supposes the new one; pointing back at the old
+        # one, it is.
+        ("Les compré un short en el 2025. Ahora quiero comprarme una malla. Si me queda mal el "
+         "talle, ¿cambiarlo tiene algún costo?", "faq", "cambios"),
+        ("Les compré un short en el 2025. Ahora quiero comprarme una malla. ¿El short lo puedo "
+         "cambiar todavía?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -1730,6 +1730,11 @@ BOUGHT_BEFORE = re.compile(
 )
 # A question of any purchase, not of one told: "si pido un talle y no me va", "¿se puede
 # cambiar una prenda?".
+# A purchase about to be made: "ahora quiero comprarme una malla", "voy a hacer un pedido".
+ABOUT_TO_BUY = re.compile(
+    r"\b(?:quiero|queria|quisiera|voy\s+a|vamos\s+a|estoy\s+por|estamos\s+por|pienso|pensaba"
+    r"|me\s+gustaria)\s+(?:volver\s+a\s+)?(?:comprar\w*|pedir|encargar|hacer\s+(?:un|el|otro)\s+pedido)\b"
+)
 ANY_PURCHASE = re.compile(
     r"\bsi\s+(?:\w+\s+){0,3}?(?:pido|compro|encargo|algo|no\s+me\s+(?:va|queda|gusta|convence|entra))\b"
     r"|\buna\s+prenda\b|\b(?:las|una|cualquier)\s+prendas?\b"
@@ -2279,12 +2284,18 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
     coverage = faq.coverage(topic, occasion(_wearer_left_out(asked_of, sized=sized)))
     around = [s for s in body if s not in closed or s in told]  # a title is no context
     around += [told_with for _, told_with in apart.values()]
-    if not faq.entry(topic).after_purchase or any(
-        ANY_PURCHASE.search(s) and not BACK_REFERENCE.search(s) for s in asking
+    if (
+        not faq.entry(topic).after_purchase
+        or any(ANY_PURCHASE.search(s) and not BACK_REFERENCE.search(s) for s in asking)
+        or (
+            any(ABOUT_TO_BUY.search(s) for s in body)
+            and not any(BACK_REFERENCE.search(s) and not SUPPOSING.search(s) for s in asking)
+        )
     ):
         # When they bought before ("les compré el año pasado") is no time an answer must
         # meet, unless the answer is for buyers and the question is not of any purchase
-        # ("si algo no me va", "una prenda") but maybe of that one ("¿la puedo cambiar?").
+        # ("si algo no me va", "una prenda") or of the one about to be made ("ahora quiero
+        # comprarme una malla"), but maybe of that one ("¿la puedo cambiar?").
         around = [s for s in around if not TOLD.search(s)]
     told_around = CLOCK.sub(
         " ", occasion(_wearer_left_out(_plainly("\n".join(around)), sized=sized))
