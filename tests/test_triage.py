@@ -152,10 +152,14 @@ FLOORS = {
     "blind80": {"faq": 0.51, "human": 1.0, "ignored": 1.0},
     "blind81": {"faq": 0.21, "human": 0.97, "ignored": 1.0},
     "blind82": {"faq": 0.48, "human": 0.97, "ignored": 1.0},
-    "blind83": {"faq": 0.35, "human": 1.0, "ignored": 1.0},
-    "blind84": {"faq": 0.31, "human": 1.0, "ignored": 1.0},
-    "blind85": {"faq": 0.51, "human": 0.94, "ignored": 1.0},
-    "blind86": {"faq": 0.51, "human": 1.0, "ignored": 1.0},
+    "blind83": {"faq": 0.5, "human": 1.0, "ignored": 1.0},
+    "blind84": {"faq": 0.41, "human": 1.0, "ignored": 1.0},
+    "blind85": {"faq": 0.65, "human": 1.0, "ignored": 1.0},
+    "blind86": {"faq": 0.53, "human": 1.0, "ignored": 1.0},
+    "blind87": {"faq": 0.81, "human": 1.0, "ignored": 1.0},
+    "blind88": {"faq": 0.63, "human": 1.0, "ignored": 1.0},
+    "blind89": {"faq": 0.5, "human": 0.97, "ignored": 1.0},
+    "blind90": {"faq": 0.68, "human": 0.97, "ignored": 1.0},
 }
 
 
