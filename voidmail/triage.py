@@ -1728,13 +1728,13 @@ BOUGHT_BEFORE = re.compile(
     rf"{PURCHASE.pattern}|\b(?:la|el)\s+(?:de\s+\w+\s+)?que\s+(?:les\s+)?(?:compro|pidio|encargo)\b"
     r"|\b(?:me|nos)\s+(?:mandaron|enviaron)\b|\b(?:la|el)\s+del\s+pedido\b|\bcomprando(?:la|lo|las|los)?\b"
 )
-# A question of any purchase, not of one told: "si pido un talle y no me va", "¿se puede
-# cambiar una prenda?".
 # A purchase about to be made: "ahora quiero comprarme una malla", "voy a hacer un pedido".
 ABOUT_TO_BUY = re.compile(
     r"\b(?:quiero|queria|quisiera|voy\s+a|vamos\s+a|estoy\s+por|estamos\s+por|pienso|pensaba"
     r"|me\s+gustaria)\s+(?:volver\s+a\s+)?(?:comprar\w*|pedir|encargar|hacer\s+(?:un|el|otro)\s+pedido)\b"
 )
+# A question of any purchase, not of one told: "si pido un talle y no me va", "¿se puede
+# cambiar una prenda?".
 ANY_PURCHASE = re.compile(
     r"\bsi\s+(?:\w+\s+){0,3}?(?:pido|compro|encargo|algo|no\s+me\s+(?:va|queda|gusta|convence|entra))\b"
     r"|\buna\s+prenda\b|\b(?:las|una|cualquier)\s+prendas?\b"
