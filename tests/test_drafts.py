@@ -222,6 +222,8 @@ async def test_a_draft_sent_between_the_two_looks_is_not_taken_for_discarded(
 
     async with Wired(settings) as p:
         await wait_until(lambda: len(drafts_in(dovecot)) == 1, what="a draft")
+        # The draft is in the folder before its row is pending in the database.
+        await wait_until(lambda: p.all_finished(1), what="the draft recorded")
         assert await SentInBetween(settings, p.store).check() == 1
         statuses = await p.statuses()
         [row] = await p.store.pool.fetch("SELECT review FROM outbound")
