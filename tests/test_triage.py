@@ -1586,6 +1586,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "talle, ¿cambiarlo tiene algún costo?", "faq", "cambios"),
         ("Les compré un short en el 2025. Ahora quiero comprarme una malla. ¿El short lo puedo "
          "cambiar todavía?", "llm", None),
+        # A name is found whole: "la otra punta" is not Punta del Este.
+        ("Vivimos en la otra punta del país. ¿Hacen envíos hasta Ushuaia?", "faq", "envios"),
+        ("¿Envían a Punta del Este?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

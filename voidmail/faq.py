@@ -540,9 +540,20 @@ class Phrase:
     keys: tuple[str, ...]
     # For an exclude written "color + gratis": the phrases that must all appear in one sentence.
     together: tuple[tuple[str, ...], ...] = ()
+    # A name that stopwords would shorten to one word ("Punta del Este" to "punta", which "la
+    # otra punta" has too), as written, normalised: it is found only whole (Faq.analyse).
+    name: str = ""
 
     @classmethod
     def of(cls, text: str) -> Phrase:
+        written = words(text)
+        if (
+            text[:1].isupper()
+            and "+" not in text
+            and len(written) > 1
+            and len(content_keys(text)) < 2
+        ):
+            return cls(text, (key("".join(written)),), name=" ".join(written))
         parts = tuple(tuple(content_keys(part)) for part in text.split("+"))
         together = parts if len(parts) > 1 else ()
         return cls(text, tuple(k for part in parts for k in part), together)
@@ -719,6 +730,8 @@ class Faq:
     own_signatures: Mapping[str, tuple[str, ...]] = dataclasses.field(
         init=False, repr=False, compare=False
     )
+    # The names among the phrases (``Phrase.name``), found only whole.
+    name_pattern: re.Pattern[str] | None = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         known = [
@@ -752,6 +765,19 @@ class Faq:
             for e in self.entries
         }
         object.__setattr__(self, "own_signatures", own)
+        names = sorted(
+            {
+                p.name
+                for e in self.entries
+                for phrases in (e.keywords, e.hints, e.exclude, e.ignore)
+                for p in phrases
+                if p.name
+            }
+        )
+        alternatives = "|".join(r"\s+".join(map(re.escape, n.split())) for n in names)
+        object.__setattr__(
+            self, "name_pattern", re.compile(rf"\b(?:{alternatives})\b") if names else None
+        )
 
     def entry(self, faq_id: str) -> Entry:
         """The entry called ``faq_id``; KeyError if there is none."""
@@ -762,7 +788,7 @@ class Faq:
 
     def analyse(self, text: str) -> Analysis:
         """Which entries ``text`` asks about, clause by clause, and what excludes them."""
-        flat = _flat(text)
+        flat = self._named(_flat(text))
         # An ignore phrase is found only in words in a row as written: "no me anda, ¿puedo
         # cambiarlo?" is no "andar cambiando", though "puedo" is filler.
         written = [_clause_keys(part) for part in _clauses_of(flat)]
@@ -972,6 +998,12 @@ class Faq:
     def _covered(self, evidence: Evidence) -> int:
         found = set(evidence.keywords)
         return sum(len(p.keys) for p in self.entry(evidence.entry_id).keywords if p.text in found)
+
+    def _named(self, flat: str) -> str:
+        """``flat`` with each name of the entries' phrases (``Phrase.name``) as one word."""
+        if self.name_pattern is None:
+            return flat
+        return self.name_pattern.sub(lambda found: re.sub(r"\s+", "", found.group(0)), flat)
 
     def _ignores(self) -> tuple[Phrase, ...]:
         return tuple(p for e in self.entries for p in e.ignore)
