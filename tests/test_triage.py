@@ -160,6 +160,8 @@ FLOORS = {
     "blind88": {"faq": 0.63, "human": 1.0, "ignored": 1.0},
     "blind89": {"faq": 0.5, "human": 0.97, "ignored": 1.0},
     "blind90": {"faq": 0.68, "human": 0.97, "ignored": 1.0},
+    "blind91": {"faq": 0.73, "human": 1.0, "ignored": 1.0},
+    "blind92": {"faq": 0.71, "human": 0.94, "ignored": 1.0},
 }
 
 
