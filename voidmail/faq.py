@@ -734,27 +734,20 @@ class Faq:
     name_pattern: re.Pattern[str] | None = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        known = [
-            k
+        phrases = [
+            p
             for e in self.entries
-            for phrases in (e.keywords, e.hints, e.exclude, e.ignore)
-            for phrase in phrases
-            for k in phrase.keys
+            for written in (e.keywords, e.hints, e.exclude, e.ignore)
+            for p in written
         ]
+        known = [k for p in phrases for k in p.keys]
         known += [k for e in self.entries for keys in e.example_keys for k in keys]
         object.__setattr__(self, "index", KeyIndex(known))
         vocabulary = [k for e in self.entries for k in e.vocabulary] + list(EVERYDAY_KEYS)
         object.__setattr__(self, "vocabulary_index", KeyIndex(vocabulary))
         # Everyday words carry no topic ("¿de qué formas se puede pagar?" names "formas de
         # pagar"), unless an entry's keyword or hint is made of them ("no me queda").
-        phrase_keys = {
-            k
-            for e in self.entries
-            for phrases in (e.keywords, e.hints, e.exclude, e.ignore)
-            for p in phrases
-            for k in p.keys
-        }
-        object.__setattr__(self, "filler", EVERYDAY_KEYS - phrase_keys)
+        object.__setattr__(self, "filler", EVERYDAY_KEYS - {k for p in phrases for k in p.keys})
         answered = {e.id: " ".join(normalize(e.answer).split()) for e in self.entries}
         own = {
             e.id: tuple(
@@ -765,15 +758,7 @@ class Faq:
             for e in self.entries
         }
         object.__setattr__(self, "own_signatures", own)
-        names = sorted(
-            {
-                p.name
-                for e in self.entries
-                for phrases in (e.keywords, e.hints, e.exclude, e.ignore)
-                for p in phrases
-                if p.name
-            }
-        )
+        names = sorted({p.name for p in phrases if p.name})
         alternatives = "|".join(r"\s+".join(map(re.escape, n.split())) for n in names)
         object.__setattr__(
             self, "name_pattern", re.compile(rf"\b(?:{alternatives})\b") if names else None

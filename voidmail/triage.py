@@ -2058,11 +2058,11 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         RECOMMEND.search(normal)
         or any(ADVICE_ASKED.search(REASON.split(s)[0]) and _asks(s) for s in said)
     )
-    personal = PERSONAL_SIZE.search(normal) or (described if advised else None)
-    if personal and not PERSONAL_SIZE.search(normal) and _chooses_no_size(faq, said):
-        # "Ella es bajita y no sé su talle. Si no le queda, ¿lo puede cambiar?": asked of an
-        # answer that chooses no size for anyone, the body described is who wears it.
-        personal = None
+    # ("Ella es bajita y no sé su talle. Si no le queda, ¿lo puede cambiar?": asked of an
+    # answer that chooses no size for anyone, the body described is who wears it.)
+    personal = PERSONAL_SIZE.search(normal) or (
+        described if advised and not _chooses_no_size(faq, said) else None
+    )
     if personal:
         return Decision("llm", "talles", None, 0.0, f"llm: personal advice ({personal.group(0)!r})")
 
