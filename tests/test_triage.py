@@ -1591,6 +1591,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # A name is found whole: "la otra punta" is not Punta del Este.
         ("Vivimos en la otra punta del país. ¿Hacen envíos hasta Ushuaia?", "faq", "envios"),
         ("¿Envían a Punta del Este?", "llm", None),
+        # The Poder Judicial is where they work, not a threat; the courts named as one are.
+        ("Trabajo en el Poder Judicial. ¿Qué medios de pago tienen?", "faq", "pagos"),
+        ("Si no me responden voy a ir por la vía judicial.", "human", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -528,7 +528,9 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bdenunci\w*",
             r"\bdemandar\w*|\buna\s+demanda\b|\bdemanda\s+(?:judicial|legal)\b",
             r"\bcarta\s+documento\b",
-            r"\bjudicial\w*|\bjuicio\b|\btribunal\w*|\bmediacion\b",
+            # (Not the employer: "trabajo en el Poder Judicial", "soy empleada judicial".)
+            r"\b(?<!poder\s)(?<!empleado\s)(?<!empleada\s)judicial\w*|\bjuicio\b|\btribunal\w*"
+            r"|\bmediacion\b",
             r"\bcoprec\b|\bventanilla\s+federal\b|\bley\s+(?:de\s+defensa|24\.?240)\b",
             r"\bestaf\w*|\bfraude\w*|\bpolicia\b",
             r"\bacciones?\s+legal\w*|\bmedidas\s+legales\b|\bvia\s+legal\b|\blegalmente\b",
