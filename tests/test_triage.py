@@ -1594,6 +1594,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # The Poder Judicial is where they work, not a threat; the courts named as one are.
         ("Trabajo en el Poder Judicial. ¿Qué medios de pago tienen?", "faq", "pagos"),
         ("Si no me responden voy a ir por la vía judicial.", "human", None),
+        # A bank by its name is a bank: any one's card or transfer, but not its instalments.
+        ("Tengo débito del Banco Nación, ¿lo aceptan?", "faq", "pagos"),
+        ("¿Puedo transferir desde Brubank?", "faq", "pagos"),
+        ("¿Hay cuotas con Galicia?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

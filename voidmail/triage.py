@@ -1263,6 +1263,16 @@ POWER_CUT = re.compile(
 )
 # A colour by its name ("la quiero en verde"): a colour wherever the answer speaks of colours.
 COLOR_NAMED = re.compile(rf"\b(?:{COLOR_NAMES})\b")
+# A bank by its name ("débito del Banco Nación", "transferencia desde Brubank"): a bank wherever
+# the answer speaks of cards and transfers from any, and "cuotas + banco" wherever it does not.
+# Names that are common words or places ("Provincia", "Ciudad", "Nación") only after "banco",
+# or "el" for the one said so ("la del Nación").
+BANK_NAMED = re.compile(
+    r"\bbanco\s+(?:de\s+la\s+)?(?:nacion|provincia|ciudad|patagonia|frances|columbia|municipal"
+    r"|credicoop|galicia|santander|macro|supervielle|hipotecario|comafi|itau|icbc|hsbc|bbva)\b"
+    r"|\b(?<=el\s)nacion\b"
+    r"|\b(?:galicia|santander|bbva|supervielle|icbc|hsbc|credicoop|brubank|uala|bancor|bapro)\b"
+)
 # A size by its letters ("¿soy M o L?", "talle XL"): a size wherever the answer speaks of sizes.
 SIZE_NAMED = re.compile(rf"\b(?:talle\s+)?(?:{SIZE_LETTERS})\b(?![.'´]\w)")
 # Two sizes side by side ("entre una S y una M", "¿M o L?"): choosing between two sizes, which
@@ -2804,7 +2814,7 @@ def _generic(normal: str, called: tuple[str, ...] = ()) -> str:
     ("Juli" for Julieta, "Gus" for Gustavo), unless it is a short word of the language ("la"
     does not begin Laura: "hoy a la noche" keeps its deadline)."""
     normal = SIZE_NAMED.sub("talle", GARMENT.sub("prenda", GARMENT_OF_FABRIC.sub(r"\1", normal)))
-    normal = _plainly(COLOR_NAMED.sub("color", normal))
+    normal = BANK_NAMED.sub("banco", _plainly(COLOR_NAMED.sub("color", normal)))
     tokens = re.findall(r"[a-z0-9ñ]+", normal)
     out = [
         t
