@@ -162,6 +162,8 @@ FLOORS = {
     "blind90": {"faq": 0.68, "human": 0.97, "ignored": 1.0},
     "blind91": {"faq": 0.73, "human": 1.0, "ignored": 1.0},
     "blind92": {"faq": 0.71, "human": 0.94, "ignored": 1.0},
+    "blind93": {"faq": 0.66, "human": 0.97, "ignored": 1.0},
+    "blind94": {"faq": 0.56, "human": 1.0, "ignored": 1.0},
 }
 
 
