@@ -164,6 +164,7 @@ FLOORS = {
     "blind92": {"faq": 0.71, "human": 0.94, "ignored": 1.0},
     "blind93": {"faq": 0.66, "human": 0.97, "ignored": 1.0},
     "blind94": {"faq": 0.56, "human": 1.0, "ignored": 1.0},
+    "blind95": {"faq": 0.38, "human": 0.97, "ignored": 1.0},
 }
 
 
