@@ -165,6 +165,7 @@ FLOORS = {
     "blind93": {"faq": 0.66, "human": 0.97, "ignored": 1.0},
     "blind94": {"faq": 0.56, "human": 1.0, "ignored": 1.0},
     "blind95": {"faq": 0.38, "human": 0.97, "ignored": 1.0},
+    "blind96": {"faq": 0.38, "human": 1.0, "ignored": 1.0},
 }
 
 
