@@ -1602,6 +1602,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Tengo débito del Banco Nación, ¿lo aceptan?", "faq", "pagos"),
         ("¿Puedo transferir desde Brubank?", "faq", "pagos"),
         ("¿Hay cuotas con Galicia?", "llm", None),
+        # ", que además…" tells on about what came before; "que les pregunte si…" passes a
+        # question on, and "le pregunté" is the past.
+        ("Estoy mirando el tapado de lana, que además me parece una idea buenísima. ¿Puedo "
+         "pagar con transferencia?", "faq", "pagos"),
+        ("Me pidió mi abuela que les pregunte si se puede pagar con débito.", "faq", "pagos"),
+        ("Ayer en la playa una chica tenía puesta una camisa de ustedes, le pregunté y me pasó "
+         "la página. ¿Suelen reponer los colores que se agotan?", "faq", "stock"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

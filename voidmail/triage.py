@@ -1408,16 +1408,20 @@ QUESTION = _any(
     r"\bcomo\s+(?:hago|hacemos|haria|puedo\s+hacer)\s+(?:para|con|si)\b",
     r"\b(?:cuanto|cuantos|cuanta|cuantas|cual|cuales)\b",
     # (After a comma "quien" is who: "mi esposo, quien cumple años".)
-    # (After a comma, "que" before a subject or "es" tells on: "el invierno, que allá es bravo".)
+    # (After a comma, "que" before a subject, "es" or an aside tells on: "el invierno, que allá
+    # es bravo", "el tapado de lana, que además me parece una idea buenísima".)
     r"(?:^|[.;:!]\s*)que\b|,\s*que\b(?!\s+(?:es|era|fue|son|eran|esta|estaba|estan|alla|aca|aqui|ahi"
-    r"|siempre|nunca|recien|tambien|justo|ya|yo|el|ella|ellos|ellas|mi|su|sus|mis)\b)"
+    r"|siempre|nunca|recien|tambien|justo|ya|yo|el|ella|ellos|ellas|mi|su|sus|mis|ademas|encima"
+    r"|no|la\s+verdad|por\s+cierto|obviamente)\b)"
     # (Nor before a verb in the imperfect: "un buzo para mi hijo, que cumplía años".)
     r"(?!\s+\w+(?:aba|aban|ia|ian)\b)"
     r"|(?:^|[.;:!]\s*)quien\b",
     # "Lo pregunto porque…" explains the question asked elsewhere; it asks nothing itself.
     # ("No quiero arruinar nada antes de preguntar" tells what they do.)
     r"(?<!\bantes\sde\s)(?<!\bsin\s)(?<!\bdespues\sde\s)"
-    r"\b(?:consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta(?:les?)?|pregunta(?:les?)?)\b"
+    # ("Me pidió que les pregunte si…": the question passed on; "le pregunté" is the past.)
+    r"\b(?:consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta(?:les?)?|pregunta(?:les?)?"
+    r"|(?<=que\s)(?:pregunte|consulte)|(?<=que\sles\s)(?:pregunte|consulte))\b"
     f"(?!\\s+(?:{BECAUSE}|por\\s+que))",
     # "Saber" asks when wanted ("quería saber"), not when told ("nunca termino de saber mi talle").
     r"\b(?:quisiera|queria|quiero|necesito|necesitaria|me\s+gustaria|desearia|deseo|queriamos"
