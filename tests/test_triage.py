@@ -1609,6 +1609,14 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Me pidió mi abuela que les pregunte si se puede pagar con débito.", "faq", "pagos"),
         ("Ayer en la playa una chica tenía puesta una camisa de ustedes, le pregunté y me pasó "
          "la página. ¿Suelen reponer los colores que se agotan?", "faq", "stock"),
+        # A purchase to come ("una vez que pague"), somebody else's ("que otra persona la
+        # compre") or of years ("por años compré") is no order of theirs.
+        ("Una vez que pague, ¿en cuánto tiempo despachan el pedido?", "faq", "envios"),
+        ("Quiero una camisa de la que quedan pocas. Me preocupa que otra persona la compre "
+         "mientras se acredita el pago. Si elijo transferencia, ¿me reservan la prenda?", "faq",
+         "pagos"),
+        ("Por años compré en tiendas de afuera online. Antes de comprar, ¿la guía de talles trae "
+         "el largo de las prendas?", "faq", "talles"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -735,8 +735,11 @@ JUST_BOUGHT = re.compile(
 NOT_BOUGHT = re.compile(
     r"\b(?:dice|dicen|dijo|dijeron|pide|piden|pidio|pidieron|recomienda\w*|aconseja\w*|quiere|quieren"
     r"|puede\s+pasar|pasa|puede\s+ser|puede|y|sin"
-    r"|antes\s+de|para|hasta|en\s+caso\s+de|ojala)\s+que\s+(?:le\s+|les\s+|lo\s+|la\s+|los\s+|las\s+"
-    r"|(?:se|me|te)\s+(?:lo|la|los|las)\s+)?(?:compre|pague)\b"
+    r"|antes\s+de|para|hasta|en\s+caso\s+de|ojala|una\s+vez|despues\s+de|luego\s+de)\s+que\s+(?:le\s+"
+    r"|les\s+|lo\s+|la\s+|los\s+|las\s+|(?:se|me|te)\s+(?:lo|la|los|las)\s+)?(?:compre|pague)\b"
+    # Somebody else's purchase: "me preocupa que otra persona la compre".
+    r"|\b(?:otra\s+persona|alguien|nadie|otr[oa]\s+clienta?)\s+(?:(?:se\s+)?(?:lo|la|los|las)\s+)?"
+    r"(?:compre|pague)\b"
     # "Si pagamos hoy, ¿en cuántos días llega?": the present of "we", not the past.
     r"|\bsi\s+(?:lo\s+|la\s+|los\s+|las\s+|le\s+)?(?:compramos|pagamos|pedimos)\b"
 )
@@ -749,7 +752,7 @@ HABIT = (
     r"|(?:varias|muchas|un\s+par\s+de|mil)\s+veces"
     rf"|hace\s+anos|en\s+(?:semana\s+santa|vacaciones|(?:el\s+)?(?:verano|invierno|otono|primavera)|la\s+vendimia"
     rf"|{MONTHS})"
-    r"|cuando\s+(?:estuve|fui|vine|pase)"
+    r"|cuando\s+(?:estuve|fui|vine|pase)|(?:por|durante)\s+(?:muchos\s+)?anos"
     # Years ago, or in a year named: "hace dos años", "hace un año y medio", "en el 2023".
     r"|hace\s+(?:(?:como|casi|mas\s+de|unos|unas)\s+)?(?:un|uno|dos|tres|cuatro|cinco|seis|\d{1,2})\s+"
     r"(?:ani?os?|inviernos|veranos)|hace\s+(?:bastante|mucho|rato)|ani?os\s+atras"
