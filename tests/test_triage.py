@@ -1617,6 +1617,15 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "pagos"),
         ("Por años compré en tiendas de afuera online. Antes de comprar, ¿la guía de talles trae "
          "el largo de las prendas?", "faq", "talles"),
+        # Refunds spoken of in general, trash as a place and a regret avoided ask no person;
+        # a refund wanted, an insult and a regret told still do.
+        ("Leí sobre el impacto de las devoluciones en las compras online. Quiero el pantalón, "
+         "¿cómo hago para saber qué talle me va?", "faq", "talles"),
+        ("Quiero que me hagan la devolución del jumper.", "human", None),
+        ("La ropa barata termina en la basura. ¿Qué medios de pago tienen?", "faq", "pagos"),
+        ("Son una basura, nunca me llegó nada.", "human", None),
+        ("Prefiero preguntar antes que arrepentirme: ¿qué medios de pago tienen?", "llm", None),
+        ("Me arrepentí de comprar el buzo.", "human", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -114,6 +114,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         _any(
             r"(?<!\bcontra\s)(?<!\bcontra)\breembols\w*",  # (not "contra reembolso": cash on delivery)
             r"\breintegr\w*+(?!\s+(?:de|del)\s+(?:iva|impuestos?|tax)\b)",  # (the state's, to a tourist)
+            # ("El impacto de las devoluciones en las compras online" speaks of them in general.)
+            r"(?<!\bde\slas\s)(?<!\bsobre\slas\s)(?<!\bevitar\s)"
             r"\bdevoluc\w*+(?!\s+(?:de|del)\s+(?:iva|impuestos?|tax)\b)",
             r"\bdevolver(?:me|nos|lo|la)?\b",
             # ("Mi yerno paga y yo le devuelvo el dinero" pays a relative back.)
@@ -157,7 +159,8 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"(?<!\bse\s)\bcancel\w*",  # "antes de que se cancele el pedido" asks the terms
             r"\banul(?:ar|en|o|a|aron|acion|ame|amos)\w*\b",
             r"\bdar\s+de\s+baja\b",
-            r"\barrepent\w*+(?!\s+de\s+no\b)",  # "me arrepentí de no llevarme nada" is no order
+            # "Me arrepentí de no llevarme nada" is no order, nor "preguntar antes que arrepentirme".
+            r"(?<!\bantes\sque\s)(?<!\bantes\sde\s)(?<!\bsin\s)(?<!\bno\s)\barrepent\w*+(?!\s+de\s+no\b)",
             r"\b(?:dejar\w*|quede|queda)\s+sin\s+efecto\b",
             r"\bfren(?:ar|en|arlo|enlo|arla|enla|ame|amelo)\b",
             r"\bpreferiria\s+no\s+recibirl[oa]\b|\bya\s+no\s+(?:lo|la)\s+necesito\b",
@@ -616,7 +619,7 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:sos|son|eres|sois|que|unos|unas|manga\s+de)\s+(?:un\s+|una\s+)?forr[oa]s?\b",
             r"\b(?:boludo|boludos|boluda|pelotud\w*|chorr[oa]s?|chant[ae]s?"
             r"|ladron\w*|garca\w*|mierda\w*|carajo|concha|puta|puto|putos|hdp|idiota\w*|imbecil\w*"
-            r"|inutil\w*|sinverguenza\w*|tarad[oa]s?|estupid[oa]s?|basura|verga|cagad[oa]s?"
+            r"|inutil\w*|sinverguenza\w*|tarad[oa]s?|estupid[oa]s?|(?<!\bla\s)basura|verga|cagad[oa]s?"
             r"|caradura\w*|delincuente\w*|rata|ratas|truch[oa]s?|vendehumo\w*)\b",
             r"\bhij[oa]s?\s+de\s+puta\b",
             r"\b(?:fuck\w*|shit\w*|bullshit|asshole\w*|idiots?)\b",
