@@ -1598,6 +1598,11 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # The Poder Judicial is where they work, not a threat; the courts named as one are.
         ("Trabajo en el Poder Judicial. ¿Qué medios de pago tienen?", "faq", "pagos"),
         ("Si no me responden voy a ir por la vía judicial.", "human", None),
+        ("Por compromisos en tribunales no puedo pasar esta semana. ¿Se puede retirar en el "
+         "local?", "faq", "envios"),
+        ("Si esto no se arregla, nos vemos en tribunales.", "human", None),
+        ("Les escribimos del Colegio de Abogados de la Primera Circunscripción Judicial por un "
+         "convenio de descuentos.", "llm", None),
         # A bank by its name is a bank: any one's card or transfer, but not its instalments.
         ("Tengo débito del Banco Nación, ¿lo aceptan?", "faq", "pagos"),
         ("¿Puedo transferir desde Brubank?", "faq", "pagos"),

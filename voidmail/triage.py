@@ -531,9 +531,12 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\bdenunci\w*",
             r"\bdemandar\w*|\buna\s+demanda\b|\bdemanda\s+(?:judicial|legal)\b",
             r"\bcarta\s+documento\b",
-            # (Not the employer: "trabajo en el Poder Judicial", "soy empleada judicial".)
-            r"\b(?<!poder\s)(?<!empleado\s)(?<!empleada\s)judicial\w*|\bjuicio\b|\btribunal\w*"
-            r"|\bmediacion\b",
+            # The courts as a step taken ("iniciar acciones por la vía judicial", "nos vemos en
+            # tribunales"), not as where one works ("el Poder Judicial", "compromisos en
+            # tribunales") or a name ("la Primera Circunscripción Judicial").
+            r"\b(?:via|accion|acciones|instancia|reclamo|demanda|denuncia|medidas?|proceso|sede)"
+            r"\s+judicial(?:es)?\b|\bjudicialmente\b|\bjudicializ\w*|\bjuicio\b"
+            r"|\b(?:a|ante|vemos\s+en)\s+(?:los\s+)?tribunal\w*|\bmediacion\b",
             r"\bcoprec\b|\bventanilla\s+federal\b|\bley\s+(?:de\s+defensa|24\.?240)\b",
             r"\bestaf\w*|\bfraude\w*|\bpolicia\b",
             r"\bacciones?\s+legal\w*|\bmedidas\s+legales\b|\bvia\s+legal\b|\blegalmente\b",
