@@ -1631,6 +1631,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Son una basura, nunca me llegó nada.", "human", None),
         ("Prefiero preguntar antes que arrepentirme: ¿qué medios de pago tienen?", "llm", None),
         ("Me arrepentí de comprar el buzo.", "human", None),
+        # The size next to one's own is another size; "¿cuánto me sale?" asks what it costs.
+        ("Me queda grande el pantalón, no lo usé. ¿Cómo hago para cambiarlo por el talle "
+         "anterior?", "faq", "cambios"),
+        ("La semana pasada me llegó la camisa que compré y me queda chica. Está sin usar. "
+         "Quisiera cambiarla por un talle más grande. ¿Cómo tengo que hacer y cuánto me sale?",
+         "faq", "cambios"),
+        ("¿Cuánto me sale la camisa celeste?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

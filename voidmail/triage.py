@@ -1053,6 +1053,22 @@ PLAIN_PHRASES = (
         "",
     ),
     (re.compile(r"\bdado\s+que\b"), "porque"),
+    # The size next to one's own is another size: "cambiarlo por el talle anterior", "un talle
+    # menos", "el de arriba".
+    (
+        re.compile(
+            r"\b(?:el|un|al)\s+talle\s+(?:anterior|siguiente|de\s+abajo|de\s+arriba|menos|mas)\b"
+        ),
+        "otro talle",
+    ),
+    # What it costs, asked as what it comes to: "¿cuánto me sale?", "¿cuánto me cobran?".
+    (
+        re.compile(
+            r"\bcuanto\s+(?:me|nos|le|les)\s+(?:sale|saldria|cobran|cobrarian|cuesta|costaria)\b"
+            r"(?!\s+(?:el|la|los|las|un|una|esa|ese|esta|este)\b)"
+        ),
+        "que costo tiene",
+    ),
     (re.compile(r"\bsale\s+(?:algo|plata|extra)\b"), "tiene costo"),
     # "Sale" as what a thing costs: "sale bastante, ¿puedo pagar en cuotas?", "no quiero que me
     # salga más caro el envío que la remera".
