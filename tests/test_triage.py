@@ -1638,6 +1638,10 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "Quisiera cambiarla por un talle más grande. ¿Cómo tengo que hacer y cuánto me sale?",
          "faq", "cambios"),
         ("¿Cuánto me sale la camisa celeste?", "llm", None),
+        # A formal letter's courtesy asks nothing of its own.
+        ("Me dirijo a ustedes a fin de formularles una consulta. ¿Es imprescindible conservar "
+         "las etiquetas para realizar un cambio? Agradezco la información que puedan brindarme.",
+         "faq", "cambios"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),
