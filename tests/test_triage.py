@@ -1642,6 +1642,11 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Me dirijo a ustedes a fin de formularles una consulta. ¿Es imprescindible conservar "
          "las etiquetas para realizar un cambio? Agradezco la información que puedan brindarme.",
          "faq", "cambios"),
+        # A garment told in the part of a sentence that does not ask is told around the
+        # question; asked whether it is there, it is the product.
+        ("Hola, me gustaría comprar una camisa de lino pero no sé qué talle elegir. ¿Cómo me "
+         "guío?", "faq", "talles"),
+        ("¿Tienen la camisa de lino en verde? ¿Cómo sé qué talle pedir?", "llm", None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

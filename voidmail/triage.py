@@ -2215,7 +2215,7 @@ def decide(mail: parse.Mail, faq: faq_module.Faq) -> Decision:
         and (
             any(HOW_TOLD.search(s) for s in asking)
             or (
-                not _specific_product(asking)
+                not _specific_product(_asking_parts(asking))
                 and (
                     not _for_garments(faq, topics[0])
                     or any(IN_GENERAL.search(s) for s in asking)
@@ -2478,6 +2478,19 @@ def _told_garment_covered(
             HELD.search(s) or BACK_REFERENCE.search(s) or RECOMMEND.search(s) for s in asking
         )
     )
+
+
+def _asking_parts(asking: list[str]) -> list[str]:
+    """The parts of each sentence in ``asking`` that ask, without what it tells around them:
+    "quería comprar el vestido de lino en verde, pero no sé qué talle pedir, ¿cómo hago?" asks
+    only how to choose."""
+    return [
+        part
+        for sentence in asking
+        for part in (
+            [p for p in TELLING_PARTS.split(sentence) if p and p.strip() and _asks(p)] or [sentence]
+        )
+    ]
 
 
 def _for_each_garment(faq: faq_module.Faq, topic: str) -> bool:
