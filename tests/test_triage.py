@@ -1647,6 +1647,8 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Hola, me gustaría comprar una camisa de lino pero no sé qué talle elegir. ¿Cómo me "
          "guío?", "faq", "talles"),
         ("¿Tienen la camisa de lino en verde? ¿Cómo sé qué talle pedir?", "llm", None),
+        # A deposit to the shop's account is a transfer.
+        ("Quiero pagar con transferencia bancaria. ¿A qué cuenta deposito?", "faq", "pagos"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

@@ -302,7 +302,7 @@ SYNONYMS = tuple(
         "promo promos promocion promociones",
         "cuotas financiacion financiar financian",
         "pagar abonar abono plata dinero",
-        "transferencia transferir homebanking banco bancaria",
+        "transferencia transferir homebanking banco bancaria depositar deposito depositan deposite",
         "reserva reservar guardan guardar",
         "acredite acredita acreditado acreditar acreditada caiga cae caer impacte impacta impactar",
         "envio entrega",
