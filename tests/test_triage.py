@@ -1649,6 +1649,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("¿Tienen la camisa de lino en verde? ¿Cómo sé qué talle pedir?", "llm", None),
         # A deposit to the shop's account is a transfer.
         ("Quiero pagar con transferencia bancaria. ¿A qué cuenta deposito?", "faq", "pagos"),
+        # A purchase never made, with its pronoun, is none.
+        ("Nunca le compré ropa por internet a mi hija. ¿Cómo me guío para elegir el talle si no "
+         "se lo puede probar?", "faq", "talles"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

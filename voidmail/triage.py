@@ -743,6 +743,9 @@ NOT_BOUGHT = re.compile(
     r"|puede\s+pasar|pasa|puede\s+ser|puede|y|sin"
     r"|antes\s+de|para|hasta|en\s+caso\s+de|ojala|una\s+vez|despues\s+de|luego\s+de)\s+que\s+(?:le\s+"
     r"|les\s+|lo\s+|la\s+|los\s+|las\s+|(?:se|me|te)\s+(?:lo|la|los|las)\s+)?(?:compre|pague)\b"
+    # A purchase never made, with its pronoun: "nunca le compré ropa por internet".
+    r"|\b(?:nunca|jamas|no)\s+(?:le|les|me|te|se|nos)\s+(?:(?:lo|la|los|las)\s+)?(?:compre|pedi|pague"
+    r"|compramos|pedimos|pagamos)\b"
     # Somebody else's purchase: "me preocupa que otra persona la compre".
     r"|\b(?:otra\s+persona|alguien|nadie|otr[oa]\s+clienta?)\s+(?:(?:se\s+)?(?:lo|la|los|las)\s+)?"
     r"(?:compre|pague)\b"
