@@ -1652,6 +1652,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # A purchase never made, with its pronoun, is none.
         ("Nunca le compré ropa por internet a mi hija. ¿Cómo me guío para elegir el talle si no "
          "se lo puede probar?", "faq", "talles"),
+        # A parcel that "salió" was dispatched.
+        ("Soy medio ansiosa. Cuando haga la compra, ¿cómo me entero de que el envío ya salió?",
+         "faq", "envios"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

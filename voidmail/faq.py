@@ -298,7 +298,7 @@ SYNONYMS = tuple(
         "condiciones condicion requisitos requisito politica",
         "otro otra distinto distinta diferente",
         "uso usada usado puesta puesto",
-        "despachar despachan despacho despachamos",
+        "despachar despachan despacho despachamos despacharon salio",
         "promo promos promocion promociones",
         "cuotas financiacion financiar financian",
         "pagar abonar abono plata dinero",
