@@ -1655,6 +1655,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # A parcel that "salió" was dispatched.
         ("Soy medio ansiosa. Cuando haga la compra, ¿cómo me entero de que el envío ya salió?",
          "faq", "envios"),
+        # A mind changed is a reason the exchanges answer covers, whatever it is.
+        ("Compré una campera verde y no me convenció el color. ¿La puedo cambiar por otro "
+         "color?", "faq", "cambios"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),
