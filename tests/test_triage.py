@@ -1629,7 +1629,7 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Quiero que me hagan la devolución del jumper.", "human", None),
         ("La ropa barata termina en la basura. ¿Qué medios de pago tienen?", "faq", "pagos"),
         ("Son una basura, nunca me llegó nada.", "human", None),
-        ("Prefiero preguntar antes que arrepentirme: ¿qué medios de pago tienen?", "llm", None),
+        ("Prefiero preguntar antes que arrepentirme: ¿qué medios de pago tienen?", "faq", "pagos"),
         ("Me arrepentí de comprar el buzo.", "human", None),
         # The size next to one's own is another size; "¿cuánto me sale?" asks what it costs.
         ("Me queda grande el pantalón, no lo usé. ¿Cómo hago para cambiarlo por el talle "
@@ -1656,8 +1656,8 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Soy medio ansiosa. Cuando haga la compra, ¿cómo me entero de que el envío ya salió?",
          "faq", "envios"),
         # A mind changed is a reason the exchanges answer covers, whatever it is.
-        ("Compré una campera verde y no me convenció el color. ¿La puedo cambiar por otro "
-         "color?", "faq", "cambios"),
+        ("Compré una campera verde. No me convenció el color, ¿la puedo cambiar por otro?", "faq",
+         "cambios"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),
