@@ -1658,6 +1658,8 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # A mind changed is a reason the exchanges answer covers, whatever it is.
         ("Compré una campera verde. No me convenció el color, ¿la puedo cambiar por otro?", "faq",
          "cambios"),
+        # "Apenas" before a verb is "as soon as".
+        ("¿El código de seguimiento me llega apenas pago o después?", "faq", "envios"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

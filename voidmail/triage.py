@@ -1056,6 +1056,15 @@ PLAIN_PHRASES = (
         "",
     ),
     (re.compile(r"\bdado\s+que\b"), "porque"),
+    # "Apenas" before a verb is "as soon as": "¿me llega apenas pago?" ("apenas lo usé" is
+    # barely, and stays).
+    (
+        re.compile(
+            r"\bapenas\s+(?=(?:pago|pague|compro|compre|llega|llegue|sale|salga|despachan|despachen"
+            r"|recibo|reciba|acredita|acredite|se\s+acredita)\b)"
+        ),
+        "cuando ",
+    ),
     # The size next to one's own is another size: "cambiarlo por el talle anterior", "un talle
     # menos", "el de arriba".
     (
