@@ -1660,6 +1660,13 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "cambios"),
         # "Apenas" before a verb is "as soon as".
         ("¿El código de seguimiento me llega apenas pago o después?", "faq", "envios"),
+        # A move told in a sentence apart from the shipping question is who asks; days of
+        # wanting to buy are no order late.
+        ("Hola! ¿Cuántos días tarda en llegar un envío a CABA? Me mudé a Buenos Aires por el "
+         "profesorado.", "faq", "envios"),
+        ("Me mudé y el pedido va a la dirección vieja.", "human", None),
+        ("Hace varios dias que quiero comprar la campera. ¿Qué medios de pago tienen?", "faq",
+         "pagos"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

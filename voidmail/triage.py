@@ -187,8 +187,11 @@ HANDOFF: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             r"\b(?:puse|puso|pusimos|cargue|cargo|ingrese|ingreso|deje|dejo)\s+(?:la|mi|su)\s+direccion\b"
             r".{0,120}\b(?:pero|sin\s+querer|por\s+error)\b",
             # Moving house matters for an order on its way, not for the next one.
-            r"\b(?:me\s+(?:mude|estoy\s+mudando)|mudanza)\b.{0,60}\b(?:pedido|compra|orden|paquete|envio)\b"
-            r"|\b(?:pedido|compra|orden|paquete|envio)\b.{0,60}\b(?:me\s+(?:mude|estoy\s+mudando)|mudanza)\b",
+            # (In one sentence: "¿cuánto tarda un envío a CABA? Me mudé a Buenos Aires" asks
+            # before buying.)
+            r"\b(?:me\s+(?:mude|estoy\s+mudando)|mudanza)\b[^.?!\n]{0,60}\b(?:pedido|compra|orden|paquete"
+            r"|envio)\b|\b(?:pedido|compra|orden|paquete|envio)\b[^.?!\n]{0,60}\b(?:me\s+(?:mude"
+            r"|estoy\s+mudando)|mudanza)\b",
             r"\botr[oa]\s+(?:direccion|domicilio|lugar\s+de\s+entrega)\b|\blugar\s+de\s+entrega\b",
             r"\ben\s+(?:vez|lugar)\s+de\s+(?:la|mi|el)\s+(?:direccion|domicilio)\b",
             # "El paquete que compré, ¿me lo mandan a lo de mi hija en vez de a la mía?" (before
@@ -884,6 +887,8 @@ SINCE = re.compile(
 # What the time since is counted from, for it to be an order: "hace dos semanas me vine a
 # Mendoza" is a move.
 DEALT = re.compile(
+    # (Not wanted: "hace varios días que quiero comprar la campera".)
+    r"(?<!quiero\s)(?<!queria\s)(?<!quisiera\s)(?<!quise\s)(?<!intento\s)(?<!voy\sa\s)(?<!estoy\spor\s)"
     r"\b(?:compr|ped|pag|abon|transfer|recib|lleg|encarg|hice|hicimos|mand|envi|despach|retir)\w*"
 )
 # A specific order of the writer's.
