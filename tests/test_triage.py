@@ -1667,6 +1667,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         ("Me mudé y el pedido va a la dirección vieja.", "human", None),
         ("Hace varios dias que quiero comprar la campera. ¿Qué medios de pago tienen?", "faq",
          "pagos"),
+        # A typo keeps the first letter: a receipt ("ticket") is no label ("etiqueta").
+        ("La musculosa no le queda a mi sobrina. ¿La puedo cambiar igual sin ticket?", "llm", None),
+        ("¿Cómo hago para elegir bien el talle la próxima vez?", "faq", "talles"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

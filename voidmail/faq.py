@@ -411,10 +411,13 @@ def _undiminished(word: str) -> tuple[str, ...]:
 
 
 def same_key(a: str, b: str) -> bool:
-    """Keys match exactly, or within one typo when long enough to stay unambiguous."""
+    """Keys match exactly, or within one typo when long enough to stay unambiguous. A typo
+    keeps the first letter, unless two letters swap: "ticket" is no "etiqueta" missing its e."""
     if a == b:
         return True
     if a.isdigit() or b.isdigit() or min(len(a), len(b)) < 4:
+        return False
+    if a[0] != b[0] and not (a[:2] == b[1::-1] and a[2:] == b[2:]):
         return False
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
