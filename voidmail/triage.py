@@ -1071,7 +1071,7 @@ PLAIN_PHRASES = (
         "cuando ",
     ),
     # The size next to one's own is another size: "cambiarlo por el talle anterior", "un talle
-    # menos", "el de arriba".
+    # menos", "el talle de arriba".
     (
         re.compile(
             r"\b(?:el|un|al)\s+talle\s+(?:anterior|siguiente|de\s+abajo|de\s+arriba|menos|mas)\b"
