@@ -1674,6 +1674,12 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
         # A typo keeps the first letter: a receipt ("ticket") is no label ("etiqueta").
         ("La musculosa no le queda a mi sobrina. ¿La puedo cambiar igual sin ticket?", "llm", None),
         ("¿Cómo hago para elegir bien el talle la próxima vez?", "faq", "talles"),
+        # The price asked in a sentence that sends and names no garment is the shipping's;
+        # asked in a sentence of its own, or of a product linked, it is the product's.
+        ("Es para regalarle a mi vieja una campera. ¿Cuánto sale más o menos mandar un pedido "
+         "a Rosario?", "faq", "envios"),
+        ("Me encantó la campera negra. ¿Cuánto sale? ¿Cuánto tarda el envío a Rosario?", "llm",
+         None),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

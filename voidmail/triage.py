@@ -1380,6 +1380,7 @@ PRICE_ASK = _any(
     r"\bvalor\b",
 )
 SHIPPING = re.compile(r"\s+(?:de\s+|del\s+|el\s+|los\s+|la\s+)?(?:envio|envios|flete|correo)\b")
+SHIPPING_WORD = re.compile(r"\benvi\w*|\bmand\w*|\bcorreo\b|\bflete\b|\bdespach\w*")
 AVAILABILITY = _any(
     r"\btienen\b|\btenes\b|\bhay\b|\bqueda\b|\bquedan\b|\bvienen?\s+en\b|\brepon\w*|\bvuelv\w*",
     r"\btraer\b|\bentra\b|\bdisponible\w*|\bstock\b|\bagot\w*|\bconsigo\b|\bconseguir\b",
@@ -3190,11 +3191,20 @@ def _specific_product(said: list[str], linked: bool = False) -> _Product | None:
     out nothing)."""
     normal = "\n".join(said)
     garment = linked or GARMENT.search(normal)
-    # "¿Cuánto sale el envío?" is the price of shipping, not of the jean named beside it.
+    # "¿Cuánto sale el envío?" is the price of shipping, not of the jean named beside it, and so
+    # is the price asked in a sentence that sends and names no garment, nor links one
+    # ("¿cuánto tarda en llegar el envío y más o menos cuánto sale?").
     price = next(
-        (m for m in PRICE_ASK.finditer(normal) if not SHIPPING.match(normal, m.end())), None
+        (
+            m
+            for sentence in said
+            for m in PRICE_ASK.finditer(sentence)
+            if not SHIPPING.match(sentence, m.end())
+            and not (SHIPPING_WORD.search(sentence) and not (linked or GARMENT.search(sentence)))
+        ),
+        None,
     )
-    shipping_price = re.search(r"\benvi\w*|\bmand\w*|\bcorreo\b|\bflete\b|\bdespach\w*", normal)
+    shipping_price = SHIPPING_WORD.search(normal)
     generic_price = re.search(r"\bprecios?\b|\bvalor\b", normal)
     if price and (garment or (not shipping_price and generic_price)):
         return _Product("producto", price.group(0), attribute=False)
