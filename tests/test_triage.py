@@ -1680,6 +1680,9 @@ def _decide(body: str, subject: str = "Consulta", date: str | None = None) -> tr
          "a Rosario?", "faq", "envios"),
         ("Me encantó la campera negra. ¿Cuánto sale? ¿Cuánto tarda el envío a Rosario?", "llm",
          None),
+        # A purchase urged on the writer ("me insiste con que compre") is none yet.
+        ("Mi hija me insiste con que compre en la página de ustedes, pero ¿cómo sé qué talle "
+         "elegir si no me lo puedo probar?", "faq", "talles"),
         # Places as people shorten them, and "asen" by ear.
         ("asen envios a mza?", "faq", "envios"),
         ("cuanto tarda a sgo del estero el paquete?", "faq", "envios"),

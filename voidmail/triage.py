@@ -743,7 +743,7 @@ JUST_BOUGHT = re.compile(
 # internet", "¿puede pasar que compre y no haya?".
 NOT_BOUGHT = re.compile(
     r"\b(?:dice|dicen|dijo|dijeron|pide|piden|pidio|pidieron|recomienda\w*|aconseja\w*|quiere|quieren"
-    r"|puede\s+pasar|pasa|puede\s+ser|puede|y|sin"
+    r"|insiste(?:n)?(?:\s+con|\s+en)?|puede\s+pasar|pasa|puede\s+ser|puede|y|sin"
     r"|antes\s+de|para|hasta|en\s+caso\s+de|ojala|una\s+vez|despues\s+de|luego\s+de)\s+que\s+(?:le\s+"
     r"|les\s+|lo\s+|la\s+|los\s+|las\s+|(?:se|me|te)\s+(?:lo|la|los|las)\s+)?(?:compre|pague)\b"
     # A purchase never made, with its pronoun: "nunca le compré ropa por internet".
