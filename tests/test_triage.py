@@ -166,9 +166,9 @@ FLOORS = {
     "blind94": {"faq": 0.61, "human": 1.0, "ignored": 1.0},
     "blind95": {"faq": 0.45, "human": 0.97, "ignored": 1.0},
     "blind96": {"faq": 0.45, "human": 1.0, "ignored": 1.0},
-    "blind97": {"faq": 0.66, "human": 0.97, "ignored": 1.0},
-    "blind98": {"faq": 0.75, "human": 0.97, "ignored": 1.0},
-    "blind99": {"faq": 0.7, "human": 1.0, "ignored": 1.0},
+    "blind97": {"faq": 0.68, "human": 0.97, "ignored": 1.0},
+    "blind98": {"faq": 0.76, "human": 0.97, "ignored": 1.0},
+    "blind99": {"faq": 0.71, "human": 1.0, "ignored": 1.0},
     "blind100": {"faq": 0.4, "human": 1.0, "ignored": 1.0},
 }
 
