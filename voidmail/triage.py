@@ -1421,8 +1421,8 @@ BODY = re.compile(
 )
 # The size somebody wears, told: "soy talle 8", "uso talle XL", "mi mamá usa un 46".
 SIZE_WORN = re.compile(
-    r"\b(?:soy|es|somos|son)\s+talle\s+(?:xxs|xs|s|m|l|xl|xxl|xxxl|\d{1,2})\b"
-    r"|\b(?:uso|usa|usamos|usan)\s+(?:(?:un|el)\s+)?(?:talle\s+)?(?:xxs|xs|s|m|l|xl|xxl|xxxl|\d{1,2})\b"
+    rf"\b(?:soy|es|somos|son)\s+talle\s+(?:{SIZE_LETTERS}|\d{{1,2}})\b"
+    rf"|\b(?:uso|usa|usamos|usan)\s+(?:(?:un|el)\s+)?(?:talle\s+)?(?:{SIZE_LETTERS}|\d{{1,2}})\b"
 )
 # Which of them to choose, asked: "¿cómo sé cuál pedir?", "¿cuál pido cuando pasa eso?".
 WHICH_TO_CHOOSE = re.compile(
@@ -1464,7 +1464,7 @@ QUESTION = _any(
     r"(?<!\bantes\sde\s)(?<!\bsin\s)(?<!\bdespues\sde\s)"
     # ("Me pidió que les pregunte si…": the question passed on; "le pregunté" is the past.)
     r"\b(?:consultar(?:les)?|preguntar(?:les)?|pregunto|consulto|consulta(?:les?)?|pregunta(?:les?)?"
-    r"|(?<=que\s)(?:pregunte|consulte)|(?<=que\sles\s)(?:pregunte|consulte))\b"
+    r"|(?:(?<=que\s)|(?<=que\sles\s))(?:pregunte|consulte))\b"
     f"(?!\\s+(?:{BECAUSE}|por\\s+que))",
     # "Saber" asks when wanted ("quería saber"), not when told ("nunca termino de saber mi talle").
     r"\b(?:quisiera|queria|quiero|necesito|necesitaria|me\s+gustaria|desearia|deseo|queriamos"
